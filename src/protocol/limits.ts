@@ -1,0 +1,47 @@
+/**
+ * Absolute limits: the outer layer. These come from the standards (as cited in
+ * docs / DESIGN-NOTES) and no device profile may widen them. A device profile
+ * (see profile.ts) may only narrow them.
+ *
+ * Every name carries its unit.
+ */
+export const STANDARDS = {
+  tens: 'IEC 60601-2-10',
+  ultrasound: 'IEC 60601-2-5',
+  thermal: 'IEC 60601-1',
+} as const;
+
+export const ABSOLUTE_LIMITS = {
+  tens: {
+    minRateHz: 1,
+    maxRateHz: 150,
+    minPulseWidthUs: 20,
+    maxPulseWidthUs: 500,
+    /** amplitude must be > 0 and ≤ this */
+    maxAmplitudeMa: 80,
+    /** RMS current density above which the operator must acknowledge (IEC 60601-2-10 "special attention") */
+    maxCurrentDensityMaPerCm2: 2,
+  },
+  ultrasound: {
+    /** effective intensity (the set intensity); must also be > 0 */
+    maxIntensityWPerCm2: 3,
+    frequenciesMHz: [1, 3] as readonly number[],
+    dutyCyclesPct: [10, 20, 25, 33, 50, 100] as readonly number[],
+    /** treatment area above this multiple of the ERA is rejected */
+    maxAreaToEraRatio: 4,
+    /** treatment area above this multiple of the ERA draws a warning */
+    warnAreaToEraRatio: 2,
+  },
+  thermal: {
+    /** highest target a protocol may set for a hot phase */
+    maxHotTargetC: 40,
+    /** pad surface maximum for applied parts; the board cuts the pad above it */
+    padSurfaceMaxC: 41,
+    /** lowest target a protocol may set for a cold phase */
+    minColdTargetC: 10,
+  },
+} as const;
+
+/** The id of the acknowledgement that allows a TENS step above maxCurrentDensityMaPerCm2. */
+export const HIGH_CURRENT_DENSITY_ACK = 'high-current-density';
+export const ACKNOWLEDGEMENTS = [HIGH_CURRENT_DENSITY_ACK] as const;
