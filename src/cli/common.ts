@@ -1,0 +1,105 @@
+/** Shared bits for CLI commands: the --profile option, formatting helpers, help text. */
+import type { Command } from 'commander';
+import { type DeviceProfile, formatIssue, tryLoadProfile, type Plan, type PlannedProgram } from '../protocol/index.ts';
+import { CliExit, EXIT, io } from './io.ts';
+
+export function addProfileOption(cmd: Command): Command {
+  return cmd.option('--profile <file>', 'device profile JSON that narrows the limits (default: profiles/default.json)');
+}
+
+/** Load the profile named by --profile (or the default); on error print every issue and exit 2. */
+export function profileFrom(cmd: Command): DeviceProfile {
+  const path = (cmd.optsWithGlobals() as { profile?: string }).profile;
+  const r = tryLoadProfile(path);
+  if (!r.ok) {
+    for (const i of r.errors) io().err(formatIssue(i));
+    io().err(`modality: the device profile ${path ?? '(default)'} is not valid`);
+    throw new CliExit(EXIT.badInput);
+  }
+  return r.profile;
+}
+
+/** 1234567 ms → "20:34.6"; whole seconds drop the fraction; hours shown when needed. */
+export function formatMs(ms: number): string {
+  const neg = ms < 0 ? '-' : '';
+  let s = Math.abs(ms) / 1000;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const sec = Number.isInteger(s) ? String(s).padStart(2, '0') : s.toFixed(1).padStart(4, '0');
+  return h ? `${neg}${h}:${String(m).padStart(2, '0')}:${sec}` : `${neg}${m}:${sec}`;
+}
+
+export const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+
+export function modalitiesOf(plan: Plan): string[] {
+  const set = new Set<string>();
+  for (const s of plan.steps) {
+    for (const p of s.programs) set.add(p.modality);
+    if (s.prompt) set.add('prompt');
+  }
+  return [...set];
+}
+
+export function describeProgram(p: PlannedProgram): string {
+  switch (p.modality) {
+    case 'tens':
+      return (
+        `TENS ch${p.channel} ${p.waveform}, ${p.rateHz} Hz, ${p.pulseWidthUs} µs, ${p.amplitudeMa} mA` +
+        (p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst} pulses (${round(p.effectivePulseRateHz, 1)} pulses/s)` : '') +
+        (p.modulation ? `, ${p.modulation.kind} modulation down to ${p.modulation.minPct} % every ${p.modulation.periodS} s` : '') +
+        `; ramp ${formatMs(p.rampUpMs)} / at amplitude ${formatMs(p.plateauMs)} / ramp ${formatMs(p.rampDownMs)}` +
+        `; ${round(p.rmsCurrentMa, 2)} mA RMS over ${p.electrodeAreaCm2} cm² = ${round(p.currentDensityMaPerCm2, 3)} mA/cm²`
+      );
+    case 'ultrasound':
+      return (
+        `Ultrasound ${p.frequencyMHz} MHz, ${p.dutyCyclePct} % duty, ${p.intensityWPerCm2} W/cm², ERA ${p.eraCm2} cm², area ${p.areaCm2} cm²` +
+        `; time ${formatMs(p.durationMs)}, dose ${round(p.doseJPerCm2, 2)} J/cm², energy ${round(p.energyJ, 1)} J (${round(p.averagePowerW, 2)} W average)`
+      );
+    case 'thermal': {
+      const ph = p.phases.map((x) => `${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
+      return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}`;
+    }
+  }
+}
+
+export const FORMAT_HELP = `
+A protocol file (YAML or JSON) lists steps that run in order. Every number's
+field name carries its unit:
+  S = seconds, Hz, Us = µs, Ma = mA, Cm2 = cm², MHz, Pct = %,
+  WPerCm2 = W/cm², JPerCm2 = J/cm², C = °C.
+
+  id: upper-back-combo
+  name: "Upper back: heat, then ultrasound, then TENS"
+  indication: Upper back muscle spasm from postural strain
+  source: "where the parameters come from"
+  steps:
+    - thermal: { mode: heat, hot: { targetC: 40, durationS: 600 } }
+    - ultrasound:
+        frequencyMHz: 1          # 1 or 3
+        dutyCyclePct: 100        # 10, 20, 25, 33, 50 or 100
+        intensityWPerCm2: 1.5    # > 0 and ≤ 3 (IEC 60601-2-5)
+        eraCm2: 5                # the head's effective radiating area
+        areaCm2: 10              # treatment area, ≤ 4 × ERA
+        doseJPerCm2: 135         # or durationS; exactly one (here: 180 s)
+    - tens:
+        channel: 1
+        waveform: symmetric-biphasic   # or asymmetric-biphasic
+        rateHz: 100              # 1–150 Hz
+        pulseWidthUs: 100        # 20–500 µs
+        amplitudeMa: 25          # > 0, ≤ 80 mA
+        electrodeAreaCm2: 25     # > 2 mA/cm² RMS needs acknowledge: [high-current-density]
+        rampUpS: 10
+        durationS: 1200          # time at amplitude, between the ramps
+        rampDownS: 5
+    - parallel:                  # programs at the same time (one per channel/head/pad)
+        - tens: { ... }
+        - thermal: { mode: contrast, hot: { targetC: 40, durationS: 240 },
+                     cold: { targetC: 12, durationS: 60 }, cycles: 4, startWith: hot }
+    - prompt: { text: "Stretch the upper trapezius", durationS: 60 }
+
+Hot targets ≤ 40 °C (pad surface max 41 °C), cold targets ≥ 10 °C. A device
+profile (--profile) may narrow these limits, never widen them.
+JSON Schema: schema/protocol.schema.json. Built-ins: protocols/*.yaml.
+`;
