@@ -100,10 +100,14 @@ export function zodIssuesToIssues(
         break;
       }
       case 'unrecognized_keys': {
+        // a typo usually shows as an unknown key plus a missing one next to it: suggest it
+        const missing = zIssues
+          .filter((o) => o.code === 'invalid_type' && (o as { input?: unknown }).input === undefined && o.path.length === zi.path.length + 1)
+          .filter((o) => zi.path.every((p, k) => o.path[k] === p))
+          .map((o) => String(o.path[o.path.length - 1]));
         for (const key of zi.keys) {
-          const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[key] : undefined;
-          push([...segs, key], `unknown field '${key}'`, undefined, false);
-          void value;
+          const near = missing.find((m) => m.toLowerCase() === key.toLowerCase() || editDistance(m, key) <= 2);
+          push([...segs, key], `unknown field '${key}'${near ? ` (did you mean '${near}'?)` : ''}`, undefined, false);
         }
         break;
       }
@@ -148,7 +152,9 @@ function resolveUnion(
   // discriminated union (thermal mode) with no matching discriminator
   const disc = (zi as { discriminator?: string; options?: unknown[] }).options;
   if (disc && zi.errors.length === 0) {
-    return [mk(input === undefined ? `missing required field (one of ${disc.join(', ')})` : `must be one of ${disc.join(', ')}`, input)];
+    const key = (zi as { discriminator?: string }).discriminator ?? '';
+    const v = input && typeof input === 'object' ? (input as Record<string, unknown>)[key] : input;
+    return [mk(v === undefined ? `missing required field (one of ${disc.join(', ')})` : `must be one of ${disc.join(', ')}`, v)];
   }
   // which union is this? a step or a parallel item: decide from the trailing path
   const inParallel = segs.length >= 2 && segs[segs.length - 2] === 'parallel';
@@ -191,4 +197,18 @@ function resolveUnion(
         (inParallel ? '' : '; use parallel: for programs that run together'),
     ),
   ];
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length]!;
 }

@@ -62,21 +62,24 @@ export function parseProtocolText(text: string, file: string): ParsedText {
     try {
       JSON.parse(text);
     } catch (e) {
-      const msg = (e as Error).message;
-      const m = /position (\d+)/.exec(msg);
+      // Node 20's messages vary: some give "at position N", some quote the context instead.
+      const raw = (e as Error).message.split('\n')[0] ?? '';
+      const msg = raw.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*$/, '').replace(/ is not valid JSON$/, '');
+      const m = /position (\d+)/.exec(raw);
       if (m) {
-        const p = Number(m[1]);
-        const before = text.slice(0, p).split('\n');
-        return syntax(`malformed JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, before.length, (before.at(-1)?.length ?? 0) + 1);
+        const before = text.slice(0, Number(m[1])).split('\n');
+        return syntax(`malformed JSON: ${msg}`, before.length, (before.at(-1)?.length ?? 0) + 1);
       }
-      return syntax(`malformed JSON: ${msg}`);
+      // no position: let the YAML parser (JSON is YAML) find where it breaks
+      const pos = parseDocument(text, { prettyErrors: true }).errors[0]?.linePos?.[0];
+      return syntax(`malformed JSON: ${msg}`, pos?.line, pos?.col);
     }
   }
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     const errs: Issue[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      const i: Issue = { file, path: '', message: `malformed YAML: ${e.message.split('\n')[0]}`, layer: 'syntax', severity: 'error' };
+      const i: Issue = { file, path: '', message: `malformed YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, layer: 'syntax', severity: 'error' };
       if (pos) {
         i.line = pos.line;
         i.column = pos.col;

@@ -1,0 +1,81 @@
+/**
+ * Plant models of the simulated board: the thermal pad, the electrodes and the
+ * ultrasound head. Pure state plus an integration step; the board calls step()
+ * on the shared clock.
+ */
+
+export interface PadParams {
+  ambientC: number;
+  /** Skin-side starting temperature. */
+  startC: number;
+  /** Passive time constant towards ambient, seconds. */
+  tauS: number;
+  /** Maximum heating rate at full drive, °C/s. */
+  maxHeatCPerS: number;
+  /** Maximum cooling rate at full drive, °C/s. */
+  maxCoolCPerS: number;
+  /** Controller gain: drive per °C of error. */
+  gainPerC: number;
+  /** Skin sensor lag, seconds (first order). */
+  sensorLagS: number;
+}
+
+export const DEFAULT_PAD: PadParams = {
+  ambientC: 24,
+  startC: 31,
+  tauS: 600,
+  maxHeatCPerS: 0.5,
+  maxCoolCPerS: 0.4,
+  gainPerC: 0.8,
+  sensorLagS: 2,
+};
+
+/** First-order pad with bounded heating/cooling rates and a lagging skin sensor. */
+export class ThermalPad {
+  surfaceC: number;
+  sensorC: number;
+  /** Drive in [-1, 1]: positive heats, negative cools. */
+  drive = 0;
+  /** Injected failure: the heater is stuck full on (a welded relay or shorted triac) until the safety cut. */
+  heaterStuck = false;
+  /** The board's safety cut (opens the pad's supply relay). */
+  powerCut = false;
+
+  constructor(readonly p: PadParams = DEFAULT_PAD) {
+    this.surfaceC = p.startC;
+    this.sensorC = p.startC;
+  }
+
+  /** Closed-loop drive towards a target, or none when target is null. */
+  control(targetC: number | null): void {
+    if (targetC === null) { this.drive = 0; return; }
+    this.drive = Math.max(-1, Math.min(1, (targetC - this.surfaceC) * this.p.gainPerC));
+  }
+
+  step(dtS: number): void {
+    let drive = this.powerCut ? 0 : this.drive;
+    if (this.heaterStuck && !this.powerCut) drive = 1;
+    const rate = drive > 0 ? drive * this.p.maxHeatCPerS : drive * this.p.maxCoolCPerS;
+    const passive = (this.p.ambientC - this.surfaceC) / this.p.tauS;
+    this.surfaceC += (rate + passive) * dtS;
+    const a = Math.min(1, dtS / this.p.sensorLagS);
+    this.sensorC += (this.surfaceC - this.sensorC) * a;
+  }
+}
+
+/** Electrode contact: impedance seen by a TENS channel. */
+export class Electrode {
+  static readonly GOOD_OHM = 1200;
+  static readonly OPEN_OHM = 0xffff;
+  ohm = Electrode.GOOD_OHM;
+}
+
+/** Ultrasound head: coupling and head temperature (warms while sonating, more when uncoupled). */
+export class UltrasoundHead {
+  coupled = true;
+  tempC = 30;
+  step(dtS: number, wPerCm2: number): void {
+    const heating = wPerCm2 * (this.coupled ? 0.004 : 0.05);
+    this.tempC += (heating - (this.tempC - 30) / 120) * dtS;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The abstract board: what the machines see. Values are in clinical units
+ * (mA, W/cm², °C); times are board-clock milliseconds. Commands are
+ * fire-and-forget and never block: a refusal comes back as a `refused` event,
+ * so the engine stays synchronous on its clock (no promise chains between the
+ * engine and an in-process board).
+ */
+import type { FaultName, StatusName } from './wire/spec.js';
+
+export type OutputName = 'tens1' | 'tens2' | 'ultrasound' | 'pad';
+export const OUTPUT_NAMES: readonly OutputName[] = ['tens1', 'tens2', 'ultrasound', 'pad'];
+
+export interface BoardInfo {
+  protocolVersion: number;
+  firmware: string;
+  kind: 'simulated' | 'avr' | 'firmata' | 'unknown';
+  tensChannels: number;
+  hasUltrasound: boolean;
+  hasPad: boolean;
+  maxTensMa: number;
+  maxTensSlewMaPerS: number;
+  maxUsWPerCm2: number;
+  maxPadC: number;
+  minPadC: number;
+  leaseMs: number;
+  /** 'board': set-points are timed and limits enforced on the board itself. 'host': the host times them (Firmata bench boards). */
+  timing: 'board' | 'host';
+}
+
+export interface TensConfig {
+  rateHz: number;
+  pulseWidthUs: number;
+  waveform: 'symmetric-biphasic' | 'asymmetric-biphasic';
+  electrodeAreaCm2: number;
+  highDensityAcknowledged: boolean;
+  burst?: { burstsPerS: number; pulsesPerBurst: number } | undefined;
+  modulation?: { kind: 'rate' | 'width' | 'amplitude'; minPct: number; periodS: number } | undefined;
+}
+
+export interface UltrasoundConfig {
+  frequencyMHz: 1 | 3;
+  dutyCyclePct: number;
+  eraCm2: number;
+}
+
+export interface Telemetry {
+  boardMs: number;
+  tensMa: [number, number];
+  usWPerCm2: number;
+  padTargetC: number | null;
+  padC: number;
+  headC: number;
+  /** null: open circuit. */
+  electrodeOhm: [number | null, number | null];
+  coupled: boolean;
+  stopInput: boolean;
+  faults: FaultName[];
+}
+
+export type BoardEvent =
+  | { type: 'applied'; output: OutputName; boardMs: number; action: 'set' | 'ramp' | 'off'; value: number; durationMs?: number; cause?: FaultName }
+  | { type: 'fault'; code: FaultName; output: OutputName | 'all'; boardMs: number }
+  | { type: 'faultCleared'; output: OutputName | 'all'; boardMs: number }
+  | { type: 'causeGone'; output: OutputName; code: FaultName; boardMs: number }
+  | { type: 'padAtTarget'; targetC: number; boardMs: number }
+  | { type: 'refused'; output: OutputName | 'all' | null; status: StatusName; boardMs: number; command: string }
+  | { type: 'telemetry'; telemetry: Telemetry }
+  | { type: 'linkLost'; reason: string };
+
+export interface LinkCounters {
+  framesSent: number;
+  framesReceived: number;
+  retransmits: number;
+  crcErrors: number;
+  framingErrors: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface Board {
+  readonly info: BoardInfo;
+  /** Lead time the engine adds to board-now when it schedules a change. */
+  readonly scheduleMarginMs: number;
+  /** Best estimate of the board clock now. */
+  boardNow(): number;
+  configureTens(output: 'tens1' | 'tens2', cfg: TensConfig): void;
+  configureUltrasound(cfg: UltrasoundConfig): void;
+  set(output: OutputName, atMs: number, value: number): void;
+  ramp(output: OutputName, atMs: number, from: number, to: number, durationMs: number): void;
+  /** atMs null: now, dropping the output's queue. */
+  off(output: OutputName | 'all', atMs: number | null): void;
+  cancel(output: OutputName | 'all'): void;
+  clear(output: OutputName | 'all'): void;
+  estop(): void;
+  subscribe(listener: (e: BoardEvent) => void): () => void;
+  counters(): LinkCounters;
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { connectSim } from '../helpers.js';
+import { OUTPUT } from '../../src/drivers/wire/spec.js';
+
+const tensCfg = { rateHz: 100, pulseWidthUs: 100, waveform: 'symmetric-biphasic' as const, electrodeAreaCm2: 25, highDensityAcknowledged: false };
+
+describe('serial board driver against the simulated board', () => {
+  it('handshakes and learns identity, limits and the board clock', async () => {
+    const { board, clock, sim } = await connectSim();
+    expect(board.info).toMatchObject({ protocolVersion: 1, kind: 'simulated', tensChannels: 2, maxTensMa: 80, leaseMs: 400, timing: 'board' });
+    expect(Math.abs(board.boardNow() - sim.boardMs())).toBeLessThanOrEqual(1);
+    clock.advance(10_000);
+    expect(Math.abs(board.boardNow() - sim.boardMs())).toBeLessThanOrEqual(1);
+  });
+
+  it('runs a ramp scheduled at board time T exactly then, reported by the board', async () => {
+    const { board, clock, sim, events } = await connectSim();
+    board.configureTens('tens1', tensCfg);
+    const t = board.boardNow() + 100;
+    board.ramp('tens1', t, 0, 20, 4000);
+    clock.advance(2100);
+    expect(sim.outputValue(OUTPUT.tens1)).toBeGreaterThan(0);
+    clock.advance(3000);
+    expect(sim.outputValue(OUTPUT.tens1)).toBe(200);
+    const applied = events.filter((e) => e.type === 'applied');
+    expect(applied).toEqual([
+      { type: 'applied', output: 'tens1', boardMs: t, action: 'ramp', value: 20, durationMs: 4000 },
+      { type: 'applied', output: 'tens1', boardMs: t + 4000, action: 'set', value: 20 },
+    ]);
+  });
+
+  it('keeps the lease alive with heartbeats; the board times out when the host goes silent', async () => {
+    const { board, clock, sim, events } = await connectSim({ faults: { hostSilenceAtMs: 20_000 } });
+    board.configureTens('tens1', tensCfg);
+    board.ramp('tens1', board.boardNow() + 100, 0, 20, 4000);
+    clock.runUntil(19_999);
+    expect(sim.faultCodes()).toEqual([]);
+    expect(sim.outputValue(OUTPUT.tens1)).toBe(200);
+    clock.runUntil(20_500);
+    expect(sim.outputValue(OUTPUT.tens1)).toBe(0);
+    clock.runUntil(22_000);
+    const fault = events.find((e) => e.type === 'fault');
+    expect(fault).toMatchObject({ code: 'HOST_TIMEOUT', output: 'all' });
+    // Cut within the lease of the last frame that reached the board.
+    expect((fault as { boardMs: number }).boardMs - 5000).toBeLessThanOrEqual(20_000 + 400);
+    expect(events.some((e) => e.type === 'linkLost')).toBe(true);
+  });
+
+  it('retransmits through line noise and still applies every command once', async () => {
+    const { createRng } = await import('../../src/util/rng.js');
+    const { board, clock, sim, events } = await connectSim({ faults: { noiseRate: 0.005, rng: createRng(7) } });
+    board.configureTens('tens1', tensCfg);
+    const t = board.boardNow() + board.scheduleMarginMs;
+    board.ramp('tens1', t, 0, 20, 4000);
+    board.ramp('tens1', t + 10_000, 20, 0, 2000);
+    clock.advance(20_000);
+    const c = board.counters();
+    expect(c.retransmits).toBeGreaterThan(0);
+    expect(c.crcErrors + c.framingErrors).toBeGreaterThan(0);
+    expect(sim.meter(OUTPUT.tens1).peak).toBe(200);
+    expect(sim.eventLog.filter((e) => e.kind === 2).length).toBe(2); // two ramps, each applied once
+    expect(events.filter((e) => e.type === 'applied' && e.action === 'ramp').length).toBe(2);
+  });
+});
