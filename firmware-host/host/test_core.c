@@ -1,0 +1,544 @@
+/*
+ * Unit tests of the portable core, built with the host gcc:
+ *   make -C firmware-host host-test
+ * A tiny assert harness: every CHECK counts; the exit status is the number of failures.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "../core/modality.h"
+
+static int checks, failures;
+#define CHECK(cond) do { checks++; if (!(cond)) { failures++; \
+  fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, current, #cond); } } while (0)
+#define CHECK_EQ(a, b) do { long _a = (long)(a), _b = (long)(b); checks++; if (_a != _b) { failures++; \
+  fprintf(stderr, "%s:%d: %s: %s == %ld, expected %s == %ld\n", __FILE__, __LINE__, current, #a, _a, #b, _b); } } while (0)
+static const char *current = "";
+
+/* ---- a host side: frames the board sent, decoded ---- */
+typedef struct { uint8_t seq, n; uint8_t p[MOD_FRAME_MAX_LEN]; } frame_t;
+#define MAXF 65536
+static frame_t F[MAXF];
+static int NF;
+static mod_rx_t dec;
+static mod_t B;
+static mod_inputs_t IN;
+static uint32_t NOW;
+static uint8_t hseq;
+
+static void tx(const uint8_t *b, uint8_t n) {
+  for (uint8_t i = 0; i < n; i++)
+    if (mod_rx_push(&dec, b[i]) && NF < MAXF) {
+      frame_t *f = &F[NF++];
+      f->seq = dec.buf[1];
+      f->n = (uint8_t)(dec.buf[0] - MOD_FRAME_OVERHEAD);
+      memcpy(f->p, &dec.buf[2], f->n);
+    }
+}
+
+static void reset(const char *name) {
+  current = name;
+  memset(&dec, 0, sizeof dec);
+  NF = 0; NOW = 1000; hseq = 0;
+  mod_init(&B, tx);
+  IN.pad_cx10 = 250; IN.head_cx10 = 250; IN.tens_ohm[0] = IN.tens_ohm[1] = 1000; IN.coupled = 1; IN.stop = 0;
+  mod_tick(&B, NOW, &IN);
+}
+
+static void feed(const uint8_t *b, int n) { for (int i = 0; i < n; i++) mod_rx_byte(&B, b[i]); }
+
+/* send a payload in a frame with the next host seq; returns the ACK status (or -1) */
+static int send_seq(uint8_t seq, const uint8_t *p, uint8_t n) {
+  uint8_t f[MOD_FRAME_MAX_LEN];
+  uint8_t len = mod_frame_encode(f, seq, p, n);
+  int before = NF;
+  feed(f, len);
+  for (int i = before; i < NF; i++)
+    if (F[i].p[0] == MOD_MSG_ACK && F[i].p[MOD_ACK_ACK_SEQ] == seq) return F[i].p[MOD_ACK_STATUS];
+  return -1;
+}
+static int req(const uint8_t *p, uint8_t n) { return send_seq(hseq++, p, n); }
+
+static void tick(uint32_t ms) { for (uint32_t i = 0; i < ms; i++) mod_tick(&B, ++NOW, &IN); }
+static int ping(void) { uint8_t p[] = {MOD_MSG_PING}; return req(p, 1); }
+/* advance while keeping the lease alive */
+static void run(uint32_t ms) {
+  while (ms) { uint32_t s = ms > 100 ? 100 : ms; tick(s); ms -= s; ping(); }
+}
+
+static int hello(uint16_t lease) { uint8_t p[4] = {MOD_MSG_HELLO, 1}; mod_put16(&p[2], lease); return req(p, 4); }
+static int set(uint8_t o, uint32_t at, uint16_t v) {
+  uint8_t p[MOD_SET_LEN] = {MOD_MSG_SET, o}; mod_put32(&p[2], at); mod_put16(&p[6], v); return req(p, sizeof p);
+}
+static int ramp(uint8_t o, uint32_t at, uint16_t from, uint16_t to, uint32_t dur) {
+  uint8_t p[MOD_RAMP_LEN] = {MOD_MSG_RAMP, o};
+  mod_put32(&p[MOD_RAMP_AT_MS], at); mod_put16(&p[MOD_RAMP_FROM], from); mod_put16(&p[MOD_RAMP_TO], to);
+  mod_put32(&p[MOD_RAMP_DURATION_MS], dur);
+  return req(p, sizeof p);
+}
+static int off(uint8_t o, uint32_t at) { uint8_t p[MOD_OFF_LEN] = {MOD_MSG_OFF, o}; mod_put32(&p[2], at); return req(p, sizeof p); }
+static int clear(uint8_t o) { uint8_t p[] = {MOD_MSG_CLEAR, o}; return req(p, 2); }
+static int config_tens(uint8_t o, uint16_t rate, uint16_t pw, uint16_t area_x10) {
+  uint8_t p[MOD_CONFIG_TENS_LEN] = {MOD_MSG_CONFIG_TENS, o};
+  mod_put16(&p[MOD_CONFIG_TENS_RATE_HZ], rate); mod_put16(&p[MOD_CONFIG_TENS_PULSE_WIDTH_US], pw);
+  mod_put16(&p[MOD_CONFIG_TENS_ELECTRODE_AREA_CM2X10], area_x10);
+  return req(p, sizeof p);
+}
+static void session(void) { CHECK_EQ(hello(400), MOD_STATUS_OK); }
+
+/* the last EVENT of a kind (and output, 0xFE = any) since frame index `from`; NULL if none */
+static const frame_t *event(int from, uint8_t kind, uint8_t output) {
+  const frame_t *hit = NULL;
+  for (int i = from; i < NF; i++)
+    if (F[i].p[0] == MOD_MSG_EVENT && F[i].p[MOD_EVENT_KIND] == kind &&
+        (output == 0xFE || F[i].p[MOD_EVENT_OUTPUT] == output)) hit = &F[i];
+  return hit;
+}
+static uint32_t ev_ms(const frame_t *f) { return mod_get32(&f->p[MOD_EVENT_BOARD_MS]); }
+static uint16_t faults_bit(uint8_t code) { return (uint16_t)(1u << (code - 1)); }
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_crc_and_framing(void) {
+  reset("crc/framing");
+  CHECK_EQ(mod_crc16((const uint8_t *)"123456789", 9, 0xFFFF), 0x29B1);
+  /* docs/protocol.md: HELLO v1 lease 400, seq 0 */
+  uint8_t hello_p[] = {0x01, 0x01, 0x90, 0x01}, f[16];
+  uint8_t want[] = {0x09, 0x00, 0x01, 0x01, 0x90, 0x01, 0xbc, 0x0f, 0x7e};
+  CHECK_EQ(mod_frame_encode(f, 0, hello_p, 4), 9);
+  CHECK(memcmp(f, want, 9) == 0);
+  /* the SET example whose CRC high byte is 0x7E decodes (len, not sync, ends a frame) */
+  uint8_t setf[] = {0x0d, 0x06, 0x10, 0x02, 0x18, 0x79, 0x00, 0x00, 0x96, 0x00, 0xac, 0x7e, 0x7e};
+  mod_rx_t rx; memset(&rx, 0, sizeof rx);
+  int got = 0;
+  for (unsigned i = 0; i < sizeof setf; i++) got += mod_rx_push(&rx, setf[i]);
+  CHECK_EQ(got, 1);
+  CHECK_EQ(rx.buf[1], 6);
+  /* a bad CRC is dropped and counted; the next good frame still decodes */
+  memset(&rx, 0, sizeof rx);
+  uint8_t bad[9]; memcpy(bad, want, 9); bad[4] ^= 0x01;
+  got = 0;
+  for (int i = 0; i < 9; i++) got += mod_rx_push(&rx, bad[i]);
+  for (int i = 0; i < 9; i++) got += mod_rx_push(&rx, want[i]);
+  CHECK_EQ(got, 1);
+  CHECK_EQ(rx.crc_errors, 1);
+  /* garbage then a frame: resync on the sync byte */
+  memset(&rx, 0, sizeof rx);
+  uint8_t junk[] = {0x03, 0x99, 0x7e};
+  got = 0;
+  for (int i = 0; i < 3; i++) got += mod_rx_push(&rx, junk[i]);
+  for (int i = 0; i < 9; i++) got += mod_rx_push(&rx, want[i]);
+  CHECK_EQ(got, 1);
+  CHECK_EQ(rx.framing_errors, 1);
+
+  /* on the board: a corrupt SET is neither acknowledged nor applied */
+  session();
+  config_tens(0, 100, 100, 500);
+  uint8_t p[MOD_SET_LEN] = {MOD_MSG_SET, 2}; mod_put32(&p[2], NOW + 10); mod_put16(&p[6], 100);
+  uint8_t fr[32]; uint8_t len = mod_frame_encode(fr, 77, p, sizeof p);
+  fr[len - 3] ^= 0xFF;
+  int before = NF;
+  feed(fr, len);
+  CHECK_EQ(NF, before);
+  tick(20);
+  CHECK_EQ(B.out.us_x100, 0);
+}
+
+static void test_handshake(void) {
+  reset("handshake");
+  CHECK_EQ(ping(), MOD_STATUS_NO_SESSION);
+  uint8_t p[4] = {MOD_MSG_HELLO, 2, 0x90, 0x01};
+  CHECK_EQ(req(p, 4), MOD_STATUS_BAD_VERSION);
+  CHECK_EQ(hello(20), MOD_STATUS_OUT_OF_LIMIT);
+  int before = NF;
+  CHECK_EQ(hello(400), MOD_STATUS_OK);
+  CHECK_EQ(F[NF - 1].p[0], MOD_MSG_IDENTIFY);
+  CHECK_EQ(F[before].p[0], MOD_MSG_ACK);
+  CHECK_EQ(F[NF - 1].p[MOD_IDENTIFY_BOARD_KIND], 2);
+  CHECK_EQ(mod_get16(&F[NF - 1].p[MOD_IDENTIFY_LEASE_MS]), 400);
+  CHECK_EQ(mod_get16(&F[NF - 1].p[MOD_IDENTIFY_MAX_TENS_MA_X10]), 800);
+  uint8_t bogus[] = {0x7F};
+  CHECK_EQ(req(bogus, 1), MOD_STATUS_BAD_MESSAGE);
+  uint8_t shortset[] = {MOD_MSG_SET, 0, 0};
+  CHECK_EQ(req(shortset, 3), MOD_STATUS_BAD_MESSAGE);
+  /* telemetry every 250 ms */
+  before = NF;
+  tick(1000);
+  int tel = 0;
+  for (int i = before; i < NF; i++) tel += F[i].p[0] == MOD_MSG_TELEMETRY;
+  CHECK(tel == 4 || tel == 3); /* lease expiry events may interleave; count telemetry only */
+}
+
+static void test_queue_scheduling(void) {
+  reset("queue");
+  session();
+  uint32_t t = NOW + 100;
+  CHECK_EQ(set(2, t + 50, 200), MOD_STATUS_OK);
+  CHECK_EQ(set(2, t, 150), MOD_STATUS_OK); /* out of order: still runs first */
+  tick(99);
+  CHECK_EQ(B.out.us_x100, 0);
+  tick(1);
+  CHECK_EQ(B.out.us_x100, 150);
+  const frame_t *e = event(0, MOD_EVENT_APPLIED_SET, 2);
+  CHECK(e != NULL);
+  if (e) { CHECK_EQ(ev_ms(e), t); CHECK_EQ(mod_get16(&e->p[MOD_EVENT_VALUE]), 150); }
+  tick(50);
+  CHECK_EQ(B.out.us_x100, 200);
+  /* LATE: a command whose time has passed is refused, never applied late */
+  CHECK_EQ(set(2, NOW - 1, 100), MOD_STATUS_LATE);
+  CHECK_EQ(B.out.us_x100, 200);
+  CHECK_EQ(set(2, NOW, 100), MOD_STATUS_OK); /* due now is not late */
+  tick(1);
+  CHECK_EQ(B.out.us_x100, 100);
+  /* 8 deep */
+  for (int i = 0; i < 8; i++) CHECK_EQ(set(2, NOW + 100 + i, 10), MOD_STATUS_OK);
+  CHECK_EQ(set(2, NOW + 200, 10), MOD_STATUS_QUEUE_FULL);
+  uint8_t cancel[] = {MOD_MSG_CANCEL, 2};
+  CHECK_EQ(req(cancel, 2), MOD_STATUS_OK);
+  tick(150);
+  CHECK_EQ(B.out.us_x100, 100);
+  /* OFF at a time, OFF now */
+  CHECK_EQ(off(2, NOW + 10), MOD_STATUS_OK);
+  tick(10);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK(event(0, MOD_EVENT_APPLIED_OFF, 2) != NULL);
+  CHECK_EQ(set(2, NOW + 10, 50), MOD_STATUS_OK);
+  CHECK_EQ(off(0xFF, 0), MOD_STATUS_OK);
+  tick(20);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK_EQ(set(9, NOW + 10, 50), MOD_STATUS_BAD_OUTPUT);
+}
+
+static void test_duplicate_seq(void) {
+  reset("duplicate seq");
+  session();
+  uint8_t p[MOD_SET_LEN] = {MOD_MSG_SET, 2}; mod_put32(&p[2], NOW + 50); mod_put16(&p[6], 100);
+  CHECK_EQ(send_seq(5, p, sizeof p), MOD_STATUS_OK);
+  CHECK_EQ(B.ch[2].n, 1);
+  CHECK_EQ(send_seq(5, p, sizeof p), MOD_STATUS_OK); /* the retransmission: ACKed again */
+  CHECK_EQ(B.ch[2].n, 1);                           /* ... not queued twice */
+  uint8_t late[MOD_SET_LEN] = {MOD_MSG_SET, 2}; mod_put32(&late[2], 1); mod_put16(&late[6], 100);
+  CHECK_EQ(send_seq(6, late, sizeof late), MOD_STATUS_LATE);
+  tick(5);
+  CHECK_EQ(send_seq(6, late, sizeof late), MOD_STATUS_LATE); /* first answer's status */
+}
+
+static void test_lease(void) {
+  reset("lease");
+  CHECK_EQ(hello(200), MOD_STATUS_OK);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_OK);
+  tick(150);
+  CHECK_EQ(B.out.us_x100, 100);
+  CHECK_EQ(ping(), MOD_STATUS_OK); /* renews */
+  tick(199);
+  CHECK_EQ(B.out.us_x100, 100);
+  tick(1);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_HOST_TIMEOUT));
+  const frame_t *e = event(0, MOD_EVENT_FAULT_LATCHED, 0xFF);
+  CHECK(e && e->p[MOD_EVENT_CODE] == MOD_FAULT_HOST_TIMEOUT);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_FAULT_LATCHED);
+  CHECK_EQ(clear(0xFF), MOD_STATUS_OK);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_OK);
+  /* a corrupt frame does not renew the lease */
+  tick(150);
+  uint8_t fr[16], pp[] = {MOD_MSG_PING}; uint8_t len = mod_frame_encode(fr, hseq++, pp, 1);
+  fr[1] ^= 0x40;
+  feed(fr, len);
+  tick(50);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_HOST_TIMEOUT));
+}
+
+static void test_limits(void) {
+  reset("limits");
+  session();
+  CHECK_EQ(set(0, NOW + 10, 100), MOD_STATUS_OUT_OF_LIMIT); /* unconfigured channel */
+  CHECK_EQ(config_tens(0, 151, 100, 500), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(config_tens(0, 100, 10, 500), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(config_tens(0, 100, 501, 500), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(config_tens(2, 100, 100, 500), MOD_STATUS_BAD_OUTPUT);
+  CHECK_EQ(config_tens(0, 100, 100, 500), MOD_STATUS_OK);
+  CHECK_EQ(set(0, NOW + 10, 801), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(set(0, NOW + 10, 800), MOD_STATUS_OK);
+  CHECK_EQ(set(2, NOW + 10, 301), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(set(2, NOW + 10, 300), MOD_STATUS_OK);
+  CHECK_EQ(set(3, NOW + 10, 99), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(set(3, NOW + 10, 401), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(set(3, NOW + 10, 400), MOD_STATUS_OK);
+  /* density: 30 mA, 250 µs, 100 Hz on 2 cm²: I_rms = 30*sqrt(0.025) = 4.74 mA -> 2.37 mA/cm² > 2 */
+  CHECK_EQ(config_tens(1, 100, 250, 20), MOD_STATUS_OK);
+  CHECK_EQ(set(1, NOW + 10, 300), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(set(1, NOW + 10, 250), MOD_STATUS_OK); /* 1.98 mA/cm² */
+  mod_tens_cfg_t c = {100, 250, 20, 0, 1, 0, 0};  /* acknowledged: 4 mA/cm² */
+  CHECK(mod_tens_density_ok(&c, 300));
+  c.waveform = 1;                                 /* symmetric doubles the phase */
+  CHECK(mod_tens_density_ok(&c, 350));  /* 35 mA: 3.91 mA/cm² */
+  CHECK(!mod_tens_density_ok(&c, 360)); /* 36 mA: 4.02 mA/cm² */
+  /* a rising ramp steeper than 10 mA/s is refused; a falling one is not limited */
+  CHECK_EQ(ramp(0, NOW + 10, 0, 250, 2499), MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(ramp(0, NOW + 10, 0, 250, 2500), MOD_STATUS_OK);
+  CHECK_EQ(ramp(0, NOW + 5000, 250, 0, 1), MOD_STATUS_OK);
+  CHECK_EQ(ramp(0, NOW + 10, 0, 801, 100000), MOD_STATUS_OUT_OF_LIMIT);
+}
+
+static void test_slew_and_ramp(void) {
+  reset("slew/ramp");
+  session();
+  config_tens(0, 100, 100, 500);
+  uint32_t t = NOW + 10;
+  CHECK_EQ(set(0, t, 250), MOD_STATUS_OK);
+  tick(10);
+  const frame_t *e = event(0, MOD_EVENT_APPLIED_SET, 0);
+  CHECK(e && ev_ms(e) == t);
+  run(1000);
+  CHECK_EQ(B.out.tens_x10[0], 100); /* 10 mA after 1 s: followed at the slew limit, never a jump */
+  CHECK_EQ(B.out.tens_rate_hz[0], 100);
+  run(1500);
+  CHECK_EQ(B.out.tens_x10[0], 250);
+  run(100);
+  CHECK_EQ(B.out.tens_x10[0], 250);
+  CHECK_EQ(set(0, NOW + 1, 50), MOD_STATUS_OK);
+  tick(1);
+  CHECK_EQ(B.out.tens_x10[0], 50); /* falling is immediate */
+  /* RAMP 5 -> 25 mA over 4 s */
+  int before = NF;
+  t = NOW + 10;
+  CHECK_EQ(ramp(0, t, 50, 250, 4000), MOD_STATUS_OK);
+  tick(10);
+  e = event(before, MOD_EVENT_RAMP_START, 0);
+  CHECK(e && ev_ms(e) == t && mod_get16(&e->p[MOD_EVENT_VALUE]) == 250 && mod_get32(&e->p[MOD_EVENT_AUX]) == 4000);
+  run(2000);
+  CHECK(B.out.tens_x10[0] >= 148 && B.out.tens_x10[0] <= 150);
+  run(2000);
+  CHECK(B.out.tens_x10[0] >= 249);
+  tick(20); /* the slew limiter smooths the ramp's last 0.1 mA step */
+  CHECK_EQ(B.out.tens_x10[0], 250);
+  e = event(before, MOD_EVENT_APPLIED_SET, 0);
+  CHECK(e && ev_ms(e) == t + 4000);
+  /* a ramp whose from lies above the present value is refused when due */
+  before = NF;
+  CHECK_EQ(ramp(0, NOW + 10, 300, 400, 10000), MOD_STATUS_OK);
+  tick(10);
+  e = event(before, MOD_EVENT_REFUSED, 0);
+  CHECK(e && e->p[MOD_EVENT_CODE] == MOD_STATUS_OUT_OF_LIMIT);
+  CHECK_EQ(B.out.tens_x10[0], 250);
+}
+
+static void test_lead_off(void) {
+  reset("lead-off");
+  session();
+  config_tens(0, 100, 100, 500);
+  config_tens(1, 100, 100, 500);
+  set(0, NOW + 1, 100);
+  set(1, NOW + 1, 100);
+  run(2000);
+  CHECK_EQ(B.out.tens_x10[0], 100);
+  int before = NF;
+  IN.tens_ohm[0] = 12000;
+  tick(1);
+  CHECK_EQ(B.out.tens_x10[0], 0); /* cut at once */
+  CHECK_EQ(B.out.tens_x10[1], 100); /* the other channel runs on */
+  CHECK(B.out_faults[0] & faults_bit(MOD_FAULT_LEAD_OFF));
+  const frame_t *e = event(before, MOD_EVENT_FAULT_LATCHED, 0);
+  CHECK(e && e->p[MOD_EVENT_CODE] == MOD_FAULT_LEAD_OFF);
+  CHECK_EQ(set(0, NOW + 10, 100), MOD_STATUS_FAULT_LATCHED);
+  CHECK_EQ(clear(0), MOD_STATUS_CAUSE_PRESENT);
+  IN.tens_ohm[0] = 2000;
+  run(5);
+  e = event(before, MOD_EVENT_CAUSE_GONE, 0);
+  CHECK(e && e->p[MOD_EVENT_CODE] == MOD_FAULT_LEAD_OFF);
+  CHECK_EQ(B.out.tens_x10[0], 0); /* stays off until CLEAR */
+  CHECK_EQ(clear(0), MOD_STATUS_OK);
+  CHECK(event(before, MOD_EVENT_FAULT_CLEARED, 0) != NULL);
+  CHECK_EQ(set(0, NOW + 10, 100), MOD_STATUS_OK);
+  /* an undriven channel with open electrodes is not a fault */
+  IN.tens_ohm[1] = MOD_OHM_OPEN;
+  set(1, NOW + 1, 0);
+  tick(1);
+  CHECK_EQ(B.out_faults[1], 0);
+}
+
+static void test_coupling(void) {
+  reset("coupling");
+  session();
+  set(2, NOW + 1, 150);
+  tick(1);
+  CHECK_EQ(B.out.us_x100, 150);
+  IN.coupled = 0;
+  tick(1);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK(B.out_faults[2] & faults_bit(MOD_FAULT_UNCOUPLED));
+  CHECK_EQ(clear(2), MOD_STATUS_CAUSE_PRESENT);
+  IN.coupled = 1;
+  run(2);
+  CHECK(event(0, MOD_EVENT_CAUSE_GONE, 2) != NULL);
+  CHECK_EQ(clear(2), MOD_STATUS_OK);
+}
+
+static void test_stop_input(void) {
+  reset("stop input");
+  session();
+  config_tens(0, 100, 100, 500);
+  set(0, NOW + 1, 50); set(2, NOW + 1, 100); set(3, NOW + 1, 300);
+  set(2, NOW + 5000, 200); /* queued: dropped by the stop */
+  run(1000);
+  CHECK_EQ(B.out.us_x100, 100);
+  CHECK(B.out.heater_pct > 0);
+  IN.stop = 1;
+  tick(1);
+  CHECK_EQ(B.out.tens_x10[0], 0);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK_EQ(B.out.heater_pct, 0);
+  CHECK_EQ(B.ch[2].n, 0);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_STOP_INPUT));
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_FAULT_LATCHED);
+  CHECK_EQ(clear(0xFF), MOD_STATUS_CAUSE_PRESENT);
+  CHECK_EQ(clear(2), MOD_STATUS_OK); /* an output CLEAR leaves board-wide faults */
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_FAULT_LATCHED);
+  IN.stop = 0;
+  run(100);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_STOP_INPUT)); /* latched */
+  CHECK_EQ(clear(0xFF), MOD_STATUS_OK);
+  CHECK_EQ(B.board_faults, 0);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_OK);
+  /* ESTOP */
+  tick(10);
+  uint8_t es[] = {MOD_MSG_ESTOP};
+  CHECK_EQ(req(es, 1), MOD_STATUS_OK);
+  tick(1);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_ESTOP));
+  CHECK_EQ(clear(0xFF), MOD_STATUS_OK);
+}
+
+static void test_thermal(void) {
+  reset("thermal over-temp");
+  session();
+  set(3, NOW + 1, 380);
+  run(10);
+  CHECK_EQ(B.out.heater_pct, 100);
+  IN.pad_cx10 = 375;
+  run(10);
+  CHECK_EQ(B.out.heater_pct, 50);
+  IN.pad_cx10 = 412;
+  tick(1);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_OVER_TEMP));
+  CHECK_EQ(B.out.heater_pct, 0);
+  CHECK_EQ(B.out.cooler_pct, 0);
+  CHECK_EQ(clear(0xFF), MOD_STATUS_CAUSE_PRESENT);
+  IN.pad_cx10 = 400;
+  tick(1);
+  CHECK_EQ(clear(0xFF), MOD_STATUS_OK);
+
+  reset("thermal under-temp");
+  session();
+  set(3, NOW + 1, 120);
+  run(10);
+  CHECK(B.out.cooler_pct > 0);
+  IN.pad_cx10 = 79;
+  tick(1);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_UNDER_TEMP));
+
+  reset("thermal watch");
+  session();
+  set(3, NOW + 1, 400); /* 25 -> 40 °C: must rise 2 °C within 20 s */
+  run(19000);
+  IN.pad_cx10 = 260;
+  run(999);
+  CHECK_EQ(B.board_faults, 0);
+  run(2);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_THERMAL_RUNAWAY));
+  const frame_t *e = event(0, MOD_EVENT_FAULT_LATCHED, 0xFF);
+  CHECK(e && e->p[MOD_EVENT_CODE] == MOD_FAULT_THERMAL_RUNAWAY);
+
+  reset("thermal watch passes and re-arms");
+  session();
+  set(3, NOW + 1, 400);
+  run(10000);
+  IN.pad_cx10 = 280; /* +3 °C within the period */
+  run(10000);
+  CHECK_EQ(B.board_faults, 0);
+  run(19000); /* re-armed from 28 °C: no further rise -> runaway */
+  CHECK_EQ(B.board_faults, 0);
+  run(1100);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_THERMAL_RUNAWAY));
+
+  reset("thermal at target, then stray");
+  session();
+  set(3, NOW + 1, 380);
+  run(5000);
+  IN.pad_cx10 = 372;
+  run(10);
+  e = event(0, MOD_EVENT_PAD_AT_TARGET, 3);
+  CHECK(e && mod_get16(&e->p[MOD_EVENT_VALUE]) == 380);
+  IN.pad_cx10 = 335; /* 4.5 °C off */
+  run(39000);
+  CHECK_EQ(B.board_faults, 0);
+  IN.pad_cx10 = 350; /* back within 4 °C: resets the watch */
+  run(100);
+  IN.pad_cx10 = 335;
+  run(39900);
+  CHECK_EQ(B.board_faults, 0);
+  run(200);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_THERMAL_RUNAWAY));
+  CHECK_EQ(clear(0xFF), MOD_STATUS_OK); /* runaway has no present cause: the pad is off */
+  CHECK_EQ(B.out.heater_pct, 0);
+
+  reset("head over-temp");
+  session();
+  IN.head_cx10 = 440;
+  tick(1);
+  CHECK(B.board_faults & faults_bit(MOD_FAULT_HEAD_OVER_TEMP));
+  CHECK_EQ(clear(0xFF), MOD_STATUS_CAUSE_PRESENT);
+}
+
+static void test_events_reliable(void) {
+  reset("reliable events");
+  session();
+  set(2, NOW + 1, 100);
+  int before = NF;
+  tick(1);
+  const frame_t *e = event(before, MOD_EVENT_APPLIED_SET, 2);
+  CHECK(e != NULL);
+  uint16_t id = e ? mod_get16(&e->p[MOD_EVENT_EVENT_ID]) : 0;
+  before = NF;
+  tick(49);
+  CHECK(event(before, MOD_EVENT_APPLIED_SET, 2) == NULL);
+  tick(1);
+  e = event(before, MOD_EVENT_APPLIED_SET, 2); /* resent after 50 ms */
+  CHECK(e && mod_get16(&e->p[MOD_EVENT_EVENT_ID]) == id);
+  uint8_t ack[3] = {MOD_MSG_EVENT_ACK}; mod_put16(&ack[1], id);
+  CHECK_EQ(req(ack, 3), MOD_STATUS_OK);
+  before = NF;
+  run(200);
+  CHECK(event(before, MOD_EVENT_APPLIED_SET, 2) == NULL);
+}
+
+static void test_sensors(void) {
+  reset("sensors");
+  CHECK_EQ(mod_adc_to_cx10(512), 250);
+  CHECK_EQ(mod_adc_to_cx10(354), 400);
+  CHECK(mod_adc_to_cx10(345) > 400 && mod_adc_to_cx10(345) < 415);
+  CHECK(mod_adc_to_cx10(1023) < 0);  /* open thermistor reads cold */
+  CHECK(mod_adc_to_cx10(0) >= 1000); /* shorted reads hot */
+  CHECK_EQ(mod_adc_to_ohm(1023), MOD_OHM_OPEN);
+  CHECK_EQ(mod_adc_to_ohm(0), 0);
+  CHECK(mod_adc_to_ohm(511) < 10000 && mod_adc_to_ohm(513) > 10000);
+}
+
+int main(void) {
+  test_crc_and_framing();
+  test_handshake();
+  test_queue_scheduling();
+  test_duplicate_seq();
+  test_lease();
+  test_limits();
+  test_slew_and_ramp();
+  test_lead_off();
+  test_coupling();
+  test_stop_input();
+  test_thermal();
+  test_events_reliable();
+  test_sensors();
+  printf("%d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}
