@@ -10,6 +10,7 @@ import { type Issue, type PathSegment, isError, zodIssuesToIssues } from './issu
 import { type DeviceProfile, loadProfile, ProfileError } from './profile.ts';
 import { type Protocol, ProtocolSchema } from './schema.ts';
 import { checkProtocol } from './validate.ts';
+import { describeJsonError } from './text.ts';
 import { buildPlan, type Plan } from './plan.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,17 +63,8 @@ export function parseProtocolText(text: string, file: string): ParsedText {
     try {
       JSON.parse(text);
     } catch (e) {
-      // Node 20's messages vary: some give "at position N", some quote the context instead.
-      const raw = (e as Error).message.split('\n')[0] ?? '';
-      const msg = raw.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*$/, '').replace(/ is not valid JSON$/, '');
-      const m = /position (\d+)/.exec(raw);
-      if (m) {
-        const before = text.slice(0, Number(m[1])).split('\n');
-        return syntax(`malformed JSON: ${msg}`, before.length, (before.at(-1)?.length ?? 0) + 1);
-      }
-      // no position: let the YAML parser (JSON is YAML) find where it breaks
-      const pos = parseDocument(text, { prettyErrors: true }).errors[0]?.linePos?.[0];
-      return syntax(`malformed JSON: ${msg}`, pos?.line, pos?.col);
+      const d = describeJsonError(text, e);
+      return syntax(d.message, d.line, d.column);
     }
   }
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ABSOLUTE_LIMITS as L, STANDARDS } from './limits.ts';
 import { type Issue, zodIssuesToIssues } from './issues.ts';
+import { describeJsonError } from './text.ts';
 
 export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../profiles/default.json', import.meta.url));
 
@@ -112,7 +113,13 @@ export function tryLoadProfile(path: string = DEFAULT_PROFILE_PATH): ProfileResu
   try {
     data = JSON.parse(text);
   } catch (e) {
-    return { ok: false, errors: [{ file: path, path: '', severity: 'error', layer: 'syntax', message: `malformed JSON: ${(e as Error).message}` }] };
+    const d = describeJsonError(text, e);
+    const issue: Issue = { file: path, path: '', severity: 'error', layer: 'syntax', message: d.message };
+    if (d.line !== undefined) {
+      issue.line = d.line;
+      issue.column = d.column ?? 1;
+    }
+    return { ok: false, errors: [issue] };
   }
   return parseProfile(data, path);
 }

@@ -71,6 +71,12 @@ describe('validate rejects bad input with exit 2, the field path and the limit, 
     expect(w.code).toBe(2);
     expect(w.err).toContain('tens.maxAmplitudeMa = 100: a device profile may only narrow');
     noStack(w.err);
+    const m = await run('validate', 'examples/short-tens.yaml', '--profile', `${BAD}/malformed.json`);
+    expect(m.code).toBe(2);
+    expect(m.err).toMatch(/malformed\.json:2:14: malformed JSON: Unexpected token '\}'\n/);
+    const missing = await run('protocols', '--profile', 'nope.json');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('nope.json: device profile not found');
   });
 });
 
