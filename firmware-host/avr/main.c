@@ -1,0 +1,225 @@
+/*
+ * Thin hardware layer for the ATmega328P: UART, 1 ms tick, TENS pulse trains,
+ * PWM outputs, ADC, stop input and the watchdog. All behaviour is in core/.
+ */
+#include <avr/interrupt.h>
+#include <avr/io.h>
+#include <avr/wdt.h>
+#include <util/atomic.h>
+#include "hal.h"
+#include "modality.h"
+
+static mod_t board;
+static mod_inputs_t inputs;
+
+/* ------------------------------------------------------------ UART */
+#define RX_SIZE 64 /* power of two */
+#define TX_SIZE 128
+static volatile uint8_t rx_buf[RX_SIZE], rx_head, rx_tail;
+static volatile uint8_t tx_buf[TX_SIZE], tx_head, tx_tail;
+static volatile uint8_t rx_overflows;
+
+ISR(USART_RX_vect) {
+  uint8_t b = UDR0;
+  uint8_t next = (uint8_t)((rx_head + 1) & (RX_SIZE - 1));
+  if (next == rx_tail) { rx_overflows++; return; } /* dropped: the CRC catches the hole */
+  rx_buf[rx_head] = b;
+  rx_head = next;
+}
+
+ISR(USART_UDRE_vect) {
+  if (tx_head == tx_tail) { UCSR0B &= (uint8_t)~_BV(UDRIE0); return; }
+  UDR0 = tx_buf[tx_tail];
+  tx_tail = (uint8_t)((tx_tail + 1) & (TX_SIZE - 1));
+}
+
+static void uart_tx(const uint8_t *b, uint8_t n) {
+  while (n--) {
+    uint8_t next = (uint8_t)((tx_head + 1) & (TX_SIZE - 1));
+    while (next == tx_tail) wdt_reset(); /* ring full: wait for the line (at most ~11 ms) */
+    tx_buf[tx_head] = *b++;
+    tx_head = next;
+    UCSR0B |= _BV(UDRIE0);
+  }
+}
+
+static void uart_init(void) {
+  UCSR0A = _BV(U2X0);
+  UBRR0 = 16; /* 16 MHz / (8 * 17) = 117647 baud, 2.1 % from 115200 */
+  UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
+  UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);
+}
+
+/* ------------------------------------------------------- 1 ms tick */
+static volatile uint32_t tick_ms;
+ISR(TIMER2_OVF_vect) { tick_ms++; }
+
+/* ------------------------------------------------ TENS pulse trains */
+/* Timer1 runs free at 2 MHz. Each channel's compare unit sets its pin at the start of a
+ * pulse and clears it at the end, so the edges are exact whatever the ISR latency. */
+enum { P_GAP, P_RISE, P_FALL };
+typedef struct {
+  uint32_t period; /* timer ticks (0.5 µs); 0 = off */
+  uint16_t width;
+  uint32_t remaining;
+  uint8_t state;
+} pulse_t;
+static pulse_t pulse[2];
+
+/* After a compare match: the increment to the next match and whether it sets the pin. */
+static uint16_t pulse_next(pulse_t *p, uint8_t *set) {
+  if (p->state == P_RISE) { p->state = P_FALL; *set = 0; return p->width; }
+  if (p->state == P_FALL) p->remaining = p->period - p->width;
+  p->state = P_GAP;
+  *set = 0;
+  if (p->period == 0) { p->remaining = 0; return 20000; }
+  if (p->remaining > 60000) { p->remaining -= 60000; return 60000; }
+  uint16_t r = p->remaining < 40 ? 40 : (uint16_t)p->remaining;
+  p->remaining = 0;
+  p->state = P_RISE;
+  *set = 1;
+  return r;
+}
+
+ISR(TIMER1_COMPA_vect) {
+  uint8_t set;
+  OCR1A += pulse_next(&pulse[0], &set);
+  TCCR1A = (uint8_t)((TCCR1A & ~_BV(COM1A0)) | (set ? _BV(COM1A0) : 0)); /* COM1A1 stays: 10 clear, 11 set */
+}
+ISR(TIMER1_COMPB_vect) {
+  uint8_t set;
+  OCR1B += pulse_next(&pulse[1], &set);
+  TCCR1A = (uint8_t)((TCCR1A & ~_BV(COM1B0)) | (set ? _BV(COM1B0) : 0));
+}
+
+static void pulse_config(uint8_t ch, uint16_t rate_hz, uint16_t width_us) {
+  uint32_t period = rate_hz ? 2000000UL / rate_hz : 0;
+  uint16_t width = (uint16_t)(width_us * 2);
+  pulse_t *p = &pulse[ch];
+  if (p->period == period && p->width == width) return;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    p->period = period;
+    p->width = width;
+    if (period == 0) { /* stop now: force the pin low */
+      p->state = P_GAP;
+      p->remaining = 0;
+      if (ch == 0) { TCCR1A &= (uint8_t)~_BV(COM1A0); TCCR1C = _BV(FOC1A); }
+      else { TCCR1A &= (uint8_t)~_BV(COM1B0); TCCR1C = _BV(FOC1B); }
+    }
+  }
+}
+
+/* ------------------------------------------------------------- ADC */
+static volatile uint16_t adc[ADC_CHANNELS];
+static uint8_t adc_ch;
+
+static void adc_start(uint8_t ch) { ADMUX = (uint8_t)(_BV(REFS0) | ch); ADCSRA |= _BV(ADSC); }
+
+static void adc_poll(void) {
+  if (ADCSRA & _BV(ADSC)) return;
+  adc[adc_ch] = ADC;
+  adc_ch = (uint8_t)((adc_ch + 1) % ADC_CHANNELS);
+  adc_start(adc_ch);
+}
+
+static void adc_init(void) {
+  ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0); /* 125 kHz */
+  DIDR0 = 0x1F;
+  /* one blocking round so the first tick sees real inputs, not zeros (a zero pad reading is "hot") */
+  for (uint8_t i = 0; i <= ADC_CHANNELS; i++) {
+    adc_start(adc_ch);
+    while (ADCSRA & _BV(ADSC)) {}
+    adc[adc_ch] = ADC;
+    adc_ch = (uint8_t)((adc_ch + 1) % ADC_CHANNELS);
+  }
+  adc_start(adc_ch);
+}
+
+static void read_inputs(void) {
+  uint16_t a[ADC_CHANNELS];
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { for (uint8_t i = 0; i < ADC_CHANNELS; i++) a[i] = adc[i]; }
+  inputs.pad_cx10 = mod_adc_to_cx10(a[ADC_PAD_NTC]);
+  inputs.head_cx10 = mod_adc_to_cx10(a[ADC_HEAD_NTC]);
+  inputs.tens_ohm[0] = mod_adc_to_ohm(a[ADC_TENS1_Z]);
+  inputs.tens_ohm[1] = mod_adc_to_ohm(a[ADC_TENS2_Z]);
+  inputs.coupled = a[ADC_COUPLING] > 512;
+  inputs.stop = (PIND & _BV(PIN_STOP)) != 0;
+}
+
+/* --------------------------------------------------------- outputs */
+static void pwm0(uint8_t chan, uint8_t v) { /* Timer0: chan 0 = OC0A, 1 = OC0B; 0 disconnects (a true zero) */
+  uint8_t com = chan ? _BV(COM0B1) : _BV(COM0A1);
+  if (chan) OCR0B = v; else OCR0A = v;
+  if (v) TCCR0A |= com; else TCCR0A &= (uint8_t)~com;
+}
+
+static void apply_outputs(uint32_t ms) {
+  const mod_outputs_t *o = &board.out;
+  for (uint8_t ch = 0; ch < 2; ch++) {
+    uint16_t amp = o->tens_x10[ch];
+    pwm0(ch, (uint8_t)((uint32_t)amp * 255u / (MOD_LIMIT_MAX_TENS_MA * 10)));
+    pulse_config(ch, amp ? o->tens_rate_hz[ch] : 0, o->tens_width_us[ch]);
+  }
+  uint8_t us = (uint8_t)((uint32_t)o->us_x100 * 249u / (MOD_LIMIT_MAX_US_WPER_CM2 * 100));
+  OCR2B = us;
+  if (us) TCCR2A |= _BV(COM2B1); else TCCR2A &= (uint8_t)~_BV(COM2B1);
+  uint8_t on_ms = (uint8_t)((o->us_duty_pct + 5) / 10);
+  if (o->us_duty_pct && !on_ms) on_ms = 1;
+  if (us && (ms % US_GATE_PERIOD_MS) < on_ms) PORTD |= _BV(PIN_US_EN); else PORTD &= (uint8_t)~_BV(PIN_US_EN);
+  uint8_t phase = (uint8_t)(ms % PAD_PWM_WINDOW_MS);
+  if (phase < o->heater_pct) PORTB |= _BV(PIN_HEATER); else PORTB &= (uint8_t)~_BV(PIN_HEATER);
+  if (phase < o->cooler_pct) PORTB |= _BV(PIN_COOLER); else PORTB &= (uint8_t)~_BV(PIN_COOLER);
+  if (board.session) PORTB |= _BV(PIN_LED); else PORTB &= (uint8_t)~_BV(PIN_LED);
+}
+
+static void io_init(void) {
+  /* every output low = off before anything else */
+  PORTB = 0;
+  DDRB = _BV(PIN_HEATER) | _BV(PIN_TENS1_PULSE) | _BV(PIN_TENS2_PULSE) | _BV(PIN_COOLER) | _BV(PIN_LED);
+  PORTD = _BV(PIN_STOP); /* pull-up on the stop input */
+  DDRD = _BV(PIN_US_PWM) | _BV(PIN_US_EN) | _BV(PIN_TENS2_AMP) | _BV(PIN_TENS1_AMP);
+  /* Timer0: fast PWM 8 bit, /64 (976 Hz), outputs disconnected until driven */
+  TCCR0A = _BV(WGM01) | _BV(WGM00);
+  TCCR0B = _BV(CS01) | _BV(CS00);
+  /* Timer2: fast PWM, TOP = OCR2A = 249, /64: overflows at exactly 1 kHz = the board tick */
+  OCR2A = 249;
+  TCCR2A = _BV(WGM21) | _BV(WGM20);
+  TCCR2B = _BV(WGM22) | _BV(CS22);
+  TIMSK2 = _BV(TOIE2);
+  /* Timer1: normal mode, /8 = 2 MHz; compare units clear the pulse pins until a channel runs */
+  TCCR1A = _BV(COM1A1) | _BV(COM1B1);
+  TCCR1B = _BV(CS11);
+  TCCR1C = _BV(FOC1A) | _BV(FOC1B);
+  OCR1A = 20000;
+  OCR1B = 30000;
+  TIMSK1 = _BV(OCIE1A) | _BV(OCIE1B);
+}
+
+int main(void) {
+  MCUSR = 0;
+  wdt_disable();
+  io_init();
+  adc_init();
+  uart_init();
+  mod_init(&board, uart_tx);
+  wdt_enable(WDTO_120MS);
+  sei();
+  uint32_t core_ms = 0;
+  for (;;) {
+    wdt_reset();
+    uint32_t now;
+    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { now = tick_ms; }
+    while (core_ms != now) { /* every millisecond is ticked, even after a long pass */
+      core_ms++;
+      read_inputs();
+      mod_tick(&board, core_ms, &inputs);
+      apply_outputs(core_ms);
+    }
+    while (rx_tail != rx_head) {
+      uint8_t b = rx_buf[rx_tail];
+      rx_tail = (uint8_t)((rx_tail + 1) & (RX_SIZE - 1));
+      mod_rx_byte(&board, b);
+    }
+    adc_poll();
+  }
+}

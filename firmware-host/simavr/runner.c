@@ -1,0 +1,254 @@
+/*
+ * modality-simavr: boots the board firmware ELF on simavr (ATmega328P @ 16 MHz) with
+ * UART0 on a pseudo-terminal, paced to the wall clock, and a line control channel
+ * on stdin/stdout for tests.
+ *
+ *   modality-simavr [--speed N] [--quiet] build/modality.elf
+ *     --speed N   simulated seconds per wall second (default 1; 0 = as fast as it goes)
+ *
+ * stdout: "pty /dev/pts/N" once the UART is bridged, the path alone on the next line,
+ * then "ready"; after that one answer line per command.
+ * stdin commands (one per line):
+ *   stop 0|1          patient stop input released / pressed (pin PD2 low / high)
+ *   adc <ch> <value>  drive ADC channel ch with a raw 10-bit reading (0..1023)
+ *   pins?             one line: "pins ms=<board sim ms> key=value ..." (see README)
+ *   ms?               "ms <simulated milliseconds since boot>"
+ *   quit              exit
+ * EOF on stdin also exits, so the runner never outlives its parent.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <simavr/avr_adc.h>
+#include <simavr/avr_ioport.h>
+#include <simavr/parts/uart_pty.h>
+#include <simavr/sim_avr.h>
+#include <simavr/sim_elf.h>
+#include <simavr/sim_irq.h>
+#include <simavr/sim_time.h>
+
+/* exported by libsimavrparts but missing from its header */
+avr_cycle_count_t uart_pty_flush_timer(struct avr_t *avr, avr_cycle_count_t when, void *param);
+
+#define F_CPU 16000000ULL
+/* ATmega328P data-space addresses of the registers we read */
+#define R_TCCR0A 0x44
+#define R_OCR0A 0x47
+#define R_OCR0B 0x48
+#define R_TCCR2A 0xB0
+#define R_OCR2B 0xB4
+
+static avr_t *avr;
+static uart_pty_t uart;
+static int quiet;
+
+/* ---- watched digital outputs ---- */
+typedef struct {
+  const char *name;
+  char port;
+  int bit;
+  int level;
+  avr_cycle_count_t last_change, last_rise, prev_rise;
+  avr_cycle_count_t high_acc, win_duty_pct;
+  uint32_t rises;
+  uint32_t width_us;
+} pin_t;
+
+enum { P_HEAT, P_TENS1, P_TENS2, P_COOL, P_LED, P_USEN, P_COUNT };
+static pin_t pins[P_COUNT] = {
+  [P_HEAT] = {"heat", 'B', 0}, [P_TENS1] = {"t1", 'B', 1}, [P_TENS2] = {"t2", 'B', 2},
+  [P_COOL] = {"cool", 'B', 4}, [P_LED] = {"led", 'B', 5}, [P_USEN] = {"usen", 'D', 4},
+};
+#define WINDOW_CYCLES (F_CPU / 10) /* duty measured over 100 ms windows */
+
+static void account(pin_t *p, avr_cycle_count_t now) {
+  if (p->level) p->high_acc += now - p->last_change;
+  p->last_change = now;
+}
+
+static void pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq;
+  pin_t *p = param;
+  int level = value ? 1 : 0;
+  if (level == p->level) return;
+  avr_cycle_count_t now = avr->cycle;
+  account(p, now);
+  p->level = level;
+  if (level) { p->prev_rise = p->last_rise; p->last_rise = now; p->rises++; }
+  else if (p->last_rise) p->width_us = (uint32_t)((now - p->last_rise) * 1000000ULL / F_CPU);
+}
+
+static avr_cycle_count_t window_timer(struct avr_t *a, avr_cycle_count_t when, void *param) {
+  (void)param; (void)a;
+  for (int i = 0; i < P_COUNT; i++) {
+    account(&pins[i], when);
+    pins[i].win_duty_pct = pins[i].high_acc * 100 / WINDOW_CYCLES;
+    pins[i].high_acc = 0;
+  }
+  return when + WINDOW_CYCLES;
+}
+
+/* Feed bytes from the pty into the UART every 0.5 ms whatever the xon state says:
+ * the stock part only arms its flush timer from the xon hook. */
+static avr_cycle_count_t pty_pump(struct avr_t *a, avr_cycle_count_t when, void *param) {
+  uart_pty_t *u = param;
+  u->xon = 1;
+  uart_pty_flush_timer(a, when, u);
+  return when + avr_usec_to_cycles(a, 500);
+}
+
+static void set_adc(int ch, int raw) {
+  if (raw < 0) raw = 0;
+  if (raw > 1023) raw = 1023;
+  /* simavr converts millivolts as mv * 1023 / aref: pick the smallest mv giving `raw` */
+  uint32_t mv = (uint32_t)((raw * 5000 + 1022) / 1023);
+  avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + ch), mv);
+}
+
+/* The stop switch drives PD2 against the firmware's pull-up: declare it as the pin's
+ * external state (so the pull-up does not win) and raise the pin. */
+static int stop_level;
+#define R_PIND 0x29
+static void set_stop(int on) {
+  stop_level = on ? 1 : 0;
+  avr_ioport_external_t e = {.name = 'D', .mask = 1 << 2, .value = (unsigned)(stop_level << 2)};
+  avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL('D'), &e);
+  avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2), (uint32_t)stop_level);
+}
+
+static uint32_t hz_of(pin_t *p, avr_cycle_count_t now) {
+  if (!p->prev_rise || now - p->last_rise > 2 * F_CPU) return 0;
+  avr_cycle_count_t d = p->last_rise - p->prev_rise;
+  return d ? (uint32_t)((F_CPU + d / 2) / d) : 0;
+}
+
+static void print_pins(void) {
+  avr_cycle_count_t now = avr->cycle;
+  uint8_t tccr0a = avr->data[R_TCCR0A], tccr2a = avr->data[R_TCCR2A];
+  int t1amp = (tccr0a & 0x80) ? avr->data[R_OCR0A] : 0; /* COM0A1 */
+  int t2amp = (tccr0a & 0x20) ? avr->data[R_OCR0B] : 0; /* COM0B1 */
+  int us = (tccr2a & 0x20) ? avr->data[R_OCR2B] : 0;     /* COM2B1 */
+  pin_t *t1 = &pins[P_TENS1], *t2 = &pins[P_TENS2];
+  int t1on = hz_of(t1, now) != 0, t2on = hz_of(t2, now) != 0;
+  printf("pins ms=%llu t1amp=%d t2amp=%d us=%d usen=%d heat=%d cool=%d led=%d "
+         "t1hz=%u t1us=%u t1n=%u t2hz=%u t2us=%u t2n=%u\n",
+         (unsigned long long)(now * 1000 / F_CPU), t1amp, t2amp, us, (int)pins[P_USEN].win_duty_pct,
+         (int)pins[P_HEAT].win_duty_pct, (int)pins[P_COOL].win_duty_pct, pins[P_LED].level,
+         hz_of(t1, now), t1on ? t1->width_us : 0, t1->rises, hz_of(t2, now), t2on ? t2->width_us : 0, t2->rises);
+}
+
+static int command(char *line) {
+  int a, b;
+  if (sscanf(line, "stop %d", &a) == 1) { set_stop(a); puts("ok"); }
+  else if (sscanf(line, "adc %d %d", &a, &b) == 2 && a >= 0 && a < 8) { set_adc(a, b); puts("ok"); }
+  else if (strncmp(line, "pins?", 5) == 0) print_pins();
+  else if (strncmp(line, "ms?", 3) == 0) printf("ms %llu\n", (unsigned long long)(avr->cycle * 1000 / F_CPU));
+  else if (strncmp(line, "quit", 4) == 0) return 0;
+  else printf("error unknown command: %s\n", line);
+  fflush(stdout);
+  return 1;
+}
+
+static double wall_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+  double speed = 1.0;
+  const char *elf = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--speed") && i + 1 < argc) speed = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--quiet")) quiet = 1;
+    else elf = argv[i];
+  }
+  if (!elf) { fprintf(stderr, "usage: %s [--speed N] firmware.elf\n", argv[0]); return 2; }
+
+  elf_firmware_t fw;
+  memset(&fw, 0, sizeof fw);
+  if (elf_read_firmware(elf, &fw) != 0) { fprintf(stderr, "cannot read %s\n", elf); return 1; }
+  avr = avr_make_mcu_by_name("atmega328p");
+  if (!avr) { fprintf(stderr, "no atmega328p core in simavr\n"); return 1; }
+  avr_init(avr);
+  avr_load_firmware(avr, &fw);
+  avr->frequency = (uint32_t)F_CPU;
+  avr->vcc = avr->avcc = avr->aref = 5000;
+  avr->log = quiet ? 0 : 1;
+
+  /* the board's inputs at rest: 25 °C pad and head, 1 kΩ electrodes, head coupled, stop released */
+  set_adc(0, 512);
+  set_adc(1, 93);
+  set_adc(2, 93);
+  set_adc(3, 800);
+  set_adc(4, 512);
+  set_stop(0);
+
+  for (int i = 0; i < P_COUNT; i++)
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(pins[i].port), pins[i].bit), pin_hook, &pins[i]);
+  avr_cycle_timer_register(avr, WINDOW_CYCLES, window_timer, NULL);
+
+  /* uart_pty prints its own banner on stdout; keep ours parseable after it */
+  uart_pty_init(avr, &uart);
+  uart_pty_connect(&uart, '0');
+  avr_cycle_timer_register(avr, avr_usec_to_cycles(avr, 500), pty_pump, &uart);
+  printf("pty %s\n%s\nready\n", uart.pty.slavename, uart.pty.slavename);
+  fflush(stdout);
+
+  char line[256];
+  size_t len = 0;
+  double t0 = wall_s();
+  avr_cycle_count_t next_check = 0;
+  const avr_cycle_count_t check_every = F_CPU / 1000;
+  for (;;) {
+    int state = avr_run(avr);
+    if (state == cpu_Done || state == cpu_Crashed) {
+      fprintf(stderr, "firmware stopped (state %d) at cycle %llu\n", state, (unsigned long long)avr->cycle);
+      printf("crashed\n");
+      fflush(stdout);
+      return 1;
+    }
+    if (avr->cycle < next_check) continue;
+    next_check = avr->cycle + check_every;
+    if (((avr->data[R_PIND] >> 2) & 1) != stop_level) set_stop(stop_level);
+
+    /* control channel */
+    struct pollfd pfd = {.fd = 0, .events = POLLIN};
+    while (poll(&pfd, 1, 0) > 0) {
+      if (pfd.revents & (POLLHUP | POLLERR) && !(pfd.revents & POLLIN)) goto out;
+      ssize_t n = read(0, line + len, sizeof line - 1 - len);
+      if (n <= 0) goto out;
+      len += (size_t)n;
+      line[len] = 0;
+      char *nl;
+      while ((nl = memchr(line, '\n', len))) {
+        *nl = 0;
+        if (!command(line)) goto out;
+        size_t used = (size_t)(nl - line) + 1;
+        memmove(line, nl + 1, len - used);
+        len -= used;
+      }
+      if (len >= sizeof line - 1) len = 0; /* an over-long line: drop it */
+    }
+
+    /* pace against the wall clock */
+    if (speed > 0) {
+      double sim = (double)avr->cycle / (double)F_CPU / speed;
+      double ahead = sim - (wall_s() - t0);
+      if (ahead > 0.0005) {
+        struct timespec ts = {.tv_sec = (time_t)ahead, .tv_nsec = (long)((ahead - (double)(time_t)ahead) * 1e9)};
+        nanosleep(&ts, NULL);
+      }
+    }
+  }
+out:
+  uart_pty_stop(&uart);
+  return 0;
+}
