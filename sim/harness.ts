@@ -1,0 +1,112 @@
+/**
+ * A whole session on the simulated board, in process: virtual clock, the
+ * in-process serial line, the simulated board, and the real serial driver
+ * between them (the engine never takes a shortcut to the board). Used by
+ * `modality run --board sim`, the tests and the benchmarks.
+ */
+import { paceVirtualClock, VirtualClock } from '../src/clock.js';
+import type { Message } from '../src/drivers/wire/messages.js';
+import { SerialBoard } from '../src/drivers/serial-board.js';
+import type { RunEvent, Summary } from '../src/engine/recorder.js';
+import { SessionRun } from '../src/engine/session-runner.js';
+import type { Plan } from '../src/protocol/index.js';
+import { createRng } from '../src/util/rng.js';
+import { SimBoard, type SimBoardOptions } from './board.js';
+import type { FaultSpec } from './faults.js';
+import { createLinkPair, type LineFaults } from './link.js';
+import { Electrode } from './plants.js';
+
+export interface SimulateOptions {
+  plan: Plan;
+  faults?: FaultSpec[];
+  seed?: number;
+  /** Virtual-clock speed against the wall clock; Infinity runs as fast as possible. */
+  speed?: number;
+  onEvent?: (e: RunEvent) => void;
+  profileMaxMa?: number;
+  board?: SimBoardOptions;
+  /** After the session ends, keep the clock running this long to collect the board's last reports. */
+  drainMs?: number;
+  /** Called once the session has started (tests use it to schedule clinician events on the clock). */
+  onStart?: (ctx: { run: SessionRun; clock: VirtualClock; sim: SimBoard }) => void;
+  trace?: (dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number) => void;
+  /** Telemetry lines at most this often in the event stream. */
+  telemetryEveryMs?: number;
+  /** Checked between slices at a finite speed: lets a live display redraw and keys get through. */
+  onTick?: () => void;
+}
+
+export interface SimulateResult { summary: Summary; sim: SimBoard; run: SessionRun; clock: VirtualClock; wireBytes: number }
+
+export async function simulateSession(opts: SimulateOptions): Promise<SimulateResult> {
+  const clock = new VirtualClock();
+  const rng = createRng(opts.seed ?? 1);
+  const faults = opts.faults ?? [];
+  const noise = faults.find((f) => f.kind === 'line-noise');
+  const line: LineFaults = { rng: createRng((opts.seed ?? 1) ^ 0x5eed), ...(noise ? { noiseRate: noise.rate } : {}) };
+  const link = createLinkPair(clock, line);
+  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...opts.board });
+
+  let board: SerialBoard | undefined;
+  let failure: unknown;
+  SerialBoard.connect(clock, link.host, { label: 'the simulated board', ...(opts.trace ? { trace: opts.trace } : {}) }).then((b) => (board = b), (e) => (failure = e));
+  while (!board && failure === undefined) {
+    if (!clock.step()) break;
+    await null; // let the connect promise settle at this exact virtual time
+  }
+  if (!board) throw failure instanceof Error ? failure : new Error('the simulated board did not answer');
+
+  const run = new SessionRun({
+    plan: opts.plan, board, clock,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.profileMaxMa !== undefined ? { profileMaxMa: opts.profileMaxMa } : {}),
+    ...(opts.telemetryEveryMs !== undefined ? { telemetryEveryMs: opts.telemetryEveryMs } : {}),
+  });
+  const start = clock.now();
+  for (const f of faults) scheduleFault(f, start, clock, sim, line);
+  run.start();
+  opts.onStart?.({ run, clock, sim });
+
+  const speed = opts.speed ?? Infinity;
+  if (speed === Infinity && !opts.onTick) {
+    clock.runWhile(() => !run.isFinished());
+  } else {
+    await paceVirtualClock(clock, speed, () => { opts.onTick?.(); return run.isFinished(); });
+  }
+  clock.advance(opts.drainMs ?? 1000);
+  const summary = run.summary();
+  run.stop();
+  sim.stopTimers();
+  await board.close();
+  return { summary, sim, run, clock, wireBytes: link.stats.bytesToBoard + link.stats.bytesToHost };
+}
+
+function scheduleFault(f: FaultSpec, start: number, clock: VirtualClock, sim: SimBoard, line: LineFaults): void {
+  if (f.kind === 'line-noise') return;
+  const at = (ms: number, fn: () => void) => clock.setTimeout(fn, start + ms - clock.now());
+  switch (f.kind) {
+    case 'lead-off': {
+      const ch = (f.channel - 1) as 0 | 1;
+      at(f.atMs, () => sim.setElectrodeOhm(ch, Electrode.OPEN_OHM));
+      if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setElectrodeOhm(ch, Electrode.GOOD_OHM));
+      return;
+    }
+    case 'coupling-loss':
+      at(f.atMs, () => sim.setCoupled(false));
+      if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setCoupled(true));
+      return;
+    case 'overtemp':
+      at(f.atMs, () => sim.stickHeater());
+      return;
+    case 'stop-button':
+      at(f.atMs, () => sim.setStopInput(true));
+      at(f.atMs + 1000, () => sim.setStopInput(false)); // the patient lets go; the fault stays latched
+      return;
+    case 'host-silence':
+      line.hostSilenceAtMs = start + f.atMs;
+      return;
+    case 'disconnect':
+      line.disconnectAtMs = start + f.atMs;
+      return;
+  }
+}
