@@ -16,8 +16,8 @@
 
 /* Port B */
 #define PIN_HEATER    PB0 /* pad heater, time-proportional PWM (100 ms window, 1 % steps) */
-#define PIN_TENS1_PULSE PB1 /* OC1A: TENS ch1 pulse train (Timer1 compare, 0.5 µs resolution) */
-#define PIN_TENS2_PULSE PB2 /* OC1B: TENS ch2 pulse train */
+#define PIN_TENS1_PULSE PB1 /* TENS ch1 pulse train, edges timed by Timer1 compare A (0.5 µs) */
+#define PIN_TENS2_PULSE PB2 /* TENS ch2 pulse train, Timer1 compare B */
 #define PIN_COOLER    PB4 /* pad cooler (Peltier), time-proportional PWM */
 #define PIN_LED       PB5 /* session LED */
 

@@ -55,41 +55,41 @@ static volatile uint32_t tick_ms;
 ISR(TIMER2_OVF_vect) { tick_ms++; }
 
 /* ------------------------------------------------ TENS pulse trains */
-/* Timer1 runs free at 2 MHz. Each channel's compare unit sets its pin at the start of a
- * pulse and clears it at the end, so the edges are exact whatever the ISR latency. */
+/* Timer1 runs free at 2 MHz (0.5 µs). Each channel's compare unit schedules its next edge;
+ * the compare ISR drives the pulse pin as its first instruction, so both edges of a pulse
+ * carry the same latency and the width is exact (the start jitters by a few µs when
+ * another interrupt is being served). */
 enum { P_GAP, P_RISE, P_FALL };
 typedef struct {
   uint32_t period; /* timer ticks (0.5 µs); 0 = off */
   uint16_t width;
   uint32_t remaining;
-  uint8_t state;
+  uint8_t state;   /* what the pending compare match does */
 } pulse_t;
 static pulse_t pulse[2];
 
-/* After a compare match: the increment to the next match and whether it sets the pin. */
-static uint16_t pulse_next(pulse_t *p, uint8_t *set) {
-  if (p->state == P_RISE) { p->state = P_FALL; *set = 0; return p->width; }
+/* After a compare match: the increment to the next one. */
+static uint16_t pulse_next(pulse_t *p) {
+  if (p->state == P_RISE) { p->state = P_FALL; return p->width; }
   if (p->state == P_FALL) p->remaining = p->period - p->width;
   p->state = P_GAP;
-  *set = 0;
   if (p->period == 0) { p->remaining = 0; return 20000; }
   if (p->remaining > 60000) { p->remaining -= 60000; return 60000; }
   uint16_t r = p->remaining < 40 ? 40 : (uint16_t)p->remaining;
   p->remaining = 0;
   p->state = P_RISE;
-  *set = 1;
   return r;
 }
 
 ISR(TIMER1_COMPA_vect) {
-  uint8_t set;
-  OCR1A += pulse_next(&pulse[0], &set);
-  TCCR1A = (uint8_t)((TCCR1A & ~_BV(COM1A0)) | (set ? _BV(COM1A0) : 0)); /* COM1A1 stays: 10 clear, 11 set */
+  if (pulse[0].state == P_RISE) PORTB |= _BV(PIN_TENS1_PULSE);
+  else if (pulse[0].state == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS1_PULSE);
+  OCR1A += pulse_next(&pulse[0]);
 }
 ISR(TIMER1_COMPB_vect) {
-  uint8_t set;
-  OCR1B += pulse_next(&pulse[1], &set);
-  TCCR1A = (uint8_t)((TCCR1A & ~_BV(COM1B0)) | (set ? _BV(COM1B0) : 0));
+  if (pulse[1].state == P_RISE) PORTB |= _BV(PIN_TENS2_PULSE);
+  else if (pulse[1].state == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS2_PULSE);
+  OCR1B += pulse_next(&pulse[1]);
 }
 
 static void pulse_config(uint8_t ch, uint16_t rate_hz, uint16_t width_us) {
@@ -100,11 +100,10 @@ static void pulse_config(uint8_t ch, uint16_t rate_hz, uint16_t width_us) {
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
     p->period = period;
     p->width = width;
-    if (period == 0) { /* stop now: force the pin low */
+    if (period == 0) { /* stop now, even mid-pulse */
       p->state = P_GAP;
       p->remaining = 0;
-      if (ch == 0) { TCCR1A &= (uint8_t)~_BV(COM1A0); TCCR1C = _BV(FOC1A); }
-      else { TCCR1A &= (uint8_t)~_BV(COM1B0); TCCR1C = _BV(FOC1B); }
+      PORTB &= (uint8_t)~(ch ? _BV(PIN_TENS2_PULSE) : _BV(PIN_TENS1_PULSE));
     }
   }
 }
@@ -186,10 +185,9 @@ static void io_init(void) {
   TCCR2A = _BV(WGM21) | _BV(WGM20);
   TCCR2B = _BV(WGM22) | _BV(CS22);
   TIMSK2 = _BV(TOIE2);
-  /* Timer1: normal mode, /8 = 2 MHz; compare units clear the pulse pins until a channel runs */
-  TCCR1A = _BV(COM1A1) | _BV(COM1B1);
+  /* Timer1: normal mode, /8 = 2 MHz; compare interrupts time the pulse edges */
+  TCCR1A = 0;
   TCCR1B = _BV(CS11);
-  TCCR1C = _BV(FOC1A) | _BV(FOC1B);
   OCR1A = 20000;
   OCR1B = 30000;
   TIMSK1 = _BV(OCIE1A) | _BV(OCIE1B);

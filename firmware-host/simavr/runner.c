@@ -76,7 +76,7 @@ static void account(pin_t *p, avr_cycle_count_t now) {
 static void pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq;
   pin_t *p = param;
-  int level = value ? 1 : 0;
+  int level = (int)(value & 1); /* simavr may add the AVR_IOPORT_OUTPUT flag (0x100) */
   if (level == p->level) return;
   avr_cycle_count_t now = avr->cycle;
   account(p, now);

@@ -1,0 +1,377 @@
+/**
+ * Conformance scenarios: what every board (the AVR firmware on simavr, the simulated
+ * board in sim/) must do on the wire, per docs/protocol.md. Each scenario drives a
+ * fresh board through a `BoardUnderTest` and checks ACKs, EVENTs and the physical
+ * outputs. Written against bytes and time only, so a real-time board (a pty) and a
+ * virtual-clock board run the same code.
+ */
+import { expect } from 'vitest';
+import { encodeFrame, FrameDecoder, type DecodedFrame } from '../../src/drivers/wire/frame.js';
+import { decodeMessage, encodeMessage, type Message, type MessageBody, type MessageOf } from '../../src/drivers/wire/messages.js';
+import { EVENT_KIND, FAULT, OUTPUT, STATUS, type MessageName } from '../../src/drivers/wire/spec.js';
+
+/** The board's physical outputs, in engineering units. */
+export interface BoardOutputs {
+  tensMa: [number, number];
+  usWPerCm2: number;
+  /** measured TENS pulse rate, Hz, when the board can observe it */
+  tensPulseHz?: [number, number];
+}
+
+export interface BoardUnderTest {
+  /** Bytes to the board's UART. */
+  write(bytes: Uint8Array): void;
+  /** Register the sink of bytes from the board (called once). */
+  onData(cb: (bytes: Uint8Array) => void): void;
+  /** Let `ms` of board time pass (a real wait on a real-time board, a clock advance on a virtual one). */
+  advance(ms: number): Promise<void>;
+  setStopInput(on: boolean): Promise<void>;
+  /** Electrode impedance of TENS channel ch (0|1); Infinity = open. */
+  setElectrodeOhm(ch: 0 | 1, ohm: number): Promise<void>;
+  readOutputs(): Promise<BoardOutputs>;
+  /** Tolerance on analog outputs (PWM resolution), in their units. Default 0.5 mA / 0.05 W/cm². */
+  tolerance?: { tensMa: number; usWPerCm2: number };
+}
+
+export interface Scenario {
+  name: string;
+  run(board: BoardUnderTest): Promise<void>;
+}
+
+type Ack = MessageOf<'ACK'>;
+type Ev = MessageOf<'EVENT'>;
+
+/** A minimal host: sequence numbers, ACK matching, automatic EVENT_ACK, optional keepalive. */
+export class HostLink {
+  seq = 0;
+  readonly frames: { seq: number; msg: Message }[] = [];
+  keepalive = true;
+  autoAckEvents = true;
+  private lastSent = 0;
+  private elapsed = 0;
+  private readonly dec: FrameDecoder;
+
+  constructor(readonly board: BoardUnderTest) {
+    this.dec = new FrameDecoder((f: DecodedFrame) => this.onFrame(f));
+    board.onData((b) => this.dec.push(b));
+  }
+
+  private onFrame(f: DecodedFrame): void {
+    const msg = decodeMessage(f.payload);
+    if (!msg) return;
+    this.frames.push({ seq: f.seq, msg });
+    if (msg.type === 'EVENT' && this.autoAckEvents) this.sendRaw('EVENT_ACK', { eventId: msg.eventId });
+  }
+
+  /** Encode and write a message; returns the seq used. */
+  sendRaw<N extends MessageName>(name: N, body: MessageBody<N>, seq = this.seq++ & 0xff): number {
+    this.board.write(encodeFrame(seq, encodeMessage(name, body)));
+    this.lastSent = this.elapsed;
+    return seq;
+  }
+
+  writeBytes(bytes: Uint8Array): void {
+    this.board.write(bytes);
+    this.lastSent = this.elapsed;
+  }
+
+  /** Advance in small steps until pred finds a frame (from index `from`), or maxMs passes. */
+  async waitFor<T>(pred: (m: Message) => T | undefined | false, maxMs: number, from = 0): Promise<T | undefined> {
+    let waited = 0;
+    for (;;) {
+      for (let i = from; i < this.frames.length; i++) {
+        const hit = pred(this.frames[i]!.msg);
+        if (hit) return hit;
+      }
+      if (waited >= maxMs) return undefined;
+      await this.board.advance(10);
+      waited += 10;
+      this.elapsed += 10;
+      if (this.keepalive && this.elapsed - this.lastSent >= 100) this.sendRaw('PING', {});
+    }
+  }
+
+  /** Let time pass, keeping the lease alive (unless keepalive is off). */
+  async idle(ms: number): Promise<void> {
+    await this.waitFor(() => false, ms);
+  }
+
+  ackFor(seq: number, from = 0): Ack | undefined {
+    for (let i = from; i < this.frames.length; i++) {
+      const m = this.frames[i]!.msg;
+      if (m.type === 'ACK' && m.ackSeq === seq) return m;
+    }
+    return undefined;
+  }
+
+  /** Send and wait for the ACK, retransmitting the same bytes every 100 ms (up to 8 times) as a host does. */
+  async request<N extends MessageName>(name: N, body: MessageBody<N>): Promise<Ack> {
+    const from = this.frames.length;
+    const seq = this.seq++ & 0xff;
+    const bytes = encodeFrame(seq, encodeMessage(name, body));
+    for (let attempt = 0; attempt <= 8; attempt++) {
+      this.writeBytes(bytes);
+      const ack = await this.waitFor((m) => (m.type === 'ACK' && m.ackSeq === seq ? m : undefined), 100, from);
+      if (ack) return ack;
+    }
+    throw new Error(`no ACK for ${name} (seq ${seq})`);
+  }
+
+  async expectStatus<N extends MessageName>(name: N, body: MessageBody<N>, status: keyof typeof STATUS): Promise<Ack> {
+    const ack = await this.request(name, body);
+    expect(ack.status, `${name} ${JSON.stringify(body)} → status`).toBe(STATUS[status]);
+    return ack;
+  }
+
+  async hello(leaseMs = 400): Promise<MessageOf<'IDENTIFY'>> {
+    const from = this.frames.length;
+    await this.expectStatus('HELLO', { protocolVersion: 1, leaseMs }, 'OK');
+    const id = await this.waitFor((m) => (m.type === 'IDENTIFY' ? m : undefined), 500, from);
+    expect(id, 'IDENTIFY after the ACK of HELLO').toBeDefined();
+    return id!;
+  }
+
+  async boardNow(): Promise<number> {
+    return (await this.request('PING', {})).boardMs;
+  }
+
+  async event(kind: keyof typeof EVENT_KIND, match: Partial<Ev>, maxMs: number, from = 0): Promise<Ev | undefined> {
+    return this.waitFor(
+      (m) =>
+        m.type === 'EVENT' && m.kind === EVENT_KIND[kind] &&
+        Object.entries(match).every(([k, v]) => (m as unknown as Record<string, number>)[k] === v)
+          ? m
+          : undefined,
+      maxMs,
+      from,
+    );
+  }
+}
+
+/** Scheduling margin: covers the line, the host's jitter and a real-time board's pacing. */
+const MARGIN_MS = 300;
+
+const tensConfig = (output: number, rateHz = 100, pulseWidthUs = 100) => ({
+  output, rateHz, pulseWidthUs, waveform: 0, electrodeAreaCm2x10: 500, flags: 0,
+  burstsPerS: 0, pulsesPerBurst: 0, modKind: 0, modMinPct: 0, modPeriodDs: 0,
+});
+
+function near(actual: number, expected: number, tol: number, what: string): void {
+  expect(Math.abs(actual - expected), `${what}: ${actual} vs ${expected} ± ${tol}`).toBeLessThanOrEqual(tol);
+}
+
+const tol = (b: BoardUnderTest) => b.tolerance ?? { tensMa: 0.5, usWPerCm2: 0.05 };
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'HELLO is answered by ACK then IDENTIFY; commands before HELLO get NO_SESSION',
+    async run(b) {
+      const h = new HostLink(b);
+      h.keepalive = false;
+      const ack = await h.request('PING', {});
+      expect(ack.status).toBe(STATUS.NO_SESSION);
+      const id = await h.hello(300);
+      expect(id.protocolVersion).toBe(1);
+      expect(id.leaseMs).toBe(300);
+      expect(id.maxTensMaX10).toBe(800);
+      const helloAck = h.frames.find((f) => f.msg.type === 'ACK' && f.msg.ackSeq === 1);
+      const idIndex = h.frames.findIndex((f) => f.msg.type === 'IDENTIFY');
+      expect(h.frames.indexOf(helloAck!)).toBeLessThan(idIndex);
+      const bad = await h.request('HELLO', { protocolVersion: 9, leaseMs: 300 });
+      expect(bad.status).toBe(STATUS.BAD_VERSION);
+    },
+  },
+  {
+    name: 'a SET scheduled at board time T is applied at T (EVENT boardMs = T) and drives the output',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
+      const T = (await h.boardNow()) + MARGIN_MS;
+      const from = h.frames.length;
+      await h.expectStatus('SET', { output: OUTPUT.tens1, atMs: T, value: 100 }, 'OK');
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T, value: 150 }, 'OK');
+      const before = await b.readOutputs();
+      expect(before.tensMa[0]).toBe(0);
+      expect(before.usWPerCm2).toBe(0);
+      const tens = await h.event('APPLIED_SET', { output: OUTPUT.tens1 }, 2000, from);
+      const us = await h.event('APPLIED_SET', { output: OUTPUT.ultrasound }, 2000, from);
+      expect(tens?.boardMs).toBe(T);
+      expect(tens?.value).toBe(100);
+      expect(us?.boardMs).toBe(T);
+      await h.idle(1200); // 10 mA at the 10 mA/s slew limit takes 1 s
+      const out = await b.readOutputs();
+      near(out.tensMa[0], 10, tol(b).tensMa, 'TENS ch1 mA');
+      near(out.usWPerCm2, 1.5, tol(b).usWPerCm2, 'ultrasound W/cm²');
+      expect(out.tensMa[1]).toBe(0);
+      if (out.tensPulseHz) near(out.tensPulseHz[0], 100, 2, 'TENS ch1 pulse rate');
+    },
+  },
+  {
+    name: 'a SET is followed at the slew limit, never as a jump',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens2), 'OK');
+      const T = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.tens2, atMs: T, value: 200 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.tens2 }, 2000);
+      await h.idle(500);
+      const mid = await b.readOutputs();
+      expect(mid.tensMa[1]).toBeGreaterThan(2);
+      expect(mid.tensMa[1]).toBeLessThan(12); // ~5 mA after 0.5 s, far from 20 mA
+    },
+  },
+  {
+    name: 'a RAMP starts at T, ends at T + duration, and reaches its target',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
+      const T = (await h.boardNow()) + MARGIN_MS;
+      const from = h.frames.length;
+      await h.expectStatus('RAMP', { output: OUTPUT.tens1, atMs: T, from: 0, to: 60, durationMs: 1000 }, 'OK');
+      const start = await h.event('RAMP_START', { output: OUTPUT.tens1 }, 2000, from);
+      expect(start?.boardMs).toBe(T);
+      expect(start?.value).toBe(60);
+      expect(start?.aux).toBe(1000);
+      const end = await h.event('APPLIED_SET', { output: OUTPUT.tens1 }, 2500, from);
+      expect(end?.boardMs).toBe(T + 1000);
+      expect(end?.value).toBe(60);
+      await h.idle(100);
+      near((await b.readOutputs()).tensMa[0], 6, tol(b).tensMa, 'TENS ch1 mA after the ramp');
+    },
+  },
+  {
+    name: 'lease expiry: no frames for leaseMs turns every output off and latches HOST_TIMEOUT',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello(200);
+      const T = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T, value: 100 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.ultrasound }, 2000);
+      near((await b.readOutputs()).usWPerCm2, 1, tol(b).usWPerCm2, 'ultrasound before the timeout');
+      const from = h.frames.length;
+      h.keepalive = false; // the host goes silent
+      const fault = await h.event('FAULT_LATCHED', { code: FAULT.HOST_TIMEOUT, output: OUTPUT.all }, 2000, from);
+      expect(fault, 'FAULT_LATCHED HOST_TIMEOUT').toBeDefined();
+      expect((await b.readOutputs()).usWPerCm2).toBe(0);
+      h.keepalive = true;
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'FAULT_LATCHED');
+      await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'OK');
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'OK');
+    },
+  },
+  {
+    name: 'the stop input cuts every output and latches STOP_INPUT until CLEAR after release',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
+      const T = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.tens1, atMs: T, value: 50 }, 'OK');
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T, value: 100 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.ultrasound }, 2000);
+      await h.idle(600);
+      const on = await b.readOutputs();
+      expect(on.tensMa[0]).toBeGreaterThan(4);
+      const from = h.frames.length;
+      await b.setStopInput(true);
+      const fault = await h.event('FAULT_LATCHED', { code: FAULT.STOP_INPUT }, 1000, from);
+      expect(fault?.output).toBe(OUTPUT.all);
+      const off = await b.readOutputs();
+      expect(off.tensMa[0]).toBe(0);
+      expect(off.usWPerCm2).toBe(0);
+      await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'CAUSE_PRESENT');
+      await b.setStopInput(false);
+      await h.idle(50);
+      expect((await b.readOutputs()).usWPerCm2).toBe(0); // latched: stays off
+      await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'OK');
+    },
+  },
+  {
+    name: 'a frame with a bad CRC is ignored: no ACK, output unchanged',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.ultrasound }, 2000);
+      const at = (await h.boardNow()) + MARGIN_MS;
+      const seq = h.seq++ & 0xff;
+      const bytes = encodeFrame(seq, encodeMessage('SET', { output: OUTPUT.ultrasound, atMs: at, value: 250 }));
+      bytes[bytes.length - 3]! ^= 0x5a;
+      const from = h.frames.length;
+      h.writeBytes(bytes);
+      await h.idle(MARGIN_MS + 300);
+      expect(h.ackFor(seq, from), 'no ACK for a corrupt frame').toBeUndefined();
+      expect(await h.event('APPLIED_SET', { output: OUTPUT.ultrasound, value: 250 }, 0, from)).toBeUndefined();
+      near((await b.readOutputs()).usWPerCm2, 1, tol(b).usWPerCm2, 'ultrasound unchanged');
+    },
+  },
+  {
+    name: 'out-of-limit commands are refused with OUT_OF_LIMIT and change nothing',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
+      const at = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.tens1, atMs: at, value: 801 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: at, value: 301 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('SET', { output: OUTPUT.pad, atMs: at, value: 450 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('RAMP', { output: OUTPUT.tens1, atMs: at, from: 0, to: 250, durationMs: 1000 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1, 200), 'OUT_OF_LIMIT');
+      await h.expectStatus('HELLO', { protocolVersion: 1, leaseMs: 1000 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('SET', { output: 7, atMs: at, value: 1 }, 'BAD_OUTPUT');
+      await h.idle(MARGIN_MS + 100);
+      const out = await b.readOutputs();
+      expect(out.tensMa[0]).toBe(0);
+      expect(out.usWPerCm2).toBe(0);
+    },
+  },
+  {
+    name: 'a command whose time has passed is refused LATE; a retransmission is ACKed again but applied once',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      const now = await h.boardNow();
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: Math.max(0, now - 100), value: 100 }, 'LATE');
+      const at = now + MARGIN_MS;
+      const seq = h.seq++ & 0xff;
+      const from = h.frames.length;
+      const bytes = encodeFrame(seq, encodeMessage('SET', { output: OUTPUT.ultrasound, atMs: at, value: 120 }));
+      h.writeBytes(bytes);
+      await h.idle(60);
+      h.writeBytes(bytes); // the same bytes again, as the host's retransmit does
+      await h.idle(MARGIN_MS + 200);
+      const acks = h.frames.slice(from).filter((f) => f.msg.type === 'ACK' && f.msg.ackSeq === seq);
+      expect(acks.length).toBe(2);
+      expect(acks.every((a) => (a.msg as Ack).status === STATUS.OK)).toBe(true);
+      const applied = new Set(
+        h.frames.slice(from).filter((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET).map((f) => (f.msg as Ev).eventId),
+      );
+      expect(applied.size).toBe(1);
+    },
+  },
+  {
+    name: 'lead-off cuts the TENS channel, CAUSE_GONE on contact, CLEAR to resume',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
+      await h.expectStatus('SET', { output: OUTPUT.tens1, atMs: (await h.boardNow()) + MARGIN_MS, value: 50 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.tens1 }, 2000);
+      await h.idle(600);
+      expect((await b.readOutputs()).tensMa[0]).toBeGreaterThan(4);
+      const from = h.frames.length;
+      await b.setElectrodeOhm(0, 25_000);
+      const fault = await h.event('FAULT_LATCHED', { code: FAULT.LEAD_OFF, output: OUTPUT.tens1 }, 1000, from);
+      expect(fault).toBeDefined();
+      expect((await b.readOutputs()).tensMa[0]).toBe(0);
+      await h.expectStatus('CLEAR', { output: OUTPUT.tens1 }, 'CAUSE_PRESENT');
+      await b.setElectrodeOhm(0, 1500);
+      expect(await h.event('CAUSE_GONE', { code: FAULT.LEAD_OFF, output: OUTPUT.tens1 }, 1000, from)).toBeDefined();
+      expect((await b.readOutputs()).tensMa[0]).toBe(0);
+      await h.expectStatus('CLEAR', { output: OUTPUT.tens1 }, 'OK');
+    },
+  },
+];
