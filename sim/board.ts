@@ -62,6 +62,8 @@ export class SimBoard {
   readonly electrodes: Electrode[];
   readonly head = new UltrasoundHead();
   stopInput = false;
+  /** Called on every accepted HELLO (the pty server starts its fault clock there). */
+  onHello: (() => void) | null = null;
 
   private readonly bootOffsetMs: number;
   private readonly opts: Required<Omit<SimBoardOptions, 'pad' | 'bootOffsetMs'>>;
@@ -228,6 +230,7 @@ export class SimBoard {
     this.talking = true;
     this.renewLease();
     this.ack(seq, STATUS.OK, true);
+    this.onHello?.();
     this.send('IDENTIFY', {
       protocolVersion: PROTOCOL_VERSION,
       fwMajor: SIM_FIRMWARE_VERSION[0], fwMinor: SIM_FIRMWARE_VERSION[1], fwPatch: SIM_FIRMWARE_VERSION[2],

@@ -1,0 +1,86 @@
+/**
+ * The simulated board as a serial device on a pseudo-terminal, in real time:
+ * `modality sim --pty` prints the device path and serves until killed, so a
+ * bench technician (or a test) can use the real serialport driver against it.
+ */
+import fs from 'node:fs';
+import tty from 'node:tty';
+import pty from 'node-pty';
+import { RealClock, type Clock } from '../src/clock.js';
+import type { Transport } from '../src/drivers/transport.js';
+import { createRng } from '../src/util/rng.js';
+import { SimBoard, type SimBoardOptions } from './board.js';
+import type { FaultSpec } from './faults.js';
+import { Electrode } from './plants.js';
+
+export interface PtyEndpoint { path: string; transport: Transport; close(): void }
+
+/**
+ * A pty pair from node-pty's native openpty. The master side becomes the
+ * returned transport; `path` is the slave device a client opens. (node-pty's
+ * own open() also reads the slave, which would steal the client's bytes.) The
+ * slave fd stays open, unread, so the master never sees EIO between clients.
+ */
+export function openPtyPair(): PtyEndpoint {
+  const native = (pty as unknown as { native: { open(cols: number, rows: number): { master: number; slave: number; pty: string } } }).native;
+  const { master, slave, pty: path } = native.open(80, 24);
+  const reader = new tty.ReadStream(master);
+  const closeCbs: ((r: string) => void)[] = [];
+  let sink: ((b: Uint8Array) => void) | undefined;
+  let closed = false;
+  reader.on('data', (b: Buffer) => sink?.(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+  reader.on('error', () => undefined); // EIO when the last client lets go: not an error for a server
+  const pending: Buffer[] = [];
+  const flush = () => {
+    while (pending.length > 0 && !closed) {
+      const b = pending[0] as Buffer;
+      try {
+        const n = fs.writeSync(master, b);
+        if (n < b.length) pending[0] = b.subarray(n);
+        else pending.shift();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { setTimeout(flush, 1); return; }
+        pending.length = 0;
+        return;
+      }
+    }
+  };
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const cb of closeCbs) cb('closed');
+    reader.destroy();
+    try { fs.closeSync(slave); } catch { /* already closed */ }
+  };
+  const transport: Transport = {
+    write: (bytes) => { if (closed) return; pending.push(Buffer.from(bytes)); if (pending.length === 1) flush(); },
+    onData: (cb) => { sink = cb; },
+    onClose: (cb) => { closeCbs.push(cb); },
+    close: async () => close(),
+  };
+  return { path, transport, close };
+}
+
+export interface ServeSimOptions { faults?: FaultSpec[]; seed?: number; board?: SimBoardOptions; clock?: Clock }
+
+export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: SimBoard; close(): void } {
+  const clock = opts.clock ?? new RealClock();
+  const end = openPtyPair();
+  const rng = createRng(opts.seed ?? 1);
+  const sim = new SimBoard(clock, end.transport, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...opts.board });
+  // Fault times count from the host's first HELLO, when the session begins.
+  let armed = false;
+  sim.onHello = () => {
+    if (armed) return;
+    armed = true;
+    for (const f of opts.faults ?? []) {
+      const at = (ms: number, fn: () => void) => clock.setTimeout(fn, ms);
+      if (f.kind === 'lead-off') { at(f.atMs, () => sim.setElectrodeOhm((f.channel - 1) as 0 | 1, Electrode.OPEN_OHM)); if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setElectrodeOhm((f.channel - 1) as 0 | 1, Electrode.GOOD_OHM)); }
+      else if (f.kind === 'coupling-loss') { at(f.atMs, () => sim.setCoupled(false)); if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setCoupled(true)); }
+      else if (f.kind === 'overtemp') at(f.atMs, () => sim.stickHeater());
+      else if (f.kind === 'stop-button') { at(f.atMs, () => sim.setStopInput(true)); at(f.atMs + 1000, () => sim.setStopInput(false)); }
+      else if (f.kind === 'disconnect') at(f.atMs, () => sim.powerOff());
+    }
+  };
+  return { path: end.path, sim, close: () => { sim.stopTimers(); end.close(); } };
+}

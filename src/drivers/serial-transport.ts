@@ -1,0 +1,51 @@
+/**
+ * The real serial line, behind the Transport interface: serialport 13. A port
+ * that does not exist gets an error that lists the ports that do.
+ */
+import { SerialPort } from 'serialport';
+import { LINE } from './wire/spec.js';
+import type { Transport } from './transport.js';
+
+export class SerialPortError extends Error {}
+
+export async function listPortPaths(): Promise<string[]> {
+  try {
+    return (await SerialPort.list()).map((p) => p.path + (p.manufacturer ? ` (${p.manufacturer})` : ''));
+  } catch {
+    return [];
+  }
+}
+
+export async function describeMissingPort(path: string): Promise<string> {
+  const ports = await listPortPaths();
+  return ports.length > 0
+    ? `no serial port at ${path}. Ports on this machine: ${ports.join(', ')}`
+    : `no serial port at ${path}, and no serial ports were found on this machine (is the board plugged in? is the user in the dialout group?)`;
+}
+
+export async function openSerialTransport(path: string, baudRate: number = LINE.baudRate): Promise<Transport> {
+  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => {
+    port.open((err) => {
+      if (!err) return resolve();
+      const msg = String(err.message);
+      if (/ENOENT|No such file|cannot open|File not found/i.test(msg)) describeMissingPort(path).then((m) => reject(new SerialPortError(m)), reject);
+      else if (/EACCES|Permission denied/i.test(msg)) reject(new SerialPortError(`permission denied opening ${path}: add this user to the dialout group, or run as a user that may use the port`));
+      else reject(new SerialPortError(`cannot open ${path}: ${msg}`));
+    });
+  });
+  const closeCbs: ((reason: string) => void)[] = [];
+  let closing = false;
+  port.on('close', () => { if (!closing) for (const cb of closeCbs) cb('port closed'); });
+  port.on('error', (err: Error) => { for (const cb of closeCbs) cb(err.message); });
+  return {
+    write: (bytes) => { port.write(Buffer.from(bytes)); },
+    onData: (cb) => { port.on('data', (b: Buffer) => cb(new Uint8Array(b.buffer, b.byteOffset, b.length))); },
+    onClose: (cb) => { closeCbs.push(cb); },
+    close: () => new Promise<void>((resolve) => {
+      closing = true;
+      if (!port.isOpen) return resolve();
+      port.close(() => resolve());
+    }),
+  };
+}
