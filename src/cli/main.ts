@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { register as registerProtocols } from './commands/protocols.ts';
 import { register as registerShow } from './commands/show.ts';
 import { register as registerValidate } from './commands/validate.ts';
+import { register as registerRun } from './commands/run.ts';
+import { register as registerSim } from './commands/sim.ts';
 import { CliExit, type CliIo, EXIT, io, processIo, setIo } from './io.ts';
 
 export function buildProgram(): Command {
@@ -29,8 +31,11 @@ Examples:
   $ modality protocols                       list the built-in protocols
   $ modality show upper-back-heat-us-tens    resolved plan and timeline
   $ modality validate my-protocol.yaml       check a file against every limit
+  $ modality run tens-conventional --speed 60   a session on the simulated board at 60×
+  $ modality sim --pty                       the simulated board on a pseudo-terminal
 
-Exit codes: 0 ok, 2 bad input (invalid protocol, profile or arguments), 1 internal error.
+Exit codes: 0 ok (run: completed), 2 bad input (invalid protocol, profile or arguments),
+3 run stopped, 4 run faulted, 1 internal error.
 Run "modality <command> --help" for the protocol file format and units.`,
     );
 
@@ -38,6 +43,8 @@ Run "modality <command> --help" for the protocol file format and units.`,
   registerProtocols(program);
   registerShow(program);
   registerValidate(program);
+  registerRun(program);
+  registerSim(program);
 
   for (const c of program.commands) c.exitOverride();
   return program;

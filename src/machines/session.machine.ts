@@ -93,7 +93,7 @@ export const sessionMachine = setup({
     startPrograms: enqueueActions(({ context, enqueue }) => {
       const step = stepOf(context);
       const { board, reporter } = context;
-      context.reporter.note('step', board.boardNow(), { step: step.index, kind: step.kind, programs: step.programs.map((p) => p.modality) });
+      context.reporter.note('step', board.boardNow(), { step: step.index, stepKind: step.kind, programs: step.programs.map((p) => p.modality) });
       for (const p of step.programs as PlannedProgram[]) {
         const id = childId(p.programIndex);
         if (p.modality === 'tens') enqueue.spawnChild('tens', { id, input: { board, reporter, program: p, ...(context.profileMaxMa !== undefined ? { profileMaxMa: context.profileMaxMa } : {}) } });

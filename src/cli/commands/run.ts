@@ -1,0 +1,209 @@
+/** `modality run <id|file>`: run a protocol as a session on a board. */
+import type { Command } from 'commander';
+import { RealClock } from '../../clock.js';
+import type { Board } from '../../drivers/board.js';
+import { BoardConnectError, SerialBoard } from '../../drivers/serial-board.js';
+import { openSerialTransport, SerialPortError } from '../../drivers/serial-transport.js';
+import type { Message } from '../../drivers/wire/messages.js';
+import type { RunEvent, Summary } from '../../engine/recorder.js';
+import { SessionRun } from '../../engine/session-runner.js';
+import type { SessionEvent } from '../../machines/session.machine.js';
+import { formatIssue, resolveProtocol, type Plan } from '../../protocol/index.js';
+import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
+import { simulateSession } from '../../../sim/harness.js';
+import { addProfileOption, profileFrom } from '../common.ts';
+import { CliExit, EXIT, io } from '../io.ts';
+import { KEY_HELP, LivePanel, SessionView, plainLine, summaryLines } from '../live.ts';
+
+export const RUN_EXIT = { completed: 0, stopped: 3, faulted: 4 } as const;
+
+type BoardSpec = { kind: 'sim' } | { kind: 'serial'; path: string } | { kind: 'firmata'; path: string };
+
+export function parseBoardSpec(text: string): BoardSpec {
+  if (text === 'sim') return { kind: 'sim' };
+  const m = /^(serial|firmata):(.+)$/.exec(text);
+  if (!m) throw new FaultSpecError(`--board "${text}": write sim, serial:<path> (modality firmware) or firmata:<path> (StandardFirmata bench board)`);
+  return { kind: m[1] as 'serial' | 'firmata', path: m[2] as string };
+}
+
+function parseSpeed(text: string | undefined): number {
+  if (text === undefined) return 1;
+  if (text === 'max') return Infinity;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new FaultSpecError(`--speed "${text}": write a factor above 0 (60 = one minute a second) or max`);
+  return n;
+}
+
+interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string }
+
+function traceLine(dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number): string {
+  const body = msg ? `${msg.type} ${Object.entries(msg).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${v}`).join(' ')}` : '(undecodable)';
+  const hex = Buffer.from(bytes).toString('hex').replace(/(..)/g, '$1 ').trim();
+  return `${dir === 'out' ? '→' : '←'} ${(hostMs / 1000).toFixed(3).padStart(11, '0')} ${body}   ${hex}`;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('run')
+    .argument('<protocol>', 'a built-in protocol id (see "modality protocols") or a protocol file (.yaml, .yml, .json)')
+    .description('run a protocol as a treatment session on a board (the simulated board by default)')
+    .option('--board <board>', 'sim (default), serial:<path> for a board running modality firmware, firmata:<path> for a StandardFirmata bench board', 'sim')
+    .option('--speed <factor>', 'simulated board only: run at N× real time, or "max" as fast as possible (hardware always runs in real time)')
+    .option('--fault <spec>', 'simulated board only: inject a fault; repeat for several (see below)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seed <n>', 'seed for the simulated board (boot clock, line noise)', '1')
+    .option('--json', 'print one JSON event per line; the last line is the summary')
+    .option('--trace', 'print every frame on the link, decoded, with its bytes, to stderr')
+    .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)');
+  addProfileOption(cmd);
+  cmd.addHelpText('after', `
+Examples:
+  $ modality run tens-conventional                       live session on the simulated board, real time
+  $ modality run upper-back-heat-us-tens --speed 60      the same at 60× (one minute a second)
+  $ modality run us-1mhz-thermal --speed max --json      machine-readable events, as fast as possible
+  $ modality run tens-conventional --speed max --fault lead-off@5m+30s
+  $ modality run my-protocol.yaml --board serial:/dev/ttyACM0
+  $ modality run examples/tens-10s.yaml --board firmata:/dev/ttyUSB0
+
+${KEY_HELP}
+
+${FAULT_SPEC_HELP}
+
+With --json each line is one event: session, phase (with board-clock times),
+applied (set-points as the board applied them), telemetry (at most once a
+second), fault, action; the last line is the summary:
+  {"type":"summary","outcome":"completed|stopped|faulted","delivered":[...],"faults":[...],"link":{...}}
+
+Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
+
+  cmd.action(async (protocolArg: string, opts: RunOpts, command: Command) => {
+    const profile = profileFrom(command);
+    const resolved = resolveProtocol(protocolArg, profile);
+    if (!resolved.ok) {
+      for (const i of resolved.errors) io().err(formatIssue(i));
+      io().err(`modality: ${protocolArg} cannot run: fix the errors above`);
+      throw new CliExit(EXIT.badInput);
+    }
+    let board: BoardSpec;
+    let speed: number;
+    let faults: FaultSpec[];
+    try {
+      board = parseBoardSpec(opts.board);
+      speed = parseSpeed(opts.speed);
+      faults = opts.fault.map(parseFaultSpec);
+      if (board.kind !== 'sim' && opts.speed !== undefined) throw new FaultSpecError('--speed works only with the simulated board: real hardware always runs in real time');
+      if (board.kind !== 'sim' && faults.length > 0) throw new FaultSpecError('--fault works only with the simulated board; on hardware, pull a lead or press the stop button');
+      if (!/^\d+$/.test(opts.seed)) throw new FaultSpecError(`--seed "${opts.seed}" must be a whole number`);
+    } catch (e) {
+      if (e instanceof FaultSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
+      throw e;
+    }
+    const summary = await runWithOutput(resolved.plan, board, { speed, faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
+    throw new CliExit(RUN_EXIT[summary.outcome]);
+  });
+}
+
+interface OutputOpts { speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; pins?: string; profileMaxMa?: number }
+
+async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promise<Summary> {
+  const interactive = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  const view = new SessionView(plan);
+  const panel = interactive ? new LivePanel(view) : null;
+  const onEvent = (e: RunEvent) => {
+    if (o.json) { if (e.type !== 'summary') io().out(JSON.stringify(e)); return; }
+    view.update(e);
+    if (!interactive) { const l = plainLine(e); if (l) io().out(l); }
+  };
+  const trace = o.trace ? (d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => { if (m?.type !== 'TELEMETRY') io().err(traceLine(d, m, b, t)); } : undefined;
+  let send: ((e: SessionEvent) => void) | null = null;
+  const keys = interactive ? attachKeys((e) => send?.(e)) : () => undefined;
+  let lastDraw = 0;
+  const tick = () => { if (panel && performance.now() - lastDraw > 100) { lastDraw = performance.now(); panel.draw(); } };
+  let summary: Summary;
+  try {
+    if (spec.kind === 'sim') {
+      const r = await simulateSession({
+        plan, faults: o.faults, seed: o.seed, speed: o.speed, onEvent,
+        ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}),
+        ...(trace ? { trace } : {}),
+        ...(interactive ? { onTick: tick, onStart: ({ run }) => { send = (e) => run.send(e); } } : {}),
+      });
+      summary = r.summary;
+    } else {
+      summary = await runOnHardware(plan, spec, o, onEvent, trace, (run) => { send = (e) => run.send(e); }, tick);
+    }
+  } catch (e) {
+    if (e instanceof SerialPortError || e instanceof BoardConnectError || (e instanceof Error && e.name === 'FirmataConnectError')) {
+      io().err(`modality: ${e.message}`);
+      throw new CliExit(EXIT.badInput);
+    }
+    throw e;
+  } finally {
+    keys();
+  }
+  panel?.draw();
+  if (o.json) io().out(JSON.stringify(summary));
+  else for (const l of summaryLines(summary)) io().out(l);
+  return summary;
+}
+
+async function runOnHardware(
+  plan: Plan, spec: Exclude<BoardSpec, { kind: 'sim' }>, o: OutputOpts, onEvent: (e: RunEvent) => void,
+  trace: ((d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => void) | undefined,
+  onStart: (run: SessionRun) => void, tick: () => void,
+): Promise<Summary> {
+  const clock = new RealClock();
+  let board: Board;
+  if (spec.kind === 'serial') {
+    const transport = await openSerialTransport(spec.path);
+    board = await SerialBoard.connect(clock, transport, { label: `serial:${spec.path}`, ...(trace ? { trace } : {}) });
+  } else {
+    // Loaded only when asked for: johnny-five is heavy and only bench technicians need it.
+    const firmata = await import('../../drivers/firmata-board.js');
+    io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
+    board = await firmata.FirmataBoard.connect(clock, { path: spec.path, ...(o.pins ? { pins: o.pins } : {}) });
+  }
+  const run = new SessionRun({ plan, board, clock, onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
+  if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only' });
+  run.start();
+  onStart(run);
+  const onSignal = () => run.send({ type: 'STOP' });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (!run.isFinished()) { tick(); await new Promise((r) => setTimeout(r, 50)); }
+    await new Promise((r) => setTimeout(r, 1000)); // the board's last reports
+    return run.summary();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    run.stop();
+    await board.close();
+  }
+}
+
+/** Keys for the live panel; returns a function that restores the terminal. */
+function attachKeys(send: (e: SessionEvent) => void): () => void {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  stdin.resume();
+  let paused = false;
+  let interrupts = 0;
+  const onData = (buf: Buffer) => {
+    for (const ch of buf.toString('utf8')) {
+      if (ch === 'p') { send({ type: paused ? 'RESUME' : 'PAUSE' }); paused = !paused; }
+      else if (ch === '+' || ch === '=') send({ type: 'ADJUST_INTENSITY', deltaMa: 1 });
+      else if (ch === '-') send({ type: 'ADJUST_INTENSITY', deltaMa: -1 });
+      else if (ch === 's' || ch === 'q') send({ type: 'STOP' });
+      else if (ch === 'e' || ch === ' ') send({ type: 'EMERGENCY_STOP' });
+      else if (ch === 'a') send({ type: 'ACK_FAULT' });
+      else if (ch === '\r' || ch === '\n') send({ type: 'CONTINUE' });
+      else if (ch === '\u0003') send({ type: ++interrupts > 1 ? 'EMERGENCY_STOP' : 'STOP' }); // Ctrl-C: stop, twice: emergency stop
+    }
+  };
+  stdin.on('data', onData);
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
+}

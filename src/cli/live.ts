@@ -1,0 +1,116 @@
+/**
+ * What the clinician sees during `modality run`: a live panel in a terminal
+ * (redrawn in place, with keys), or plain progress lines when the output is not
+ * a terminal. Both are fed the same RunEvents as --json.
+ */
+import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
+import type { Plan } from '../protocol/index.js';
+import { formatMs } from './common.ts';
+
+export const KEY_HELP = 'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
+
+interface ProgramView { modality: string; phase: string; detail: string }
+
+/** Keeps the latest state of the session from its events. */
+export class SessionView {
+  t = 0;
+  programs = new Map<number, ProgramView>();
+  faults: string[] = [];
+  notes: string[] = [];
+  prompt: string | null = null;
+  telemetry: Extract<RunEvent, { type: 'telemetry' }> | null = null;
+  paused = false;
+
+  constructor(readonly plan: Plan) {}
+
+  update(e: RunEvent): void {
+    if ('t' in e && typeof e.t === 'number') this.t = Math.max(this.t, e.t);
+    switch (e.type) {
+      case 'phase': {
+        if (e.modality === 'prompt') { this.prompt = String(e['text'] ?? ''); return; }
+        this.prompt = null;
+        const detail = e['amplitudeMa'] !== undefined ? `${e['amplitudeMa']} mA` : e['targetC'] !== undefined ? `target ${e['targetC']} °C` : e['intensityWPerCm2'] !== undefined ? `${e['intensityWPerCm2']} W/cm²` : '';
+        this.programs.set(e.program, { modality: e.modality, phase: e.phase, detail });
+        return;
+      }
+      case 'fault':
+        this.faults.push(`${formatMs(e.t)} ${e.code}${e.message ? `: ${e.message}` : ''}`);
+        return;
+      case 'action':
+        if (e.kind === 'pause') this.paused = true;
+        if (e.kind === 'resume') this.paused = false;
+        if (e.kind !== 'step') this.notes.push(`${formatMs(e.t)} ${e.kind}${e['toMa'] !== undefined ? ` → ${e['toMa']} mA` : ''}`);
+        return;
+      case 'telemetry':
+        this.telemetry = e;
+        return;
+      default:
+        return;
+    }
+  }
+
+  render(width = 80): string[] {
+    const lines: string[] = [];
+    const p = this.plan;
+    lines.push(`${p.protocol.name}`.slice(0, width));
+    lines.push(`elapsed ${formatMs(this.t)} of ~${formatMs(p.totalMs)} planned${this.paused ? '   ** PAUSED **' : ''}`);
+    const active = [...this.programs.entries()].filter(([, v]) => v.phase !== 'done');
+    for (const [i, v] of active) lines.push(`  #${i} ${v.modality.padEnd(10)} ${v.phase.padEnd(16)} ${v.detail}`);
+    if (this.prompt) lines.push(`  PROMPT: ${this.prompt}  (Enter to continue)`);
+    const tm = this.telemetry;
+    if (tm) {
+      lines.push(`  board: TENS ${tm.tensMa[0].toFixed(1)} / ${tm.tensMa[1].toFixed(1)} mA · US ${tm.usWPerCm2.toFixed(2)} W/cm²${tm.coupled ? '' : ' (UNCOUPLED)'} · pad ${tm.padC.toFixed(1)} °C${tm.padTargetC !== null ? ` → ${tm.padTargetC} °C` : ''}`);
+      const contact = tm.electrodeOhm.map((o, k) => `ch${k + 1} ${o === null ? 'OPEN' : `${(o / 1000).toFixed(1)} kΩ`}`).join(' ');
+      lines.push(`  electrodes: ${contact}${tm.stopInput ? ' · STOP PRESSED' : ''}${tm.faults.length ? ` · latched: ${tm.faults.join(', ')}` : ''}`);
+    }
+    for (const f of this.faults.slice(-3)) lines.push(`  FAULT ${f}`);
+    for (const n of this.notes.slice(-2)) lines.push(`  ${n}`);
+    lines.push(KEY_HELP.slice(0, width));
+    return lines;
+  }
+}
+
+/** Redraws the panel in place. */
+export class LivePanel {
+  private drawn = 0;
+  constructor(private readonly view: SessionView, private readonly out: NodeJS.WriteStream = process.stdout) {}
+  draw(): void {
+    const lines = this.view.render(this.out.columns ?? 80);
+    let s = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
+    for (const l of lines) s += `\x1b[2K${l}\n`;
+    s += '\x1b[J';
+    this.out.write(s);
+    this.drawn = lines.length;
+  }
+}
+
+/** One plain line per event worth reading, for logs and pipes. */
+export function plainLine(e: RunEvent): string | null {
+  switch (e.type) {
+    case 'session': return `session: ${e.name} (${e.protocol}) on a ${e.board.kind} board, firmware ${e.board.firmware}; planned ${formatMs(e.plannedMs)}`;
+    case 'phase': {
+      const extra = Object.entries(e).filter(([k]) => !['type', 't', 'boardMs', 'program', 'modality', 'phase'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+      return `${formatMs(e.t).padStart(8)}  ${e.modality === 'prompt' ? 'prompt' : `#${e.program} ${e.modality}`} ${e.phase}${extra ? ` ${extra}` : ''}`;
+    }
+    case 'fault': return `${formatMs(e.t).padStart(8)}  FAULT ${e.code}${e.output ? ` on ${e.output}` : ''}${e.message ? `: ${e.message}` : ''}`;
+    case 'action': return e.kind === 'step' ? null : `${formatMs(e.t).padStart(8)}  ${e.kind}`;
+    case 'link': return `${formatMs(e.t).padStart(8)}  link: ${e.message}`;
+    default: return null;
+  }
+}
+
+export function describeDelivered(d: Delivered): string {
+  switch (d.modality) {
+    case 'tens': return `TENS ch${d.channel}: ${formatMs(d.plateauMs)} at amplitude (planned ${formatMs(d.planned.plateauMs)}), stimulation ${formatMs(d.stimulationMs)}, peak ${d.peakMa} mA`;
+    case 'ultrasound': return `ultrasound: ${d.doseJPerCm2} J/cm² (planned ${d.planned.doseJPerCm2}), ${d.energyJ} J, coupled ${formatMs(d.coupledMs)}, uncoupled ${formatMs(d.uncoupledMs)}`;
+    case 'thermal': return `thermal: hot ${formatMs(d.hotMs)} (planned ${formatMs(d.planned.hotMs)}), cold ${formatMs(d.coldMs)} (planned ${formatMs(d.planned.coldMs)}), ${d.cycles} cycle(s), pad ${d.minC ?? '–'}–${d.maxC ?? '–'} °C`;
+  }
+}
+
+export function summaryLines(s: Summary): string[] {
+  const lines = [`outcome: ${s.outcome.toUpperCase()}${s.stopReason ? ` (${s.stopReason})` : ''} after ${formatMs(s.elapsedMs)} (planned ${formatMs(s.plannedMs)})`];
+  for (const d of s.delivered) lines.push(`  delivered #${d.program} ${describeDelivered(d)}`);
+  for (const f of s.faults) lines.push(`  fault ${f.code} at ${formatMs(f.t)}${f.message ? `: ${f.message}` : ''}`);
+  lines.push(`  link: ${s.link.framesSent} frames sent, ${s.link.retransmits} retransmitted, ${s.link.crcErrors} CRC errors`);
+  return lines;
+}
