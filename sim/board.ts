@@ -11,8 +11,9 @@
  */
 import type { Clock, TimerId } from '../src/clock.js';
 import type { Transport } from '../src/drivers/transport.js';
+import { crc16 } from '../src/drivers/wire/crc.js';
 import { encodeFrame, FrameDecoder } from '../src/drivers/wire/frame.js';
-import { decodeMessage, encodeMessage, type Message, type MessageBody, type MessageOf } from '../src/drivers/wire/messages.js';
+import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from '../src/drivers/wire/messages.js';
 import { BOARD_LIMITS, EVENT_KIND, FAULT, MESSAGES, OUTPUT, OUTPUT_COUNT, PROTOCOL_VERSION, STATUS, type MessageName } from '../src/drivers/wire/spec.js';
 import { DEFAULT_PAD, Electrode, ThermalPad, UltrasoundHead, type PadParams } from './plants.js';
 
@@ -77,10 +78,11 @@ export class SimBoard {
   private leaseMs = 400;
   private leaseTimer: TimerId | null = null;
   private lastSeq = -1;
+  /** CRC of the last applied frame: a repeat is the same seq AND the same CRC (as the firmware). */
+  private lastCrc = -1;
   private lastStatus: number = STATUS.OK;
   private globalFaults = 0; // bitmask, bit = code - 1
   private tens: (TensConfig | null)[] = [null, null];
-  private usConfigured = false;
   private padTarget: number | null = null; // 0.1 °C
   private padAtTargetSent = true;
   private watch: { startC: number; deadlineMs: number } | null = null;
@@ -113,7 +115,7 @@ export class SimBoard {
       value: 0, ramp: null, rampTimer: null, queue: [], queueTimer: null, fault: 0,
       meter: { lastMs: 0, onMs: 0, valueMs: 0, peak: 0 },
     }));
-    this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload));
+    this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload), frameLengthOf);
     transport.onData((bytes) => { if (this.powered) this.decoder.push(bytes); });
     this.plantTick();
   }
@@ -215,20 +217,23 @@ export class SimBoard {
       this.ack(seq, STATUS.BAD_MESSAGE, false);
       return;
     }
-    if (msg.type === 'HELLO') return this.hello(seq, msg);
+    const crc = frameCrc(seq, payload);
+    if (msg.type === 'HELLO') return this.hello(seq, crc, msg);
     if (!this.session) return this.ack(seq, STATUS.NO_SESSION, false);
-    if (seq === this.lastSeq) return this.ack(seq, this.lastStatus, false);
+    if (seq === this.lastSeq && crc === this.lastCrc) return this.ack(seq, this.lastStatus, false);
     const status = this.apply(msg);
+    this.lastCrc = crc;
     this.ack(seq, status, true);
   }
 
-  private hello(seq: number, msg: MessageOf<'HELLO'>): void {
+  private hello(seq: number, crc: number, msg: MessageOf<'HELLO'>): void {
     if (msg.protocolVersion !== PROTOCOL_VERSION) return this.ack(seq, STATUS.BAD_VERSION, false);
     if (msg.leaseMs < BOARD_LIMITS.minLeaseMs || msg.leaseMs > BOARD_LIMITS.maxLeaseMs) return this.ack(seq, STATUS.OUT_OF_LIMIT, false);
     this.leaseMs = msg.leaseMs;
     this.session = true;
     this.talking = true;
     this.renewLease();
+    this.lastCrc = crc;
     this.ack(seq, STATUS.OK, true);
     this.onHello?.();
     this.send('IDENTIFY', {
@@ -279,7 +284,6 @@ export class SimBoard {
         if (!this.opts.hasUltrasound) return STATUS.BAD_OUTPUT;
         if (msg.frequencyMHz !== 1 && msg.frequencyMHz !== 3) return STATUS.OUT_OF_LIMIT;
         if (![10, 20, 25, 33, 50, 100].includes(msg.dutyCyclePct) || msg.eraCm2x10 === 0) return STATUS.OUT_OF_LIMIT;
-        this.usConfigured = true;
         return STATUS.OK;
       case 'SET':
       case 'RAMP': {
@@ -293,10 +297,7 @@ export class SimBoard {
           if (msg.durationMs === 0 || ((msg.to - msg.from) * 1000) / msg.durationMs > BOARD_LIMITS.maxTensSlewMaPerS * 10 + 1e-9) return STATUS.OUT_OF_LIMIT;
         }
         if (this.blocked(msg.output)) return STATUS.FAULT_LATCHED;
-        if (msg.atMs < now - BOARD_LIMITS.lateToleranceMs) {
-          this.emit(EVENT_KIND.REFUSED, msg.output, STATUS.LATE, msg.type === 'SET' ? msg.value : msg.to, msg.atMs);
-          return STATUS.LATE;
-        }
+        if (msg.atMs < now - BOARD_LIMITS.lateToleranceMs) return STATUS.LATE;
         const cmd: QueuedCommand = msg.type === 'SET'
           ? { kind: 'set', atMs: msg.atMs, value: msg.value }
           : { kind: 'ramp', atMs: msg.atMs, from: msg.from, to: msg.to, durationMs: msg.durationMs };
@@ -350,13 +351,14 @@ export class SimBoard {
   private checkValue(output: number, value: number): number {
     if (output <= OUTPUT.tens2) {
       const cfg = this.tens[output];
-      if (!cfg) return STATUS.BAD_MESSAGE;
+      // Unconfigured: the density limit cannot be checked without the electrode area; only zero is allowed.
+      if (!cfg) return value === 0 ? STATUS.OK : STATUS.OUT_OF_LIMIT;
       if (value > this.opts.maxTensMa * 10) return STATUS.OUT_OF_LIMIT;
       if (tensDensityMaPerCm2(value / 10, cfg) > (cfg.ack ? BOARD_LIMITS.maxTensDensityAckMaPerCm2 : BOARD_LIMITS.maxTensDensityMaPerCm2) + 1e-9) return STATUS.OUT_OF_LIMIT;
       return STATUS.OK;
     }
     if (output === OUTPUT.ultrasound) {
-      if (!this.usConfigured) return STATUS.BAD_MESSAGE;
+      // Without CONFIG_US the head runs at 1 MHz, continuous (the firmware's defaults).
       return value > BOARD_LIMITS.maxUsWPerCm2 * 100 ? STATUS.OUT_OF_LIMIT : STATUS.OK;
     }
     return value < BOARD_LIMITS.minPadTargetC * 10 || value > BOARD_LIMITS.maxPadTargetC * 10 ? STATUS.OUT_OF_LIMIT : STATUS.OK;
@@ -392,16 +394,19 @@ export class SimBoard {
       if (!this.hasOutput(output)) return STATUS.BAD_OUTPUT;
       const s = this.outputs[output] as OutputState;
       if (s.fault && this.causePresent(s.fault, output)) return STATUS.CAUSE_PRESENT;
+      const cleared = s.fault ? 1 << (s.fault - 1) : 0;
       s.fault = 0;
-      this.emit(EVENT_KIND.FAULT_CLEARED, output, 0, 0, 0);
+      if (cleared) this.emit(EVENT_KIND.FAULT_CLEARED, output, 0, cleared, 0);
       return STATUS.OK;
     }
     for (let c = 1; c <= 16; c++) if (this.globalFaults & (1 << (c - 1)) && this.causePresent(c, OUTPUT.all)) return STATUS.CAUSE_PRESENT;
     for (const o of this.allOutputs()) { const s = this.outputs[o] as OutputState; if (s.fault && this.causePresent(s.fault, o)) return STATUS.CAUSE_PRESENT; }
+    let cleared = this.globalFaults;
+    for (const s of this.outputs) if (s.fault) cleared |= 1 << (s.fault - 1);
     this.globalFaults = 0;
     for (const s of this.outputs) s.fault = 0;
     this.pad.powerCut = false;
-    this.emit(EVENT_KIND.FAULT_CLEARED, OUTPUT.all, 0, 0, 0);
+    if (cleared) this.emit(EVENT_KIND.FAULT_CLEARED, OUTPUT.all, 0, cleared, 0);
     return STATUS.OK;
   }
 
@@ -421,7 +426,6 @@ export class SimBoard {
     this.globalFaults |= bit;
     if (code === FAULT.OVER_TEMP || code === FAULT.THERMAL_RUNAWAY) this.pad.powerCut = true;
     for (const o of this.allOutputs()) { this.dropQueue(o); this.off(o, code); }
-    if (code === FAULT.HOST_TIMEOUT) { this.session = false; this.lastSeq = -1; }
     if (!already) this.emit(EVENT_KIND.FAULT_LATCHED, OUTPUT.all, code, 0, 0);
   }
 
@@ -596,7 +600,7 @@ export class SimBoard {
     if (target !== null || this.pad.heaterStuck) { this.padMinC = Math.min(this.padMinC, t); this.padMaxC = Math.max(this.padMaxC, t); }
     const L = BOARD_LIMITS;
     if (t > L.padOverTempC && !(this.globalFaults & (1 << (FAULT.OVER_TEMP - 1)))) this.latchGlobal(FAULT.OVER_TEMP);
-    if (t < L.padUnderTempC && !(this.globalFaults & (1 << (FAULT.UNDER_TEMP - 1)))) this.latchGlobal(FAULT.UNDER_TEMP);
+    if (target !== null && t < L.padUnderTempC && !(this.globalFaults & (1 << (FAULT.UNDER_TEMP - 1)))) this.latchGlobal(FAULT.UNDER_TEMP);
     if (this.head.tempC > L.headOverTempC && !(this.globalFaults & (1 << (FAULT.HEAD_OVER_TEMP - 1)))) this.latchGlobal(FAULT.HEAD_OVER_TEMP);
     if (target === null) return;
     const err = Math.abs(target - t);
@@ -687,6 +691,15 @@ export class SimBoard {
     this.stats.framesOut++;
     this.transport.write(frame);
   }
+}
+
+/** CRC-16 of a frame as it was on the wire (len, seq, payload). */
+function frameCrc(seq: number, payload: Uint8Array): number {
+  const head = new Uint8Array(payload.length + 2);
+  head[0] = payload.length + 5;
+  head[1] = seq;
+  head.set(payload, 2);
+  return crc16(head, 0, head.length);
 }
 
 function clampI16(v: number): number {

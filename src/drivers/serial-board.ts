@@ -10,7 +10,7 @@ import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig
 import { OUTPUT_NAMES } from './board.js';
 import type { Transport } from './transport.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
-import { decodeMessage, encodeMessage, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
+import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
 import { EVENT_KIND, FAULT, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
 
 export interface SerialBoardOptions {
@@ -78,7 +78,7 @@ export class SerialBoard implements Board {
     this.maxTries = opts.maxTries ?? 8;
     this.silenceMs = opts.silenceMs ?? 1500;
     this.scheduleMarginMs = opts.scheduleMarginMs ?? 250;
-    this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload));
+    this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload), frameLengthOf);
     transport.onData((bytes) => {
       this.c.bytesReceived += bytes.length;
       this.decoder.push(bytes);

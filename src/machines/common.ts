@@ -39,6 +39,4 @@ export type ProgramControlEvent =
   | { type: 'STOP' }
   | { type: 'ADJUST_INTENSITY'; deltaMa?: number; amplitudeMa?: number; channel?: number };
 
-/** Sent by a program to its session. */
-export type ProgramDoneEvent = { type: 'PROGRAM.DONE'; programIndex: number };
 export type ProgramFaultEvent = { type: 'PROGRAM.FAULT'; programIndex: number; code: string; message: string; boardMs: number };

@@ -8,7 +8,7 @@
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { Plan, PlannedProgram, PlanStep } from '../protocol/index.js';
-import type { ProgramControlEvent, ProgramDoneEvent, ProgramFaultEvent, SessionReporter } from './common.js';
+import type { ProgramControlEvent, ProgramFaultEvent, SessionReporter } from './common.js';
 import { supervisorMachine, type LatchedFault } from './supervisor.machine.js';
 import { tensMachine } from './tens.machine.js';
 import { thermalMachine } from './thermal.machine.js';
@@ -36,7 +36,7 @@ export type SessionEvent =
   | { type: 'EMERGENCY_STOP' }
   | { type: 'ACK_FAULT' }
   | ProgramControlEvent
-  | ProgramDoneEvent
+  | { type: `xstate.done.actor.${string}`; actorId: string }
   | ProgramFaultEvent
   | { type: 'SAFETY.FAULT'; fault: LatchedFault }
   | { type: 'SAFETY.PATIENT_STOP' }
@@ -46,6 +46,11 @@ export type SessionEvent =
 export const STOP_TIMEOUT_MS = 60_000;
 
 const childId = (programIndex: number) => `program-${programIndex}`;
+/** The programIndex of a finished program actor (its done event), or null. */
+function doneIndex(event: SessionEvent): number | null {
+  if (!event.type.startsWith('xstate.done.actor.program-')) return null;
+  return Number(event.type.slice('xstate.done.actor.program-'.length));
+}
 const stepOf = (c: SessionContext): PlanStep => c.plan.steps[c.stepIndex] as PlanStep;
 
 /** Reasons the board cannot run this plan, checked before anything is switched on. */
@@ -83,7 +88,7 @@ export const sessionMachine = setup({
     boardFits: ({ context }) => preCheck(context.plan, context.board).length === 0,
     isPrompt: ({ context }) => stepOf(context).kind === 'prompt',
     moreSteps: ({ context }) => context.stepIndex + 1 < context.plan.steps.length,
-    lastProgram: ({ context, event }) => event.type === 'PROGRAM.DONE' && context.running.length === 1 && context.running[0] === event.programIndex,
+    lastProgram: ({ context, event }) => { const i = doneIndex(event); return i !== null && context.running.length === 1 && context.running[0] === i; },
     nothingRunning: ({ context }) => context.running.length === 0,
   },
   actions: {
@@ -107,7 +112,7 @@ export const sessionMachine = setup({
       context.reporter.phase({ programIndex: -1, modality: 'prompt', phase: 'prompt', boardMs: context.board.boardNow(), detail: { step: step.index, text: step.prompt?.text ?? '', durationMs: step.prompt?.durationMs ?? 0 } });
     },
     nextStep: assign({ stepIndex: ({ context }) => context.stepIndex + 1 }),
-    programDone: assign({ running: ({ context, event }) => (event.type === 'PROGRAM.DONE' ? context.running.filter((i) => i !== event.programIndex) : context.running) }),
+    programDone: assign({ running: ({ context, event }) => context.running.filter((i) => i !== doneIndex(event)) }),
     forward: enqueueActions(({ context, event, enqueue }) => {
       for (const i of context.running) enqueue.sendTo(childId(i), event as ProgramControlEvent);
     }),
@@ -158,7 +163,7 @@ export const sessionMachine = setup({
           entry: 'startPrograms',
           initial: 'active',
           on: {
-            'PROGRAM.DONE': [{ guard: 'lastProgram', target: 'advance', actions: 'programDone' }, { actions: 'programDone' }],
+            'xstate.done.actor.*': [{ guard: 'lastProgram', target: 'advance', actions: 'programDone' }, { actions: 'programDone' }],
           },
           states: {
             active: {
@@ -185,7 +190,7 @@ export const sessionMachine = setup({
       always: { guard: 'nothingRunning', target: 'stopped' },
       after: { stopTimeout: { target: 'stopped', actions: 'killPrograms' } },
       on: {
-        'PROGRAM.DONE': { actions: 'programDone' },
+        'xstate.done.actor.*': { actions: 'programDone' },
         EMERGENCY_STOP: { target: 'stopped', actions: ['noteAction', 'estop', 'killPrograms', { type: 'stopReason', params: { reason: 'emergency' } }] },
         'SAFETY.PATIENT_STOP': { target: 'stopped', actions: ['killPrograms', { type: 'stopReason', params: { reason: 'patient' } }] },
       },

@@ -5,7 +5,7 @@
  * resume the channel re-ramps from zero and the remaining plateau is delivered,
  * so the delivered plateau equals the plan.
  */
-import { assign, sendParent, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { Board, OutputName } from '../drivers/board.js';
 import type { PlannedTens } from '../protocol/index.js';
 import { tensCurrentDensityMaPerCm2 } from '../protocol/dose.js';
@@ -160,7 +160,6 @@ export const tensMachine = setup({
       c.board.ramp(c.output, c.rampDownAtMs, a.toMa, 0, c.program.rampDownMs);
       c.reporter.note('adjust', a.atMs, { channel: c.program.channel, fromMa: a.fromMa, toMa: a.toMa, durationMs: a.durationMs });
     },
-    notifyDone: sendParent(({ context }) => ({ type: 'PROGRAM.DONE', programIndex: context.program.programIndex })),
   },
 }).createMachine({
   id: 'tens',
@@ -257,7 +256,7 @@ export const tensMachine = setup({
     },
     done: {
       type: 'final',
-      entry: [{ type: 'reportEventPhase', params: { phase: 'done' } }, 'notifyDone'],
+      entry: [{ type: 'reportEventPhase', params: { phase: 'done' } }],
     },
   },
 });

@@ -63,7 +63,7 @@ export const thermalMachine = setup({
       const t = c.atTargetSinceMs as number;
       const end = t + (p.durationMs - c.phaseDoneMs);
       const next = c.program.phases[c.index + 1];
-      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: p.kind, boardMs: t, detail: { targetC: p.targetC, phase: c.index + 1, of: c.program.phases.length } });
+      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: p.kind, boardMs: t, detail: { targetC: p.targetC, number: c.index + 1, of: c.program.phases.length } });
       if (next) c.board.set('pad', end, next.targetC);
       else c.board.off('pad', end);
     },
@@ -88,7 +88,6 @@ export const thermalMachine = setup({
       type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'THERMAL_WATCH', boardMs: c.board.boardNow(),
       message: `the pad did not reach ${phaseOf(c).targetC} °C within the transition bound`,
     })),
-    notifyDone: sendParent(({ context }) => ({ type: 'PROGRAM.DONE', programIndex: context.program.programIndex })),
   },
 }).createMachine({
   id: 'thermal',
@@ -134,6 +133,6 @@ export const thermalMachine = setup({
       entry: 'offNow',
       on: { STOP: 'done' },
     },
-    done: { type: 'final', entry: [{ type: 'phase', params: { phase: 'done' } }, 'notifyDone'] },
+    done: { type: 'final', entry: [{ type: 'phase', params: { phase: 'done' } }] },
   },
 });

@@ -4,7 +4,7 @@
  * the timer halts; when coupling returns the remaining time is delivered, so
  * the delivered dose equals the plan.
  */
-import { assign, sendParent, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { PlannedUltrasound } from '../protocol/index.js';
 import { boardListener, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
@@ -64,7 +64,6 @@ export const ultrasoundMachine = setup({
       c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: 'paused', boardMs: c.pauseAtMs });
     },
     offNow: ({ context: c }) => c.board.off('ultrasound', null),
-    notifyDone: sendParent(({ context }) => ({ type: 'PROGRAM.DONE', programIndex: context.program.programIndex })),
   },
 }).createMachine({
   id: 'ultrasound',
@@ -109,6 +108,6 @@ export const ultrasoundMachine = setup({
         STOP: 'done',
       },
     },
-    done: { type: 'final', entry: [{ type: 'phase', params: { phase: 'done' } }, 'notifyDone'] },
+    done: { type: 'final', entry: [{ type: 'phase', params: { phase: 'done' } }] },
   },
 });

@@ -32,36 +32,39 @@ export interface FrameStats {
 
 /**
  * Incremental frame decoder. Feed it bytes in any chunking; it calls onFrame for
- * every frame whose length, sync byte and CRC are right. On any error it drops
- * bytes up to and including the next sync byte (as Klipper does), counts the
- * error and carries on. It never throws on input.
+ * every frame whose length, sync byte and CRC are right. It never throws on input.
+ *
+ * Resynchronisation: when a candidate frame fails (bad length, unknown message,
+ * missing sync, bad CRC) the decoder counts the error and rescans from the byte
+ * after the candidate's first byte, so a corrupted length byte costs only that
+ * frame, not the frames it would otherwise swallow. With `frameLength` (every
+ * message id has one fixed frame length) a corrupted length or id is caught
+ * after three bytes instead of after up to 64, which matters on a quiet line
+ * where the next frames are heartbeats keeping the board's lease.
  */
 export class FrameDecoder {
-  private buf = new Uint8Array(FRAME.maxLen * 2);
+  private buf = new Uint8Array(FRAME.maxLen);
   private n = 0;
-  private hunting = false;
   readonly stats: FrameStats = { frames: 0, crcErrors: 0, framingErrors: 0, discardedBytes: 0 };
 
-  constructor(private readonly onFrame: (frame: DecodedFrame) => void) {}
+  constructor(
+    private readonly onFrame: (frame: DecodedFrame) => void,
+    private readonly frameLength?: (msgId: number) => number | undefined,
+  ) {}
 
   push(chunk: Uint8Array): void {
     for (let i = 0; i < chunk.length; i++) this.pushByte(chunk[i] as number);
   }
 
   private pushByte(b: number): void {
-    if (this.hunting) {
-      this.stats.discardedBytes++;
-      if (b === FRAME.sync) this.hunting = false;
-      return;
-    }
     this.buf[this.n++] = b;
     const len = this.buf[0] as number;
-    if (len < FRAME.minLen || len > FRAME.maxLen) {
-      // A lone sync byte between frames is harmless filler; anything else is an error.
-      if (!(this.n === 1 && b === FRAME.sync)) this.error('framing');
-      else this.n = 0;
+    if (this.n === 1) {
+      if (len === FRAME.sync) { this.n = 0; return; } // filler between frames
+      if (len < FRAME.minLen || len > FRAME.maxLen) return this.error('framing');
       return;
     }
+    if (this.n === 3 && this.frameLength && this.frameLength(this.buf[2] as number) !== len) return this.error('framing');
     if (this.n < len) return;
     if (this.buf[len - 1] !== FRAME.sync) return this.error('framing');
     const crc = (this.buf[len - 3] as number) | ((this.buf[len - 2] as number) << 8);
@@ -75,10 +78,10 @@ export class FrameDecoder {
   private error(kind: 'crc' | 'framing'): void {
     if (kind === 'crc') this.stats.crcErrors++;
     else this.stats.framingErrors++;
-    // Resync: if the bad frame's last byte was a sync, the next byte starts a frame.
-    const last = this.buf[this.n - 1];
-    this.stats.discardedBytes += this.n;
+    this.stats.discardedBytes++;
+    // Drop the candidate's first byte and rescan the rest.
+    const rest = this.buf.slice(1, this.n);
     this.n = 0;
-    this.hunting = last !== FRAME.sync;
+    for (const b of rest) this.pushByte(b);
   }
 }

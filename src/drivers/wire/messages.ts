@@ -65,3 +65,9 @@ export function decodeMessage(payload: Uint8Array): Message | null {
 export function messageName(id: number): MessageName | undefined {
   return BY_ID.get(id);
 }
+
+/** Frame length of each message id (every message has a fixed layout), for the decoder's early check. */
+export function frameLengthOf(msgId: number): number | undefined {
+  const name = BY_ID.get(msgId);
+  return name === undefined ? undefined : payloadLength(name) + 5;
+}
