@@ -27,6 +27,8 @@ export interface SimulateOptions {
   board?: SimBoardOptions;
   /** After the session ends, keep the clock running this long to collect the board's last reports. */
   drainMs?: number;
+  /** Keep the clock running until this long after the start, even after the session ends (tests of what follows a fault). */
+  holdMs?: number;
   /** Called once the session has started (tests use it to schedule clinician events on the clock). */
   onStart?: (ctx: { run: SessionRun; clock: VirtualClock; sim: SimBoard }) => void;
   trace?: (dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number) => void;
@@ -74,6 +76,7 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
     await paceVirtualClock(clock, speed, () => { opts.onTick?.(); return run.isFinished(); });
   }
   clock.advance(opts.drainMs ?? 1000);
+  if (opts.holdMs !== undefined && clock.now() < start + opts.holdMs) clock.runUntil(start + opts.holdMs);
   const summary = run.summary();
   run.stop();
   sim.stopTimers();
