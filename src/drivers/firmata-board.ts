@@ -21,7 +21,7 @@ import { SerialPort } from 'serialport';
 import type { Clock, TimerId } from '../clock.js';
 import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
 import {
-  ADC_MAX, electrodeOhm, loadFirmataPins, PWM_MAX, thermistorC, type FirmataPinMap,
+  electrodeOhm, loadFirmataPins, PWM_MAX, thermistorC, type FirmataPinMap,
 } from './firmata-pins.js';
 import { BOARD_LIMITS, type FaultName, type StatusName } from './wire/spec.js';
 
@@ -844,4 +844,3 @@ export class FirmataBoard implements Board {
   }
 }
 
-void ADC_MAX;
