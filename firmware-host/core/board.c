@@ -290,8 +290,11 @@ static uint8_t on_off(mod_t *m, const uint8_t *p) {
   if (o == MOD_OUTPUT_ALL) { lo = 0; hi = MOD_OUTPUT_COUNT - 1; }
   else if (o >= MOD_OUTPUT_COUNT) return MOD_STATUS_BAD_OUTPUT;
   if (at == 0) {
-    for (uint8_t i = lo; i <= hi; i++) { drop_queue(m, i); output_off(m, i); }
-    mod_emit(m, MOD_EVENT_APPLIED_OFF, o, 0, 0, 0);
+    for (uint8_t i = lo; i <= hi; i++) {
+      drop_queue(m, i);
+      output_off(m, i);
+      mod_emit(m, MOD_EVENT_APPLIED_OFF, i, 0, 0, 0); /* one per output, as a scheduled OFF */
+    }
     return MOD_STATUS_OK;
   }
   if (is_late(m, at)) return MOD_STATUS_LATE;
@@ -469,8 +472,10 @@ void mod_rx_byte(mod_t *m, uint8_t b) {
 
 /* --------------------------------------------------------------- tick */
 
-static void run_cmd(mod_t *m, uint8_t o, const mod_cmd_t *cmd) {
+static void run_cmd(mod_t *m, uint8_t o, const mod_cmd_t *due) {
   mod_chan_t *c = &m->ch[o];
+  mod_cmd_t r = *due;
+  const mod_cmd_t *cmd = &r;
   if (cmd->kind == CMD_OFF) {
     output_off(m, o);
     mod_emit(m, MOD_EVENT_APPLIED_OFF, o, 0, 0, 0);
@@ -479,6 +484,15 @@ static void run_cmd(mod_t *m, uint8_t o, const mod_cmd_t *cmd) {
   if (faults_for(m, o)) { /* not reachable: a latch drops the queue; kept as a guard */
     mod_emit(m, MOD_EVENT_REFUSED, o, MOD_STATUS_FAULT_LATCHED, cmd->to, cmd->at_ms);
     return;
+  }
+  if (cmd->kind == CMD_SET && o <= MOD_OUTPUT_TENS2) {
+    /* a rising TENS set-point is followed at the slew limit: run and report it as the ramp it is */
+    uint16_t present = (uint16_t)(m->tens_fine[o] / 1000u);
+    if (cmd->to > present) {
+      r.kind = CMD_RAMP;
+      r.from = present;
+      r.duration_ms = ((uint32_t)(r.to - present) * 1000u + TENS_SLEW_X10_PER_S - 1) / TENS_SLEW_X10_PER_S;
+    }
   }
   if (cmd->kind == CMD_SET) {
     c->ramping = 0;

@@ -287,13 +287,17 @@ static void test_slew_and_ramp(void) {
   uint32_t t = NOW + 10;
   CHECK_EQ(set(0, t, 250), MOD_STATUS_OK);
   tick(10);
-  const frame_t *e = event(0, MOD_EVENT_APPLIED_SET, 0);
-  CHECK(e && ev_ms(e) == t);
+  /* a rising set-point is followed at the slew limit and reported as the ramp it is */
+  const frame_t *e = event(0, MOD_EVENT_RAMP_START, 0);
+  CHECK(e && ev_ms(e) == t && mod_get16(&e->p[MOD_EVENT_VALUE]) == 250 && mod_get32(&e->p[MOD_EVENT_AUX]) == 2500);
+  CHECK(event(0, MOD_EVENT_APPLIED_SET, 0) == NULL);
   run(1000);
-  CHECK_EQ(B.out.tens_x10[0], 100); /* 10 mA after 1 s: followed at the slew limit, never a jump */
+  CHECK(B.out.tens_x10[0] >= 99 && B.out.tens_x10[0] <= 100); /* 10 mA after 1 s, never a jump */
   CHECK_EQ(B.out.tens_rate_hz[0], 100);
   run(1500);
-  CHECK_EQ(B.out.tens_x10[0], 250);
+  CHECK(B.out.tens_x10[0] >= 249 && B.out.tens_x10[0] <= 250);
+  e = event(0, MOD_EVENT_APPLIED_SET, 0);
+  CHECK(e && ev_ms(e) == t + 2500 && mod_get16(&e->p[MOD_EVENT_VALUE]) == 250);
   run(100);
   CHECK_EQ(B.out.tens_x10[0], 250);
   CHECK_EQ(set(0, NOW + 1, 50), MOD_STATUS_OK);

@@ -16,6 +16,8 @@ export interface BoardOutputs {
   usWPerCm2: number;
   /** measured TENS pulse rate, Hz, when the board can observe it */
   tensPulseHz?: [number, number];
+  /** pad heater/cooler drive, 0 = unpowered (any non-zero value: driven) */
+  padDrive: number;
 }
 
 export interface BoardUnderTest {
@@ -28,6 +30,10 @@ export interface BoardUnderTest {
   setStopInput(on: boolean): Promise<void>;
   /** Electrode impedance of TENS channel ch (0|1); Infinity = open. */
   setElectrodeOhm(ch: 0 | 1, ohm: number): Promise<void>;
+  /** Ultrasound head coupling as the board's coupling sense sees it. */
+  setCoupled(coupled: boolean): Promise<void>;
+  /** Hold the pad thermistor at `c` °C (the pad then no longer follows its drive). */
+  setPadC(c: number): Promise<void>;
   readOutputs(): Promise<BoardOutputs>;
   /** Tolerance on analog outputs (PWM resolution), in their units. Default 0.5 mA / 0.05 W/cm². */
   tolerance?: { tensMa: number; usWPerCm2: number };
@@ -194,12 +200,18 @@ export const scenarios: Scenario[] = [
       const before = await b.readOutputs();
       expect(before.tensMa[0]).toBe(0);
       expect(before.usWPerCm2).toBe(0);
-      const tens = await h.event('APPLIED_SET', { output: OUTPUT.tens1 }, 2000, from);
+      // A rising TENS SET is followed at the slew limit and reported as the ramp it is.
+      const tens = await h.event('RAMP_START', { output: OUTPUT.tens1 }, 2000, from);
       const us = await h.event('APPLIED_SET', { output: OUTPUT.ultrasound }, 2000, from);
       expect(tens?.boardMs).toBe(T);
       expect(tens?.value).toBe(100);
+      expect(tens?.aux).toBe(1000); // 10 mA at the 10 mA/s slew limit takes 1 s
       expect(us?.boardMs).toBe(T);
-      await h.idle(1200); // 10 mA at the 10 mA/s slew limit takes 1 s
+      expect(us?.value).toBe(150);
+      const reached = await h.event('APPLIED_SET', { output: OUTPUT.tens1 }, 2000, from);
+      expect(reached?.boardMs).toBe(T + 1000);
+      expect(reached?.value).toBe(100);
+      await h.idle(100);
       const out = await b.readOutputs();
       near(out.tensMa[0], 10, tol(b).tensMa, 'TENS ch1 mA');
       near(out.usWPerCm2, 1.5, tol(b).usWPerCm2, 'ultrasound W/cm²');
@@ -215,7 +227,8 @@ export const scenarios: Scenario[] = [
       await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens2), 'OK');
       const T = (await h.boardNow()) + MARGIN_MS;
       await h.expectStatus('SET', { output: OUTPUT.tens2, atMs: T, value: 200 }, 'OK');
-      await h.event('APPLIED_SET', { output: OUTPUT.tens2 }, 2000);
+      const start = await h.event('RAMP_START', { output: OUTPUT.tens2 }, 2000);
+      expect(start?.aux).toBe(2000);
       await h.idle(500);
       const mid = await b.readOutputs();
       expect(mid.tensMa[1]).toBeGreaterThan(2);
@@ -258,7 +271,10 @@ export const scenarios: Scenario[] = [
       expect((await b.readOutputs()).usWPerCm2).toBe(0);
       h.keepalive = true;
       await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'FAULT_LATCHED');
+      const clearFrom = h.frames.length;
       await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'OK');
+      const cleared = await h.event('FAULT_CLEARED', { output: OUTPUT.all }, 500, clearFrom);
+      expect(cleared?.value, 'FAULT_CLEARED value = the cleared faults bitmask').toBe(1 << (FAULT.HOST_TIMEOUT - 1));
       await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'OK');
     },
   },
@@ -313,6 +329,11 @@ export const scenarios: Scenario[] = [
     async run(b) {
       const h = new HostLink(b);
       await h.hello();
+      const at0 = (await h.boardNow()) + MARGIN_MS;
+      // An unconfigured TENS channel: the density limit cannot be checked, so only zero is allowed.
+      await h.expectStatus('SET', { output: OUTPUT.tens2, atMs: at0, value: 10 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('RAMP', { output: OUTPUT.tens2, atMs: at0, from: 0, to: 10, durationMs: 1000 }, 'OUT_OF_LIMIT');
+      await h.expectStatus('SET', { output: OUTPUT.tens2, atMs: at0, value: 0 }, 'OK');
       await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
       const at = (await h.boardNow()) + MARGIN_MS;
       await h.expectStatus('SET', { output: OUTPUT.tens1, atMs: at, value: 801 }, 'OUT_OF_LIMIT');
@@ -350,6 +371,15 @@ export const scenarios: Scenario[] = [
         h.frames.slice(from).filter((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET).map((f) => (f.msg as Ev).eventId),
       );
       expect(applied.size).toBe(1);
+      // The same seq with different bytes (a restarted host) is a new command, not a repeat.
+      const from2 = h.frames.length;
+      const at2 = (await h.boardNow()) + MARGIN_MS;
+      const seq2 = h.seq++ & 0xff;
+      h.writeBytes(encodeFrame(seq2, encodeMessage('SET', { output: OUTPUT.ultrasound, atMs: at2, value: 130 })));
+      await h.idle(60);
+      h.writeBytes(encodeFrame(seq2, encodeMessage('SET', { output: OUTPUT.ultrasound, atMs: at2 + 100, value: 140 })));
+      expect(await h.event('APPLIED_SET', { output: OUTPUT.ultrasound, value: 130 }, MARGIN_MS + 300, from2)).toBeDefined();
+      expect(await h.event('APPLIED_SET', { output: OUTPUT.ultrasound, value: 140 }, 300, from2)).toBeDefined();
     },
   },
   {
@@ -372,6 +402,77 @@ export const scenarios: Scenario[] = [
       expect(await h.event('CAUSE_GONE', { code: FAULT.LEAD_OFF, output: OUTPUT.tens1 }, 1000, from)).toBeDefined();
       expect((await b.readOutputs()).tensMa[0]).toBe(0);
       await h.expectStatus('CLEAR', { output: OUTPUT.tens1 }, 'OK');
+    },
+  },
+  {
+    name: 'coupling loss cuts the ultrasound head, CAUSE_GONE on coupling, CLEAR to resume',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 120 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.ultrasound }, 2000);
+      near((await b.readOutputs()).usWPerCm2, 1.2, tol(b).usWPerCm2, 'ultrasound before');
+      const from = h.frames.length;
+      await b.setCoupled(false);
+      expect(await h.event('FAULT_LATCHED', { code: FAULT.UNCOUPLED, output: OUTPUT.ultrasound }, 1000, from)).toBeDefined();
+      expect((await b.readOutputs()).usWPerCm2).toBe(0);
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'FAULT_LATCHED');
+      await h.expectStatus('CLEAR', { output: OUTPUT.ultrasound }, 'CAUSE_PRESENT');
+      await b.setCoupled(true);
+      expect(await h.event('CAUSE_GONE', { code: FAULT.UNCOUPLED, output: OUTPUT.ultrasound }, 1000, from)).toBeDefined();
+      expect((await b.readOutputs()).usWPerCm2).toBe(0);
+      const clearFrom = h.frames.length;
+      await h.expectStatus('CLEAR', { output: OUTPUT.ultrasound }, 'OK');
+      const cleared = await h.event('FAULT_CLEARED', { output: OUTPUT.ultrasound }, 500, clearFrom);
+      expect(cleared?.value).toBe(1 << (FAULT.UNCOUPLED - 1));
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'OK');
+      expect(await h.event('APPLIED_SET', { output: OUTPUT.ultrasound, value: 100 }, 2000, clearFrom)).toBeDefined();
+    },
+  },
+  {
+    name: 'pad over-temperature latches OVER_TEMP board-wide and cuts the pad; UNDER_TEMP only while the pad is driven',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await b.setPadC(5); // cold, but the pad is not driven: no fault
+      await h.idle(300);
+      expect(h.frames.some((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.FAULT_LATCHED), 'no fault while the pad is idle').toBe(false);
+      await b.setPadC(30);
+      await h.expectStatus('SET', { output: OUTPUT.pad, atMs: (await h.boardNow()) + MARGIN_MS, value: 380 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.pad }, 2000);
+      await h.idle(200);
+      expect((await b.readOutputs()).padDrive, 'pad heating towards 38 °C').toBeGreaterThan(0);
+      let from = h.frames.length;
+      await b.setPadC(42);
+      expect(await h.event('FAULT_LATCHED', { code: FAULT.OVER_TEMP, output: OUTPUT.all }, 1000, from)).toBeDefined();
+      await h.idle(200);
+      expect((await b.readOutputs()).padDrive, 'pad unpowered').toBe(0);
+      await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'CAUSE_PRESENT');
+      await b.setPadC(30);
+      await h.idle(100);
+      await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'OK');
+      // Driven and too cold: UNDER_TEMP.
+      await h.expectStatus('SET', { output: OUTPUT.pad, atMs: (await h.boardNow()) + MARGIN_MS, value: 300 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.pad }, 2000);
+      from = h.frames.length;
+      await b.setPadC(5);
+      expect(await h.event('FAULT_LATCHED', { code: FAULT.UNDER_TEMP, output: OUTPUT.all }, 1000, from)).toBeDefined();
+    },
+  },
+  {
+    name: 'thermal runaway: a pad that does not approach its target within the watch period latches THERMAL_RUNAWAY',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello();
+      await b.setPadC(25); // and it stays there, whatever the heater does
+      const T = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.pad, atMs: T, value: 380 }, 'OK');
+      const from = h.frames.length;
+      const fault = await h.event('FAULT_LATCHED', { code: FAULT.THERMAL_RUNAWAY, output: OUTPUT.all }, 23_000, from);
+      expect(fault, 'THERMAL_RUNAWAY').toBeDefined();
+      near(fault!.boardMs - T, 20_000, 500, 'runaway latched after the watch period (ms)');
+      await h.idle(200);
+      expect((await b.readOutputs()).padDrive).toBe(0);
     },
   },
 ];

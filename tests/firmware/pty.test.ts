@@ -10,7 +10,7 @@ import { SerialPort } from 'serialport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADC, buildFirmware, electrodeAdc, FIRMWARE_APT_PACKAGES, FIRMWARE_DIR, parsePins, startFirmwareBoard,
-  tensMaFromPwm, toolchainAvailable, usFromPwm, type FirmwareBoard,
+  tensMaFromPwm, thermistorAdc, toolchainAvailable, usFromPwm, type FirmwareBoard,
 } from '../../sim/firmware-runner.js';
 import { scenarios, type BoardUnderTest } from '../conformance/scenarios.js';
 
@@ -57,9 +57,14 @@ describe.runIf(available || ci)('AVR firmware on simavr over a pty', () => {
       advance: (ms) => new Promise((res) => setTimeout(res, ms)),
       setStopInput: async (on) => void (await board.control(`stop ${on ? 1 : 0}`)),
       setElectrodeOhm: async (ch, ohm) => void (await board.control(`adc ${ch === 0 ? ADC.tens1Z : ADC.tens2Z} ${electrodeAdc(ohm)}`)),
+      setCoupled: async (coupled) => void (await board.control(`adc ${ADC.coupling} ${coupled ? 1023 : 0}`)),
+      setPadC: async (c) => void (await board.control(`adc ${ADC.padNtc} ${thermistorAdc(c)}`)),
       readOutputs: async () => {
         const p = await pins();
-        return { tensMa: [tensMaFromPwm(p.t1amp), tensMaFromPwm(p.t2amp)], usWPerCm2: usFromPwm(p.us), tensPulseHz: [p.t1hz, p.t2hz] };
+        return {
+          tensMa: [tensMaFromPwm(p.t1amp), tensMaFromPwm(p.t2amp)], usWPerCm2: usFromPwm(p.us), tensPulseHz: [p.t1hz, p.t2hz],
+          padDrive: p.heat + p.cool,
+        };
       },
       tolerance: { tensMa: 0.5, usWPerCm2: 0.03 },
     };
@@ -68,6 +73,6 @@ describe.runIf(available || ci)('AVR firmware on simavr over a pty', () => {
   for (const s of scenarios) {
     it(s.name, async () => {
       await s.run(await boot());
-    }, 30_000);
+    }, 45_000); // the runaway scenario waits out the 20 s watch period in real time
   }
 });
