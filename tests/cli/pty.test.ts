@@ -1,0 +1,51 @@
+/**
+ * The bench technician's path: `modality sim --pty` serves the simulated board on
+ * a pseudo-terminal, and `modality run --board serial:<pty>` drives it through
+ * serialport, the same driver a real board gets, in real time.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+
+const BIN = new URL('../../bin/modality.js', import.meta.url).pathname;
+
+describe('modality sim --pty with the real serialport driver', () => {
+  it('runs a 10-second session end to end over the pty', async () => {
+    const server = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const path = await new Promise<string>((resolve, reject) => {
+        const rl = createInterface({ input: server.stdout! });
+        rl.once('line', (l) => resolve(l.trim()));
+        server.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
+        setTimeout(() => reject(new Error('no pty path within 10 s')), 10_000);
+      });
+      expect(path).toMatch(/^\/dev\/pts\/\d+$/);
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (err += d));
+        c.on('exit', (code) => resolve({ code, out, err }));
+      });
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines[0]).toMatchObject({ type: 'session', board: { kind: 'simulated', timing: 'board' } });
+      const s = lines.at(-1);
+      expect(s.outcome).toBe('completed');
+      const tens = s.delivered[0];
+      // Phase times are the board's own clock, so Pi jitter does not reach them.
+      expect(Math.abs(tens.plateauMs - tens.planned.plateauMs)).toBeLessThanOrEqual(1);
+      expect(tens.peakMa).toBe(10);
+      expect(s.link.framesSent).toBeGreaterThan(50);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  }, 40_000);
+
+  it('sim --pty without --pty explains itself', () => {
+    const r = spawnSync(process.execPath, [BIN, 'sim'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--pty');
+  });
+});
