@@ -22,3 +22,13 @@ export async function connectSim(opts: { faults?: LineFaults; board?: SimBoardOp
   board!.subscribe((e) => events.push(e));
   return { clock, link, sim, board: board!, events };
 }
+
+import type { Plan } from '../src/protocol/index.js';
+import { SessionRun } from '../src/engine/session-runner.js';
+
+/** A session wired to a simulated board but not started: tests drive the clock and the events themselves. */
+export async function liveSession(plan: Plan) {
+  const { clock, sim, board, link } = await connectSim();
+  const run = new SessionRun({ plan, board, clock });
+  return { clock, sim, board, link, run };
+}

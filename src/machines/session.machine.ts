@@ -5,7 +5,7 @@
  * the whole session and latches faults; a faulted session stays faulted until
  * ACK_FAULT, and the board itself refuses to clear while the cause remains.
  */
-import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { assign, enqueueActions, setup, spawnChild, type ActorRefFrom } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { Plan, PlannedProgram, PlanStep } from '../protocol/index.js';
 import type { ProgramControlEvent, ProgramFaultEvent, SessionReporter } from './common.js';
@@ -137,7 +137,8 @@ export const sessionMachine = setup({
 }).createMachine({
   id: 'session',
   context: ({ input }) => ({ ...input, stepIndex: 0, running: [], fault: null, stopReason: null }),
-  invoke: { id: 'supervisor', src: 'supervisor', input: ({ context }) => ({ board: context.board, reporter: context.reporter }) },
+  // Spawned, not invoked, so the model-based tests (xstate/graph) can walk this machine; it lives as long as the session.
+  entry: spawnChild('supervisor', { id: 'supervisor', input: ({ context }) => ({ board: context.board, reporter: context.reporter }) }),
   initial: 'idle',
   on: {
     'SAFETY.FAULT': { target: '.faulted', actions: 'recordFault' },

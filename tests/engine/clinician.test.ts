@@ -26,7 +26,7 @@ async function withActions(id: string, actions: [number, SessionEvent][], faults
   return { ...res, events };
 }
 
-const tensOf = (d: { modality: string }[]) => d.find((x) => x.modality === 'tens') as { plateauMs: number; peakMa: number; stimulationMs: number };
+const tensOf = (d: { modality: string }[]) => d.find((x) => x.modality === 'tens') as unknown as { plateauMs: number; peakMa: number; stimulationMs: number };
 
 describe('clinician actions', () => {
   it('PAUSE halts the timers and turns outputs off; RESUME re-ramps and the plateau still equals the plan', async () => {
