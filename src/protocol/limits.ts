@@ -21,6 +21,10 @@ export const ABSOLUTE_LIMITS = {
     maxAmplitudeMa: 80,
     /** RMS current density above which the operator must acknowledge (IEC 60601-2-10 "special attention") */
     maxCurrentDensityMaPerCm2: 2,
+    /** RMS current density ceiling even with the acknowledgement (the board refuses above it too) */
+    maxAcknowledgedDensityMaPerCm2: 4,
+    /** amplitude may rise no faster than this: ramps, adjustments and set-points alike (mA/s) */
+    maxSlewMaPerS: 10,
   },
   ultrasound: {
     /** effective intensity (the set intensity); must also be > 0 */

@@ -106,10 +106,29 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
           });
       }
     }
+    if (t.amplitudeMa > 0 && t.amplitudeMa <= L.tens.maxAmplitudeMa && t.rampUpS >= 0) {
+      const slew = L.tens.maxSlewMaPerS;
+      const minRampS = t.amplitudeMa / slew;
+      if (t.rampUpS < minRampS)
+        add([...at, 'rampUpS'], {
+          value: t.rampUpS,
+          limit: `≥ ${round(minRampS, 2)} s (${slew} mA/s slew limit)`,
+          message: `a ${t.rampUpS} s ramp to ${t.amplitudeMa} mA rises faster than the ${slew} mA/s slew limit; ramp for at least ${round(minRampS, 2)} s`,
+          ...absolute(S),
+        });
+    }
     if (t.electrodeAreaCm2 > 0 && t.amplitudeMa > 0 && t.pulseWidthUs > 0 && t.rateHz > 0) {
       const density = tensCurrentDensityMaPerCm2(t);
       const lim = L.tens.maxCurrentDensityMaPerCm2;
-      if (density > lim) {
+      const ackLim = L.tens.maxAcknowledgedDensityMaPerCm2;
+      if (density > ackLim) {
+        add(at, {
+          value: round(density),
+          limit: `≤ ${ackLim} mA/cm² RMS even when acknowledged`,
+          message: `RMS current density ${round(density)} mA/cm² exceeds ${ackLim} mA/cm², the ceiling even with acknowledge: [${HIGH_CURRENT_DENSITY_ACK}]; use a larger electrode or a lower amplitude`,
+          ...absolute(S),
+        });
+      } else if (density > lim) {
         const acked = t.acknowledge?.includes(HIGH_CURRENT_DENSITY_ACK) ?? false;
         add(at, {
           value: round(density),

@@ -111,7 +111,7 @@ describe('structural errors become issues naming the field', () => {
   });
 });
 
-const tens = { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 25, electrodeAreaCm2: 25, rampUpS: 1, durationS: 10, rampDownS: 1 };
+const tens = { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 25, electrodeAreaCm2: 25, rampUpS: 10, durationS: 10, rampDownS: 1 };
 const proto = (...steps: unknown[]) => ({ id: 't', name: 't', indication: 't', steps });
 
 describe('device profile narrows limits', () => {
