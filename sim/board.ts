@@ -63,6 +63,8 @@ export class SimBoard {
   readonly electrodes: Electrode[];
   readonly head = new UltrasoundHead();
   stopInput = false;
+  /** Benchmarks: called when a queued command runs, with its due time and the board clock's exact reading then. */
+  onExecute: ((output: number, dueMs: number, actualMs: number) => void) | null = null;
   /** Called on every accepted HELLO (the pty server starts its fault clock there). */
   onHello: (() => void) | null = null;
 
@@ -458,7 +460,11 @@ export class SimBoard {
     s.queueTimer = this.at(head.atMs, () => {
       s.queueTimer = null;
       const nowMs = this.boardMs();
-      while (s.queue.length > 0 && (s.queue[0] as QueuedCommand).atMs <= nowMs) this.execute(output, s.queue.shift() as QueuedCommand);
+      while (s.queue.length > 0 && (s.queue[0] as QueuedCommand).atMs <= nowMs) {
+        const cmd = s.queue.shift() as QueuedCommand;
+        this.onExecute?.(output, cmd.atMs, this.clock.now() + this.bootOffsetMs);
+        this.execute(output, cmd);
+      }
       this.armQueue(output);
     });
   }

@@ -1,0 +1,87 @@
+/**
+ * `npm run bench`: prints the figures the issues ask for, measured in this run.
+ * Medians over repeated runs where it is cheap; these machines are noisy.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { resolveProtocol } from '../src/protocol/index.js';
+import { simulateSession } from '../sim/harness.js';
+import { median } from './stats.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const BIN = here('../bin/modality.js');
+const PROTOCOL = here('./protocols/session-30min.yaml');
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+function line(label: string, value: string): void {
+  console.log(`  ${label.padEnd(52)} ${value}`);
+}
+
+async function engine(): Promise<void> {
+  const r = resolveProtocol(PROTOCOL);
+  if (!r.ok) throw new Error('bench protocol invalid');
+  const plan = r.plan;
+  console.log(`\n# Session engine: ${plan.protocol.name} (${plan.totalMs / 60000} min planned), --speed max`);
+  await simulateSession({ plan }); // warm-up (JIT)
+  const walls: number[] = [];
+  const events: number[] = [];
+  let bytesPerMin = 0;
+  let sessionMs = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const res = await simulateSession({ plan, seed: i + 1 });
+    walls.push(performance.now() - t0);
+    events.push(res.clock.eventsRun);
+    sessionMs = res.summary.elapsedMs;
+    bytesPerMin = res.wireBytes / (res.summary.elapsedMs / 60000);
+    if (res.summary.outcome !== 'completed') throw new Error(`bench session ${res.summary.outcome}`);
+  }
+  const wall = median(walls);
+  line('in-process wall time (median of 5)', `${wall.toFixed(1)} ms`);
+  line('in-process speed-up over real time (aim ≥ 5,000×)', `${Math.round(sessionMs / wall).toLocaleString('en')}×`);
+  line('clock events per session', `${median(events).toLocaleString('en')}`);
+  line('bytes on the wire per session minute (both ways)', `${Math.round(bytesPerMin).toLocaleString('en')} B`);
+  line('peak RSS of this process so far', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+
+  const procWalls: number[] = [];
+  let childRss = NaN;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const c = spawnSync(process.execPath, [here('./child-rss.mjs'), BIN, 'run', PROTOCOL, '--speed', 'max', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    procWalls.push(performance.now() - t0);
+    if (c.status !== 0) throw new Error(`modality run exited ${c.status}: ${c.stderr}`);
+    childRss = Number(/maxRSS=(\d+)/.exec(c.stderr)?.[1] ?? NaN) / 1024;
+  }
+  const pw = median(procWalls);
+  line('whole `modality run` process, wall (median of 3)', `${pw.toFixed(0)} ms`);
+  line('whole-process speed-up (aim ≥ 1,000×)', `${Math.round(sessionMs / pw).toLocaleString('en')}×`);
+  line('peak RSS of the `modality run` process', `${childRss.toFixed(0)} MiB`);
+}
+
+async function timing(): Promise<void> {
+  console.log('\n# Set-point timing error, board clock vs host clock (real time, pty, idle host)');
+  const { benchSerialSetPoints } = await import('./serial.js');
+  const s = await benchSerialSetPoints();
+  line('serial driver + simulated board: due → applied, p50 / p99', `${s.p50Us.toFixed(0)} / ${s.p99Us.toFixed(0)} µs (${s.samples} set-points)`);
+  const { benchFirmata } = await import('./firmata.js');
+  const f = await benchFirmata();
+  line('firmata driver (host-timed): due → PWM write, p50 / p99', `${f.p50Us.toFixed(0)} / ${f.p99Us.toFixed(0)} µs (${f.samples} set-points)`);
+}
+
+async function firmware(): Promise<void> {
+  const fw = await import('../sim/firmware-runner.js');
+  if (!fw.toolchainAvailable()) {
+    console.log('\n# Firmware in simavr: skipped (no AVR toolchain; apt-get install gcc-avr avr-libc simavr libsimavr-dev libsimavrparts1 libelf-dev)');
+    return;
+  }
+  console.log('\n# Firmware in simavr, paced to real time');
+  const { benchFirmware } = await import('./firmware.js');
+  const figures = await benchFirmware();
+  for (const [k, v] of Object.entries(figures)) line(k, typeof v === 'number' ? v.toLocaleString('en', { maximumFractionDigits: 1 }) : String(v));
+}
+
+if (want('engine')) await engine();
+if (want('timing')) await timing();
+if (want('firmware')) await firmware();
+console.log('\n(run one group with: npm run bench -- engine | timing | firmware)');
