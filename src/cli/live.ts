@@ -9,7 +9,7 @@ import { formatMs } from './common.ts';
 
 export const KEY_HELP = 'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
 
-interface ProgramView { modality: string; phase: string; detail: string }
+interface ProgramView { modality: string; phase: string; detail: string; sinceT: number; phaseMs: number | null }
 
 /** Keeps the latest state of the session from its events. */
 export class SessionView {
@@ -20,8 +20,19 @@ export class SessionView {
   prompt: string | null = null;
   telemetry: Extract<RunEvent, { type: 'telemetry' }> | null = null;
   paused = false;
+  step = 0;
 
   constructor(readonly plan: Plan) {}
+
+  /** Planned length of a phase that runs on a timer, to show the time left in it. */
+  private phaseLength(program: number, phase: string, number: unknown): number | null {
+    const p = this.plan.steps.flatMap((s) => s.programs).find((x) => x.programIndex === program);
+    if (!p) return null;
+    if (p.modality === 'tens') return phase === 'plateau' ? p.plateauMs : phase === 'ramp-up' ? p.rampUpMs : phase === 'ramp-down' ? p.rampDownMs : null;
+    if (p.modality === 'ultrasound') return phase === 'sonating' ? p.durationMs : null;
+    if ((phase === 'hot' || phase === 'cold') && typeof number === 'number') return p.phases[number - 1]?.durationMs ?? null;
+    return null;
+  }
 
   update(e: RunEvent): void {
     if ('t' in e && typeof e.t === 'number') this.t = Math.max(this.t, e.t);
@@ -30,7 +41,7 @@ export class SessionView {
         if (e.modality === 'prompt') { this.prompt = String(e['text'] ?? ''); return; }
         this.prompt = null;
         const detail = e['amplitudeMa'] !== undefined ? `${e['amplitudeMa']} mA` : e['targetC'] !== undefined ? `target ${e['targetC']} °C` : e['intensityWPerCm2'] !== undefined ? `${e['intensityWPerCm2']} W/cm²` : '';
-        this.programs.set(e.program, { modality: e.modality, phase: e.phase, detail });
+        this.programs.set(e.program, { modality: e.modality, phase: e.phase, detail, sinceT: e.t, phaseMs: this.phaseLength(e.program, e.phase, e['number']) });
         return;
       }
       case 'fault':
@@ -39,6 +50,7 @@ export class SessionView {
       case 'action':
         if (e.kind === 'pause') this.paused = true;
         if (e.kind === 'resume') this.paused = false;
+        if (e.kind === 'step' && typeof e['step'] === 'number') this.step = e['step'];
         if (e.kind !== 'step') this.notes.push(`${formatMs(e.t)} ${e.kind}${e['toMa'] !== undefined ? ` → ${e['toMa']} mA` : ''}`);
         return;
       case 'telemetry':
@@ -53,9 +65,12 @@ export class SessionView {
     const lines: string[] = [];
     const p = this.plan;
     lines.push(`${p.protocol.name}`.slice(0, width));
-    lines.push(`elapsed ${formatMs(this.t)} of ~${formatMs(p.totalMs)} planned${this.paused ? '   ** PAUSED **' : ''}`);
+    lines.push(`step ${this.step + 1} of ${p.steps.length} · elapsed ${formatMs(Math.floor(this.t / 1000) * 1000)} of ~${formatMs(p.totalMs)} planned${this.paused ? '   ** PAUSED **' : ''}`);
     const active = [...this.programs.entries()].filter(([, v]) => v.phase !== 'done');
-    for (const [i, v] of active) lines.push(`  #${i} ${v.modality.padEnd(10)} ${v.phase.padEnd(16)} ${v.detail}`);
+    for (const [i, v] of active) {
+      const left = v.phaseMs !== null && !this.paused ? `  ${formatMs(Math.max(0, Math.ceil((v.phaseMs - (this.t - v.sinceT)) / 1000) * 1000))} left` : '';
+      lines.push(`  #${i} ${v.modality.padEnd(10)} ${v.phase.padEnd(16)} ${v.detail.padEnd(16)}${left}`);
+    }
     if (this.prompt) lines.push(`  PROMPT: ${this.prompt}  (Enter to continue)`);
     const tm = this.telemetry;
     if (tm) {
@@ -65,7 +80,8 @@ export class SessionView {
     }
     for (const f of this.faults.slice(-3)) lines.push(`  FAULT ${f}`);
     for (const n of this.notes.slice(-2)) lines.push(`  ${n}`);
-    lines.push(KEY_HELP.slice(0, width));
+    const [a, b] = KEY_HELP.split(' · s ');
+    lines.push((a ?? '').slice(0, width), `      s ${b ?? ''}`.slice(0, width));
     return lines;
   }
 }
