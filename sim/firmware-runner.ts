@@ -199,3 +199,37 @@ export function parsePins(line: string): PinState {
 export const tensMaFromPwm = (pwm: number): number => (pwm * 80) / 255;
 /** Ultrasound intensity in W/cm² from its PWM value (resolution 3/249 W/cm²). */
 export const usFromPwm = (pwm: number): number => (pwm * 3) / 249;
+
+/** simavr CPU cycles per microsecond (16 MHz) and per board tick (1 ms). */
+export const CYCLES_PER_US = 16;
+export const CYCLES_PER_TICK = 16_000;
+
+export interface EdgeReport {
+  /** Cycle count when the runner answered. */
+  now: number;
+  /** Board tick k (boardMs = k) happened at cycle epoch + k · CYCLES_PER_TICK. */
+  epoch: number;
+  /** Cycle at which the UART last received a byte from the host. */
+  lastRx: number;
+  /** Changes since the previous `edges?` of usen, heat, cool, led and the stop input, oldest first. */
+  edges: { pin: string; level: 0 | 1; cycle: number }[];
+}
+
+/** Parse the answer to `edges?` (firmware-host/README.md). */
+export function parseEdges(line: string): EdgeReport {
+  if (!line.startsWith('edges ')) throw new Error(`not an edges line: ${line}`);
+  const out: EdgeReport = { now: 0, epoch: 0, lastRx: 0, edges: [] };
+  for (const tok of line.slice(6).trim().split(/\s+/)) {
+    const kv = /^(now|epoch|lastrx)=(\d+)$/.exec(tok);
+    if (kv) {
+      const v = Number(kv[2]);
+      if (kv[1] === 'now') out.now = v;
+      else if (kv[1] === 'epoch') out.epoch = v;
+      else out.lastRx = v;
+      continue;
+    }
+    const e = /^([a-z0-9]+)([+-])(\d+)$/.exec(tok);
+    if (e) out.edges.push({ pin: e[1]!, level: e[2] === '+' ? 1 : 0, cycle: Number(e[3]) });
+  }
+  return out;
+}

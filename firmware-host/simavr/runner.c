@@ -13,6 +13,11 @@
  *   adc <ch> <value>  drive ADC channel ch with a raw 10-bit reading (0..1023)
  *   pins?             one line: "pins ms=<board sim ms> key=value ..." (see README)
  *   ms?               "ms <simulated milliseconds since boot>"
+ *   edges?            "edges now=<cycle> epoch=<cycle> lastrx=<cycle> <pin><+|-><cycle> ..." and forget
+ *                     them: the changes of the slow outputs (usen, heat, cool, led) and of the stop
+ *                     input since the last query, in CPU cycles (16 per µs); board tick k (the
+ *                     firmware's boardMs = k) is at cycle epoch + 16000 k (Timer2 overflows);
+ *                     lastrx = when the UART last received a byte
  *   quit              exit
  * EOF on stdin also exits, so the runner never outlives its parent.
  */
@@ -33,6 +38,7 @@
 #include <simavr/sim_elf.h>
 #include <simavr/sim_irq.h>
 #include <simavr/sim_time.h>
+#include <simavr/avr_uart.h>
 
 /* exported by libsimavrparts but missing from its header */
 avr_cycle_count_t uart_pty_flush_timer(struct avr_t *avr, avr_cycle_count_t when, void *param);
@@ -68,6 +74,30 @@ static pin_t pins[P_COUNT] = {
 };
 #define WINDOW_CYCLES (F_CPU / 10) /* duty measured over 100 ms windows */
 
+/* ---- a ring of timed edges of the slow outputs and the stop input, for benchmarks ---- */
+#define EDGE_RING 512
+typedef struct { const char *name; int level; avr_cycle_count_t cycle; } edge_t;
+static edge_t edges[EDGE_RING];
+static unsigned edge_head, edge_count;
+static avr_cycle_count_t last_rx_cycle;
+
+static void edge_add(const char *name, int level, avr_cycle_count_t cycle) {
+  edges[edge_head] = (edge_t){name, level, cycle};
+  edge_head = (edge_head + 1) % EDGE_RING;
+  if (edge_count < EDGE_RING) edge_count++;
+}
+
+static avr_cycle_count_t last_tick;
+static void tick_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  if (value) last_tick = avr->cycle; /* TIMER2_OVF became pending: a board tick */
+}
+
+static void rx_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)value; (void)param;
+  last_rx_cycle = avr->cycle;
+}
+
 static void account(pin_t *p, avr_cycle_count_t now) {
   if (p->level) p->high_acc += now - p->last_change;
   p->last_change = now;
@@ -81,6 +111,7 @@ static void pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   avr_cycle_count_t now = avr->cycle;
   account(p, now);
   p->level = level;
+  if (p != &pins[P_TENS1] && p != &pins[P_TENS2]) edge_add(p->name, level, now);
   if (level) { p->prev_rise = p->last_rise; p->last_rise = now; p->rises++; }
   else if (p->last_rise) p->width_us = (uint32_t)((now - p->last_rise) * 1000000ULL / F_CPU);
 }
@@ -117,6 +148,7 @@ static void set_adc(int ch, int raw) {
 static int stop_level;
 #define R_PIND 0x29
 static void set_stop(int on) {
+  if ((on ? 1 : 0) != stop_level) edge_add("stop", on ? 1 : 0, avr->cycle);
   stop_level = on ? 1 : 0;
   avr_ioport_external_t e = {.name = 'D', .mask = 1 << 2, .value = (unsigned)(stop_level << 2)};
   avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL('D'), &e);
@@ -144,11 +176,27 @@ static void print_pins(void) {
          hz_of(t1, now), t1on ? t1->width_us : 0, t1->rises, hz_of(t2, now), t2on ? t2->width_us : 0, t2->rises);
 }
 
+static void print_edges(void) {
+  avr_cycle_count_t now = avr->cycle;
+  /* Timer2 (fast PWM, TOP 249, /64) overflows every 16000 cycles: board tick k is at epoch + k * 16000 */
+  avr_cycle_count_t epoch = last_tick % 16000;
+  printf("edges now=%llu epoch=%llu lastrx=%llu", (unsigned long long)now, (unsigned long long)epoch,
+         (unsigned long long)last_rx_cycle);
+  unsigned start = (edge_head + EDGE_RING - edge_count) % EDGE_RING;
+  for (unsigned i = 0; i < edge_count; i++) {
+    edge_t *e = &edges[(start + i) % EDGE_RING];
+    printf(" %s%c%llu", e->name, e->level ? '+' : '-', (unsigned long long)e->cycle);
+  }
+  putchar('\n');
+  edge_count = 0;
+}
+
 static int command(char *line) {
   int a, b;
   if (sscanf(line, "stop %d", &a) == 1) { set_stop(a); puts("ok"); }
   else if (sscanf(line, "adc %d %d", &a, &b) == 2 && a >= 0 && a < 8) { set_adc(a, b); puts("ok"); }
   else if (strncmp(line, "pins?", 5) == 0) print_pins();
+  else if (strncmp(line, "edges?", 6) == 0) print_edges();
   else if (strncmp(line, "ms?", 3) == 0) printf("ms %llu\n", (unsigned long long)(avr->cycle * 1000 / F_CPU));
   else if (strncmp(line, "quit", 4) == 0) return 0;
   else printf("error unknown command: %s\n", line);
@@ -194,6 +242,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < P_COUNT; i++)
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(pins[i].port), pins[i].bit), pin_hook, &pins[i]);
   avr_cycle_timer_register(avr, WINDOW_CYCLES, window_timer, NULL);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), rx_hook, NULL);
+  avr_irq_register_notify(avr_get_interrupt_irq(avr, 9 /* TIMER2_OVF */) + AVR_INT_IRQ_PENDING, tick_hook, NULL);
 
   /* uart_pty prints its own banner on stdout; keep ours parseable after it */
   uart_pty_init(avr, &uart);
