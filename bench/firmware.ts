@@ -39,7 +39,16 @@ export interface BenchFirmwareOptions {
 
 /** How far ahead the board-timed set-points are sent (the board queues 8 per output). */
 const AHEAD_MS = 100;
+/** Host-timed set-points are sent for the host's estimate of board-now plus this lead, so
+ *  they are not refused LATE; the figures are reported with the lead taken off. */
+const LEAD_MS = 20;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function tally(xs: string[]): string {
+  const m = new Map<string, number>();
+  for (const x of xs) { const k = x.replace(/^.*: /, ''); m.set(k, (m.get(k) ?? 0) + 1); }
+  return [...m].map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
+}
 
 function quantiles(xs: number[]): { p50: number; p99: number; max: number; n: number } {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,6 +75,16 @@ async function connect(fw: FirmwareBoard, leaseMs: number): Promise<{ board: Ser
   });
   board.configureUltrasound({ frequencyMHz: 1, dutyCyclePct: 100, eraCm2: 5 });
   return { board, refused, applied };
+}
+
+/** Wait (up to 2 s) for the board to report the ultrasound applied at `value`. */
+async function appliedUs(board: SerialBoard, value: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { off(); resolve(false); }, 2000);
+    const off = board.subscribe((e) => {
+      if (e.type === 'applied' && e.output === 'ultrasound' && e.action === 'set' && e.value === value) { clearTimeout(t); off(); resolve(true); }
+    });
+  });
 }
 
 /** Wait until the board clock (as the host estimates it) reaches `boardMs`. */
@@ -103,20 +122,19 @@ async function timingRun(fw: FirmwareBoard, board: SerialBoard, n: number, spaci
   const rep = parseEdges(await fw.control('edges?'));
   const usen = rep.edges.filter((e) => e.pin === 'usen');
   const errors: number[] = [];
-  let j = 0;
   targets.forEach((at, i) => {
+    // the edge this set-point makes: its level, from its tick up to the next set-point
     const level = i % 2 === 0 ? 1 : 0;
     const tick = rep.epoch + at * CYCLES_PER_TICK;
-    while (j < usen.length && (usen[j]!.level !== level || usen[j]!.cycle < tick - CYCLES_PER_TICK)) j++;
-    const e = usen[j];
-    if (e && e.cycle < tick + spacingMs * CYCLES_PER_TICK) { errors.push((e.cycle - tick) / CYCLES_PER_US); j++; }
+    const e = usen.find((x) => x.level === level && x.cycle >= tick - CYCLES_PER_TICK && x.cycle < tick + spacingMs * CYCLES_PER_TICK);
+    if (e) errors.push((e.cycle - tick) / CYCLES_PER_US - leadMs * 1000);
   });
   return errors;
 }
 
 export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Record<string, unknown>> {
   const n = opts.setPoints ?? 100;
-  const spacing = opts.spacingMs ?? 20;
+  const spacing = opts.spacingMs ?? 50;
   const repeats = opts.repeats ?? 8;
   const wall0 = performance.now();
   await buildFirmware();
@@ -130,7 +148,8 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
     const loadProcesses = opts.loadProcesses ?? Math.max(1, availableParallelism() - 1);
     const load = cpuLoad(loadProcesses);
     let boardTimed: number[], hostTimed: number[], eventErrMs: number[], refusedBoard: number, refusedHost: number;
-    const leadMs = 3;
+    let refusedKinds = ['', ''];
+    const leadMs = LEAD_MS;
     try {
       await sleep(300);
       boardTimed = await timingRun(fw, board, n, spacing, false, 0);
@@ -138,6 +157,7 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
       refusedBoard = refused.length;
       hostTimed = await timingRun(fw, board, n, spacing, true, leadMs);
       refusedHost = refused.length - refusedBoard;
+      refusedKinds = [tally(refused.slice(0, refusedBoard)), tally(refused.slice(refusedBoard))];
     } finally {
       load.stop();
     }
@@ -149,19 +169,20 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
       boardTimedSetPointErrorP50Us: bt.p50,
       boardTimedSetPointErrorP99Us: bt.p99,
       boardTimedSetPointErrorMaxUs: bt.max,
-      boardTimedSetPoints: `${bt.n}/${n} (${refusedBoard} refused)`,
+      boardTimedSetPoints: `${bt.n}/${n} measured (${refusedBoard} refused: ${refusedKinds[0]})`,
       hostTimedSetPointErrorP50Us: ht.p50,
       hostTimedSetPointErrorP99Us: ht.p99,
       hostTimedSetPointErrorMaxUs: ht.max,
-      hostTimedSetPoints: `${ht.n}/${n} (${refusedHost} refused LATE or otherwise; sent for host-now + ${leadMs} ms)`,
+      hostTimedSetPoints: `${ht.n}/${n} measured (${refusedHost} refused: ${refusedKinds[1]}; sent for host-now + ${leadMs} ms, the lead taken off the figures)`,
     });
 
     // ---- stop input to outputs off (no load)
     const stopUs: number[] = [];
     for (let i = 0; i < repeats; i++) {
       board.clear('all');
+      const on = appliedUs(board, 1.5);
       board.set('ultrasound', board.boardNow() + 60, 1.5);
-      await sleep(120);
+      if (!(await on)) continue;
       await fw.control('edges?');
       await fw.control('stop 1');
       await sleep(20);
@@ -170,11 +191,10 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
       const off = rep.edges.find((e) => e.pin === 'usen' && e.level === 0 && press && e.cycle >= press.cycle);
       if (press && off) stopUs.push((off.cycle - press.cycle) / CYCLES_PER_US);
       await fw.control('stop 0');
-      await sleep(20);
+      await sleep(30);
     }
     board.clear('all');
     await sleep(50);
-    if (process.env.BENCH_DEBUG) console.error(refused);
     await board.close();
     const st = quantiles(stopUs);
     Object.assign(out, { stopToOffP50Us: st.p50, stopToOffP99Us: st.p99, stopToOffMaxUs: st.max, stopSamples: st.n });
@@ -185,8 +205,9 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
     for (let i = 0; i < repeats; i++) {
       const c = await connect(fw, leaseMs);
       c.board.clear('all');
+      const on = appliedUs(c.board, 1.5);
       c.board.set('ultrasound', c.board.boardNow() + 60, 1.5);
-      await sleep(150);
+      if (!(await on)) { await c.board.close(); continue; }
       await fw.control('edges?');
       await c.board.close(); // the host goes silent
       await sleep(leaseMs + 150);
