@@ -419,6 +419,9 @@ export class FirmataBoard implements Board {
     this.stopTimers();
     for (const o of this.allOutputs()) this.dropQueue(o);
     this.io.removeAllListeners();
+    // A write still in flight when the port closes fails with EBADF; after close that is not news.
+    this.io.on('error', () => undefined);
+    this.port.on('error', () => undefined);
     await new Promise<void>((resolve) => {
       if (!this.port.isOpen) return resolve();
       this.port.drain(() => this.port.close(() => resolve()));

@@ -163,8 +163,8 @@ async function runOnHardware(
     board = await firmata.FirmataBoard.connect(clock, { path: spec.path, ...(o.pins ? { pins: o.pins } : {}) });
   }
   const run = new SessionRun({ plan, board, clock, onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
-  if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only' });
   run.start();
+  if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
   onStart(run);
   const onSignal = () => run.send({ type: 'STOP' });
   process.once('SIGINT', onSignal);
