@@ -1,0 +1,163 @@
+/**
+ * Delivered values so far, rebuilt from the RunEvent stream alone.
+ *
+ * The engine's Recorder computes the final delivered values; but its
+ * `delivered()` only integrates up to the last phase change or set-point the
+ * board applied, and phase times only count once a phase has ended, so in the
+ * middle of a 20-minute TENS plateau it still says "0 ms at amplitude". A record
+ * of a session that is cut short must say what was delivered up to the last
+ * telemetry, so this tracker follows the same rules as the Recorder (output
+ * profile rebuilt from the board's APPLIED/RAMP reports, on the board's clock)
+ * and, in a snapshot, also counts the phase that is still running.
+ *
+ * tests/records/progress.test.ts checks that at the end of a completed session
+ * the tracker agrees with the Recorder's summary.
+ */
+import type { Delivered, RunEvent } from '../engine/recorder.js';
+import type { Plan, PlannedProgram } from '../protocol/index.js';
+
+interface Segment { t0: number; from: number; to: number; durationMs: number }
+
+interface Acc {
+  program: PlannedProgram;
+  output: string;
+  segment: Segment | null;
+  integratedTo: number;
+  integralMs: number;
+  onMs: number;
+  peak: number;
+  phaseMs: Record<string, number>;
+  lastPhase: { name: string; boardMs: number } | null;
+  completedPhases: string[];
+  maxC: number | null;
+  minC: number | null;
+  active: boolean;
+  done: boolean;
+}
+
+const outputOf = (p: PlannedProgram): string =>
+  p.modality === 'tens' ? (p.channel === 2 ? 'tens2' : 'tens1') : p.modality === 'ultrasound' ? 'ultrasound' : 'pad';
+
+const valueAt = (s: Segment, t: number) =>
+  s.durationMs <= 0 || t >= s.t0 + s.durationMs ? s.to : t <= s.t0 ? s.from : s.from + ((s.to - s.from) * (t - s.t0)) / s.durationMs;
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export class DeliveredTracker {
+  private readonly programs = new Map<number, Acc>();
+  private readonly byOutput = new Map<string, Acc>();
+  private startBoardMs = 0;
+  /** Latest board time seen in any event. */
+  lastBoardMs = 0;
+
+  constructor(private readonly plan: Plan) {
+    for (const step of plan.steps) for (const p of step.programs) {
+      this.programs.set(p.programIndex, {
+        program: p, output: outputOf(p), segment: null, integratedTo: -Infinity, integralMs: 0, onMs: 0, peak: 0,
+        phaseMs: {}, lastPhase: null, completedPhases: [], maxC: null, minC: null, active: false, done: false,
+      });
+    }
+  }
+
+  /** Session time (ms from the session start) the snapshot is good to. */
+  get asOfT(): number {
+    return Math.max(0, Math.round(this.lastBoardMs - this.startBoardMs));
+  }
+
+  add(e: RunEvent): void {
+    if ('boardMs' in e && typeof e.boardMs === 'number') this.lastBoardMs = Math.max(this.lastBoardMs, e.boardMs);
+    switch (e.type) {
+      case 'session':
+        this.startBoardMs = e.boardMs;
+        this.lastBoardMs = e.boardMs;
+        return;
+      case 'action':
+        if (e.kind === 'step' && typeof e['step'] === 'number') {
+          for (const p of this.plan.steps[e['step']]?.programs ?? []) {
+            const acc = this.programs.get(p.programIndex);
+            if (acc && !acc.active && !acc.done) { acc.active = true; this.byOutput.set(acc.output, acc); }
+          }
+        }
+        return;
+      case 'applied': {
+        const acc = this.byOutput.get(e.output);
+        if (!acc?.active) return;
+        this.integrate(acc, e.boardMs);
+        const present = acc.segment ? valueAt(acc.segment, e.boardMs) : 0;
+        acc.segment = e.action === 'ramp'
+          ? { t0: e.boardMs, from: present, to: e.value, durationMs: e.durationMs ?? 0 }
+          : { t0: e.boardMs, from: e.value, to: e.value, durationMs: 0 };
+        acc.peak = Math.max(acc.peak, e.value);
+        return;
+      }
+      case 'phase': {
+        const acc = this.programs.get(e.program);
+        if (!acc) return;
+        if (acc.lastPhase) {
+          acc.phaseMs[acc.lastPhase.name] = (acc.phaseMs[acc.lastPhase.name] ?? 0) + Math.max(0, e.boardMs - acc.lastPhase.boardMs);
+          acc.completedPhases.push(acc.lastPhase.name);
+        }
+        acc.lastPhase = { name: e.phase, boardMs: e.boardMs };
+        if (e.phase === 'done') {
+          this.integrate(acc, e.boardMs);
+          acc.segment = acc.segment ? { t0: e.boardMs, from: 0, to: 0, durationMs: 0 } : null;
+          acc.active = false;
+          acc.done = true;
+          if (this.byOutput.get(acc.output) === acc) this.byOutput.delete(acc.output);
+        }
+        return;
+      }
+      case 'telemetry': {
+        const pad = this.byOutput.get('pad');
+        if (pad?.active && e.padTargetC !== null) {
+          pad.maxC = pad.maxC === null ? e.padC : Math.max(pad.maxC, e.padC);
+          pad.minC = pad.minC === null ? e.padC : Math.min(pad.minC, e.padC);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private integrate(acc: Acc, t: number): void {
+    const s = acc.segment;
+    if (!s) return;
+    const from = Math.max(s.t0, acc.integratedTo);
+    if (t <= from) return;
+    const bend = s.t0 + s.durationMs;
+    const pieces: [number, number][] = bend > from && bend < t ? [[from, bend], [bend, t]] : [[from, t]];
+    for (const [a, b] of pieces) {
+      const va = valueAt(s, a), vb = valueAt(s, b);
+      acc.integralMs += ((va + vb) / 2) * (b - a);
+      if (va > 0 || vb > 0) acc.onMs += b - a;
+    }
+    acc.integratedTo = t;
+  }
+
+  /** Delivered values up to the latest board time seen, counting the phase still running. */
+  snapshot(): Delivered[] {
+    const list: Delivered[] = [];
+    const now = this.lastBoardMs;
+    for (const acc of [...this.programs.values()].sort((a, b) => a.program.programIndex - b.program.programIndex)) {
+      if (acc.active) this.integrate(acc, now);
+      const ph: Record<string, number> = { ...acc.phaseMs };
+      if (acc.lastPhase && acc.lastPhase.name !== 'done') ph[acc.lastPhase.name] = (ph[acc.lastPhase.name] ?? 0) + Math.max(0, now - acc.lastPhase.boardMs);
+      const p = acc.program;
+      if (p.modality === 'tens') {
+        list.push({ modality: 'tens', program: p.programIndex, channel: p.channel, stimulationMs: Math.round(acc.onMs), plateauMs: Math.round(ph['plateau'] ?? 0), peakMa: round(acc.peak, 1), planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa } });
+      } else if (p.modality === 'ultrasound') {
+        const energyJ = (acc.integralMs / 1000) * (p.dutyCyclePct / 100) * p.eraCm2;
+        list.push({ modality: 'ultrasound', program: p.programIndex, energyJ: round(energyJ, 3), doseJPerCm2: round(energyJ / p.areaCm2, 4), coupledMs: Math.round(acc.onMs), uncoupledMs: Math.round(ph['uncoupled'] ?? 0), planned: { energyJ: round(p.energyJ, 3), doseJPerCm2: round(p.doseJPerCm2, 4), durationMs: p.durationMs } });
+      } else {
+        const completedCold = acc.completedPhases.filter((n) => n === 'cold').length;
+        const completedHot = acc.completedPhases.filter((n) => n === 'hot').length;
+        const cycles = p.mode === 'contrast' ? Math.min(completedHot, completedCold) : completedHot + completedCold;
+        const plannedHot = p.phases.filter((x) => x.kind === 'hot').reduce((s, x) => s + x.durationMs, 0);
+        const plannedCold = p.phases.filter((x) => x.kind === 'cold').reduce((s, x) => s + x.durationMs, 0);
+        list.push({ modality: 'thermal', program: p.programIndex, hotMs: Math.round(ph['hot'] ?? 0), coldMs: Math.round(ph['cold'] ?? 0), cycles, maxC: acc.maxC, minC: acc.minC, planned: { hotMs: plannedHot, coldMs: plannedCold, cycles: p.mode === 'contrast' ? (p.cycles ?? 0) : p.phases.length } });
+      }
+    }
+    return list;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The session report: a timeline chart (SVG, written by hand) of what the board
+ * reported, and (HTML) the chart with a table of planned against delivered
+ * values, the faults and the clinician's actions.
+ *
+ * Series come from the stored telemetry (at most one a second); faults are
+ * marked from the stored fault events. Colours are fixed (SERIES_COLOURS) so a
+ * screenshot test can find each series.
+ */
+import type { RunEvent } from '../engine/recorder.js';
+import { formatMs } from '../cli/common.ts';
+import { deliveredLine, deliveredTable } from './format.js';
+import type { SessionRecord } from './store.js';
+
+export const SERIES_COLOURS = {
+  tens1: '#1f77b4',
+  tens2: '#17becf',
+  ultrasound: '#9467bd',
+  coupled: '#2ca02c',
+  uncoupled: '#ff7f0e',
+  pad: '#8c564b',
+  padTarget: '#e377c2',
+  fault: '#d62728',
+} as const;
+
+type Telemetry = Extract<RunEvent, { type: 'telemetry' }>;
+type Fault = Extract<RunEvent, { type: 'fault' }>;
+
+export function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const fmt = (x: number) => String(Number(x.toFixed(1)));
+
+/** 1, 2, 5 × 10^k steps giving about `count` ticks over [0, max]. */
+function niceStep(max: number, count: number): number {
+  const raw = max / Math.max(1, count);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+/** Time axis steps in ms: whole seconds or minutes. */
+function timeStep(maxMs: number): number {
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].map((s) => s * 1000);
+  return steps.find((s) => maxMs / s <= 10) ?? 7200_000;
+}
+
+interface Panel { key: string; title: string; unit: string; yMin: number; yMax: number; draw: (x: (t: number) => number, y: (v: number) => number, top: number, h: number) => string }
+
+function polylines(points: [number, number | null][], x: (t: number) => number, y: (v: number) => number, colour: string, dashed = false): string {
+  const runs: string[][] = [];
+  let cur: string[] = [];
+  for (const [t, v] of points) {
+    if (v === null) { if (cur.length) runs.push(cur); cur = []; continue; }
+    cur.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+  }
+  if (cur.length) runs.push(cur);
+  return runs
+    .map((r) => r.length === 1 ? `${r[0]} ${r[0]}` : r.join(' '))
+    .map((pts) => `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="2" shape-rendering="crispEdges"${dashed ? ' stroke-dasharray="8 4"' : ''}/>`)
+    .join('\n');
+}
+
+/** The timeline chart of one session, as a standalone SVG document. */
+export function renderSvg(rec: SessionRecord, width = 1100): string {
+  const events = rec.events.map((e) => e.event);
+  const tele = events.filter((e): e is Telemetry => e.type === 'telemetry');
+  const faults = events.filter((e): e is Fault => e.type === 'fault');
+  const programs = rec.plan.steps.flatMap((s) => s.programs);
+  const lastT = Math.max(1000, rec.elapsedMs ?? 0, ...events.map((e) => ('t' in e && typeof e.t === 'number' ? e.t : 0)));
+  const endT = Math.max(lastT, rec.outcome === 'completed' ? 0 : Math.min(rec.plannedMs, lastT));
+
+  const panels: Panel[] = [];
+  const tens = programs.filter((p) => p.modality === 'tens');
+  const hasCh2 = tens.some((p) => p.modality === 'tens' && p.channel === 2);
+  const hasCh1 = tens.some((p) => p.modality === 'tens' && p.channel !== 2);
+  if (tens.length) {
+    const max = Math.max(1, ...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.tensMa[0], e.tensMa[1])));
+    panels.push({
+      key: 'tens', title: 'TENS amplitude', unit: 'mA', yMin: 0, yMax: max * 1.1,
+      draw: (x, y) => [
+        hasCh1 || !hasCh2 ? polylines(tele.map((e) => [e.t, e.tensMa[0]]), x, y, SERIES_COLOURS.tens1) : '',
+        hasCh2 ? polylines(tele.map((e) => [e.t, e.tensMa[1]]), x, y, SERIES_COLOURS.tens2) : '',
+      ].join('\n'),
+    });
+  }
+  const us = programs.filter((p) => p.modality === 'ultrasound');
+  if (us.length) {
+    const max = Math.max(0.5, ...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.usWPerCm2));
+    panels.push({
+      key: 'ultrasound', title: 'Ultrasound intensity (strip: coupling)', unit: 'W/cm²', yMin: 0, yMax: max * 1.1,
+      draw: (x, y, top, h) => {
+        // Coupling strip along the bottom of the panel: green coupled, orange uncoupled.
+        const strip: string[] = [];
+        for (let i = 0; i < tele.length; i++) {
+          const a = tele[i]!, b = tele[i + 1];
+          const x0 = x(a.t), x1 = b ? x(b.t) : x(Math.min(endT, a.t + 1000));
+          strip.push(`<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${a.coupled ? SERIES_COLOURS.coupled : SERIES_COLOURS.uncoupled}" shape-rendering="crispEdges"/>`);
+        }
+        return `${strip.join('\n')}\n${polylines(tele.map((e) => [e.t, e.usWPerCm2]), x, y, SERIES_COLOURS.ultrasound)}`;
+      },
+    });
+  }
+  const thermal = programs.filter((p) => p.modality === 'thermal');
+  if (thermal.length) {
+    const targets = thermal.flatMap((p) => (p.modality === 'thermal' ? p.phases.map((ph) => ph.targetC) : []));
+    const temps = [...targets, ...tele.map((e) => e.padC), ...tele.flatMap((e) => (e.padTargetC === null ? [] : [e.padTargetC]))];
+    const lo = Math.floor((Math.min(...temps) - 2) / 5) * 5, hi = Math.ceil((Math.max(...temps) + 2) / 5) * 5;
+    panels.push({
+      key: 'thermal', title: 'Pad temperature (dashed: target)', unit: '°C', yMin: lo, yMax: hi,
+      draw: (x, y) => [
+        polylines(tele.map((e) => [e.t, e.padTargetC]), x, y, SERIES_COLOURS.padTarget, true),
+        polylines(tele.map((e) => [e.t, e.padC]), x, y, SERIES_COLOURS.pad),
+      ].join('\n'),
+    });
+  }
+
+  const left = 80, right = 30, headerH = 58, panelH = 170, gap = 34, axisH = 40;
+  const plotW = width - left - right;
+  const height = headerH + Math.max(1, panels.length) * (panelH + gap) + axisH;
+  const x = (t: number) => left + (Math.max(0, Math.min(t, endT)) / endT) * plotW;
+  const out: string[] = [];
+  out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(`<title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>`);
+  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
+  out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(`Session ${rec.id} · ${rec.protocol.name}`)}</text>`);
+  out.push(`<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${rec.startedAt} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`);
+  const tStep = timeStep(endT);
+  panels.forEach((p, i) => {
+    const top = headerH + i * (panelH + gap) + 16;
+    const h = panelH;
+    const y = (v: number) => top + h - ((v - p.yMin) / (p.yMax - p.yMin)) * h;
+    out.push(`<g class="panel" data-series="${p.key}">`);
+    out.push(`<text x="${left}" y="${top - 5}" font-weight="bold">${esc(p.title)}</text>`);
+    out.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${h}" fill="#fafafa" stroke="#999999"/>`);
+    const vStep = niceStep(p.yMax - p.yMin, 4);
+    for (let v = Math.ceil(p.yMin / vStep) * vStep; v <= p.yMax + 1e-9; v += vStep) {
+      out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e0e0e0"/>`);
+      out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(v))}</text>`);
+    }
+    out.push(`<text x="${left - 6}" y="${top + 12}" text-anchor="end" fill="#666666" transform="rotate(0)">${esc(p.unit)}</text>`);
+    for (let t = tStep; t < endT; t += tStep) out.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="#eeeeee"/>`);
+    out.push(p.draw(x, y, top, h));
+    for (const f of faults) {
+      out.push(`<line x1="${x(f.t).toFixed(1)}" x2="${x(f.t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="${SERIES_COLOURS.fault}" stroke-width="2" shape-rendering="crispEdges"/>`);
+      if (i === 0) out.push(`<text x="${(x(f.t) + 4).toFixed(1)}" y="${top + 14}" fill="${SERIES_COLOURS.fault}">${esc(f.code)}</text>`);
+    }
+    out.push(`</g>`);
+  });
+  if (!panels.length) out.push(`<text x="${left}" y="${headerH + 40}">no programs in this protocol</text>`);
+  const axisY = headerH + panels.length * (panelH + gap) + 16;
+  for (let t = 0; t <= endT + 1e-9; t += tStep) out.push(`<text x="${x(t).toFixed(1)}" y="${axisY}" text-anchor="middle">${esc(formatMs(t))}</text>`);
+  out.push(`<text x="${left + plotW}" y="${axisY + 18}" text-anchor="end" fill="#444444">session time (board clock), min:s</text>`);
+  out.push(`</svg>`);
+  return out.join('\n') + '\n';
+}
+
+/** The report as one HTML page: header, chart, planned against delivered, faults, actions. */
+export function renderHtml(rec: SessionRecord): string {
+  const svg = renderSvg(rec).replace(/^<\?xml[^>]*>\n/, '');
+  const events = rec.events.map((e) => e.event);
+  const actions = rec.events.filter((e) => e.event.type === 'action' && (e.event as { kind: string }).kind !== 'step');
+  const table = deliveredTable(rec.delivered);
+  const b = rec.board;
+  const asOf = rec.outcome === 'running' || rec.outcome === 'interrupted' ? ` (delivered up to ${formatMs(rec.deliveredAsOfMs ?? 0)} of session time: the last values written before the record ends)` : '';
+  const stepsActions = events.filter((e) => e.type === 'action').length;
+  const row = (cells: string[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>
+<style>
+body { font-family: sans-serif; margin: 16px; color: #222; }
+table { border-collapse: collapse; margin: 8px 0 16px; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+.outcome-interrupted, .outcome-faulted { color: #b00; font-weight: bold; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
+dt { color: #555; }
+</style>
+</head>
+<body>
+<h1>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</h1>
+<dl>
+<dt>Protocol</dt><dd>${esc(rec.protocol.id)} (sha256 ${esc(rec.protocol.hash)})</dd>
+<dt>Board</dt><dd>${esc(b ? `${b.kind}, firmware ${b.firmware}, timing on the ${b.timing === 'board' ? 'board' : 'host'}` : 'unknown')} (${esc(rec.boardSpec)})</dd>
+<dt>Started</dt><dd>${esc(rec.startedAt)}</dd>
+<dt>Ended</dt><dd>${esc(rec.endedAt ?? '—')}</dd>
+<dt>Outcome</dt><dd class="outcome-${esc(rec.outcome)}">${esc(rec.outcome)}${rec.stopReason ? esc(` (${rec.stopReason})`) : ''}</dd>
+<dt>Session time</dt><dd>${esc(`${formatMs(rec.elapsedMs ?? 0)} of ${formatMs(rec.plannedMs)} planned`)}</dd>
+</dl>
+${svg}
+<h2>Planned and delivered${esc(asOf)}</h2>
+<table>
+${row(['Program', 'Quantity', 'Planned', 'Delivered'], 'th')}
+${table.map((r) => row(r)).join('\n')}
+</table>
+<ul>
+${rec.delivered.map((d) => `<li>${esc(deliveredLine(d))}</li>`).join('\n')}
+</ul>
+<h2>Faults</h2>
+${rec.faults.length ? `<table>\n${row(['Time', 'Code', 'Source', 'Output', 'Message'], 'th')}\n${rec.faults.map((f) => row([formatMs(f.t), f.code, f.source, f.output ?? '', f.message ?? ''])).join('\n')}\n</table>` : '<p>None.</p>'}
+<h2>Clinician actions and engine notes</h2>
+${actions.length ? `<table>\n${row(['Time', 'Wall clock', 'Action', 'Detail'], 'th')}\n${actions.map((a) => {
+    const { type: _t, t, boardMs: _b, kind, ...detail } = a.event as Extract<RunEvent, { type: 'action' }>;
+    return row([formatMs(t), new Date(a.wallMs).toISOString(), kind, Object.keys(detail).length ? JSON.stringify(detail) : '']);
+  }).join('\n')}\n</table>` : `<p>None (${stepsActions} step changes).</p>`}
+</body>
+</html>
+`;
+}
