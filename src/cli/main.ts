@@ -9,6 +9,9 @@ import { register as registerShow } from './commands/show.ts';
 import { register as registerValidate } from './commands/validate.ts';
 import { register as registerRun } from './commands/run.ts';
 import { register as registerSim } from './commands/sim.ts';
+import { register as registerHistory } from './commands/history.ts';
+import { register as registerReport } from './commands/report.ts';
+import { register as registerExport } from './commands/export.ts';
 import { CliExit, type CliIo, EXIT, io, processIo, setIo } from './io.ts';
 
 export function buildProgram(): Command {
@@ -45,6 +48,9 @@ Run "modality <command> --help" for the protocol file format and units.`,
   registerValidate(program);
   registerRun(program);
   registerSim(program);
+  registerHistory(program);
+  registerReport(program);
+  registerExport(program);
 
   for (const c of program.commands) c.exitOverride();
   return program;
