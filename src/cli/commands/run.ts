@@ -11,6 +11,8 @@ import type { SessionEvent } from '../../machines/session.machine.js';
 import { formatIssue, resolveProtocol, type Plan } from '../../protocol/index.js';
 import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
 import { simulateSession } from '../../../sim/harness.js';
+import { addDataOption, openStoreOrExit } from '../../records/cli.js';
+import type { RecordStore } from '../../records/store.js';
 import { addProfileOption, profileFrom } from '../common.ts';
 import { CliExit, EXIT, io } from '../io.ts';
 import { KEY_HELP, LivePanel, SessionView, plainLine, summaryLines } from '../live.ts';
@@ -34,7 +36,7 @@ function parseSpeed(text: string | undefined): number {
   return n;
 }
 
-interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string }
+interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string }
 
 function traceLine(dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number): string {
   const body = msg ? `${msg.type} ${Object.entries(msg).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${v}`).join(' ')}` : '(undecodable)';
@@ -55,6 +57,7 @@ export function register(program: Command): void {
     .option('--trace', 'print every frame on the link, decoded, with its bytes, to stderr')
     .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)');
   addProfileOption(cmd);
+  addDataOption(cmd);
   cmd.addHelpText('after', `
 Examples:
   $ modality run tens-conventional                       live session on the simulated board, real time
@@ -72,6 +75,10 @@ With --json each line is one event: session, phase (with board-clock times),
 applied (set-points as the board applied them), telemetry (at most once a
 second), fault, action; the last line is the summary:
   {"type":"summary","outcome":"completed|stopped|faulted","delivered":[...],"faults":[...],"link":{...}}
+
+Every run is written, as it happens, to the treatment records in --data (see
+"modality history", "modality report"); a run cannot start if the records
+database cannot be opened.
 
 Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
 
@@ -97,18 +104,22 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
       if (e instanceof FaultSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
       throw e;
     }
-    const summary = await runWithOutput(resolved.plan, board, { speed, faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
+    const records = openStoreOrExit(opts.data);
+    const summary = await runWithOutput(resolved.plan, board, { records, speed, faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
     throw new CliExit(RUN_EXIT[summary.outcome]);
   });
 }
 
-interface OutputOpts { speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; pins?: string; profileMaxMa?: number }
+interface OutputOpts { records: RecordStore; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; pins?: string; profileMaxMa?: number }
 
 async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promise<Summary> {
   const interactive = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
   const view = new SessionView(plan);
   const panel = interactive ? new LivePanel(view) : null;
+  // The treatment record: every event as it happens, the summary at the end.
+  const record = o.records.begin(plan, spec.kind === 'sim' ? 'sim' : `${spec.kind}:${spec.path}`, { onError: (m) => io().err(`modality: ${m}; the session goes on`) });
   const onEvent = (e: RunEvent) => {
+    record.event(e);
     if (o.json) { if (e.type !== 'summary') io().out(JSON.stringify(e)); return; }
     view.update(e);
     if (!interactive) { const l = plainLine(e); if (l) io().out(l); }
@@ -119,6 +130,7 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
   let lastDraw = 0;
   const tick = () => { if (panel && performance.now() - lastDraw > 100) { lastDraw = performance.now(); panel.draw(); } };
   let summary: Summary;
+  let ran = false;
   try {
     if (spec.kind === 'sim') {
       const r = await simulateSession({
@@ -131,6 +143,7 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
     } else {
       summary = await runOnHardware(plan, spec, o, onEvent, trace, (run) => { send = (e) => run.send(e); }, tick);
     }
+    ran = true;
   } catch (e) {
     if (e instanceof SerialPortError || e instanceof BoardConnectError || (e instanceof Error && e.name === 'FirmataConnectError')) {
       io().err(`modality: ${e.message}`);
@@ -139,10 +152,16 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
     throw e;
   } finally {
     keys();
+    if (!ran) { record.interrupted(); o.records.close(); }
   }
+  record.finish(summary);
+  o.records.close();
   panel?.draw();
   if (o.json) io().out(JSON.stringify(summary));
-  else for (const l of summaryLines(summary)) io().out(l);
+  else {
+    for (const l of summaryLines(summary)) io().out(l);
+    if (record.id !== null) io().out(`Record: session ${record.id} (modality report ${record.id})`);
+  }
   return summary;
 }
 
