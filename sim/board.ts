@@ -15,6 +15,7 @@ import { crc16 } from '../src/drivers/wire/crc.js';
 import { encodeFrame, FrameDecoder } from '../src/drivers/wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from '../src/drivers/wire/messages.js';
 import { BOARD_LIMITS, EVENT_KIND, FAULT, MESSAGES, OUTPUT, OUTPUT_COUNT, PROTOCOL_VERSION, STATUS, type MessageName } from '../src/drivers/wire/spec.js';
+import { tensCurrentDensityMaPerCm2 } from '../src/protocol/dose.js';
 import { DEFAULT_PAD, Electrode, ThermalPad, UltrasoundHead, type PadParams } from './plants.js';
 
 export const SIM_FIRMWARE_VERSION = [1, 0, 0] as const;
@@ -356,7 +357,7 @@ export class SimBoard {
       // Unconfigured: the density limit cannot be checked without the electrode area; only zero is allowed.
       if (!cfg) return value === 0 ? STATUS.OK : STATUS.OUT_OF_LIMIT;
       if (value > this.opts.maxTensMa * 10) return STATUS.OUT_OF_LIMIT;
-      if (tensDensityMaPerCm2(value / 10, cfg) > (cfg.ack ? BOARD_LIMITS.maxTensDensityAckMaPerCm2 : BOARD_LIMITS.maxTensDensityMaPerCm2) + 1e-9) return STATUS.OUT_OF_LIMIT;
+      if (tensCurrentDensityMaPerCm2(configAsProgram(value / 10, cfg)) > (cfg.ack ? BOARD_LIMITS.maxTensDensityAckMaPerCm2 : BOARD_LIMITS.maxTensDensityMaPerCm2) + 1e-9) return STATUS.OUT_OF_LIMIT;
       return STATUS.OK;
     }
     if (output === OUTPUT.ultrasound) {
@@ -708,13 +709,15 @@ function frameCrc(seq: number, payload: Uint8Array): number {
   return crc16(head, 0, head.length);
 }
 
-function clampI16(v: number): number {
-  return Math.max(-0x8000, Math.min(0x7fff, v));
+/** The board's TENS configuration in the protocol's terms, for the one current-density formula (src/protocol/dose.ts). */
+function configAsProgram(peakMa: number, cfg: TensConfig) {
+  return {
+    amplitudeMa: peakMa, pulseWidthUs: cfg.pulseWidthUs, rateHz: cfg.rateHz, electrodeAreaCm2: cfg.areaCm2,
+    waveform: cfg.symmetric ? ('symmetric-biphasic' as const) : ('asymmetric-biphasic' as const),
+    ...(cfg.pulsesPerBurst > 0 ? { burst: { burstsPerS: cfg.burstsPerS, pulsesPerBurst: cfg.pulsesPerBurst } } : {}),
+  };
 }
 
-/** RMS current density (mA/cm²) of a TENS channel at a peak amplitude: I·√(phase·rate), phase doubled for symmetric biphasic. */
-export function tensDensityMaPerCm2(peakMa: number, cfg: { rateHz: number; pulseWidthUs: number; symmetric: boolean; areaCm2: number; burstsPerS: number; pulsesPerBurst: number }): number {
-  const rate = cfg.pulsesPerBurst > 0 ? cfg.burstsPerS * cfg.pulsesPerBurst : cfg.rateHz;
-  const phaseS = (cfg.pulseWidthUs / 1e6) * (cfg.symmetric ? 2 : 1);
-  return (peakMa * Math.sqrt(phaseS * rate)) / cfg.areaCm2;
+function clampI16(v: number): number {
+  return Math.max(-0x8000, Math.min(0x7fff, v));
 }

@@ -1,13 +1,9 @@
 /**
  * Serve the simulated StandardFirmata board on a pseudo-terminal, so johnny-five
- * (or any Firmata client) can open it like /dev/ttyACM0. Wall-clock timed.
- *
- * node-pty's open() also opens the slave end in this process and starts
- * reading it, which would steal the bytes meant for the client: we stop that
- * reader but keep the slave fd open, so the master never sees EIO between
- * clients and a client can close and reopen the port.
+ * (or any Firmata client) can open it like /dev/ttyACM0. Wall-clock timed. The
+ * pty pair is the same as the simulated modality board's (sim/pty.ts).
  */
-import pty from 'node-pty';
+import { openPtyPair } from './pty.js';
 import { RealClock, type Clock } from '../src/clock.js';
 import { loadFirmataPins, type FirmataPinMap } from '../src/drivers/firmata-pins.js';
 import type { PadParams } from './plants.js';
@@ -27,37 +23,19 @@ export interface FirmataPty {
   close(): Promise<void>;
 }
 
-interface RawPty {
-  ptsName: string;
-  _master: NodeJS.ReadWriteStream & { destroy(): void; on(ev: string, cb: (...a: any[]) => void): unknown };
-  _slave: { setRawMode?(raw: boolean): void; pause(): void; destroy(): void; _read: () => void; _handle?: { readStop(): void } };
-}
-
 export function serveFirmataOnPty(opts: FirmataPtyOptions = {}): FirmataPty {
   const clock = opts.clock ?? new RealClock();
-  const t = (pty as unknown as { open(o: object): RawPty }).open({ encoding: null });
-  // Keep the slave fd open but never read it here.
-  t._slave.setRawMode?.(true);
-  t._slave.pause();
-  t._slave._read = () => {};
-  t._slave._handle?.readStop();
-  let onData: ((b: Uint8Array) => void) | null = null;
+  const end = openPtyPair();
+  const board = new SimFirmataBoard(clock, end.transport, { pins: opts.pins ?? loadFirmataPins(), ...(opts.pad ? { pad: opts.pad } : {}), ...(opts.silent ? { silent: true } : {}) });
   let closed = false;
-  t._master.on('data', (d: Buffer) => onData?.(new Uint8Array(d)));
-  t._master.on('error', () => { /* EIO when the last slave closes: the next client reopens it */ });
-  const board = new SimFirmataBoard(clock, {
-    write: (bytes) => { if (!closed) t._master.write(Buffer.from(bytes)); },
-    onData: (cb) => { onData = cb; },
-  }, { pins: opts.pins ?? loadFirmataPins(), ...(opts.pad ? { pad: opts.pad } : {}), ...(opts.silent ? { silent: true } : {}) });
   return {
-    path: t.ptsName,
+    path: end.path,
     board,
     close: async () => {
       if (closed) return;
       closed = true;
       board.close();
-      t._slave.destroy();
-      t._master.destroy();
+      end.close();
     },
   };
 }

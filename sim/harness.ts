@@ -12,9 +12,8 @@ import { SessionRun } from '../src/engine/session-runner.js';
 import type { Plan } from '../src/protocol/index.js';
 import { createRng } from '../src/util/rng.js';
 import { SimBoard, type SimBoardOptions } from './board.js';
-import type { FaultSpec } from './faults.js';
+import { scheduleFaults, type FaultSpec } from './faults.js';
 import { createLinkPair, type LineFaults } from './link.js';
-import { Electrode } from './plants.js';
 
 export interface SimulateOptions {
   plan: Plan;
@@ -45,6 +44,7 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
   const rng = createRng(opts.seed ?? 1);
   const faults = opts.faults ?? [];
   const noise = faults.find((f) => f.kind === 'line-noise');
+  // Noise is on from the start (the handshake too); the other line faults are timed from the session start.
   const line: LineFaults = { rng: createRng((opts.seed ?? 1) ^ 0x5eed), ...(noise ? { noiseRate: noise.rate } : {}) };
   const link = createLinkPair(clock, line);
   const sim = new SimBoard(clock, link.board, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...opts.board });
@@ -65,7 +65,7 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
     ...(opts.telemetryEveryMs !== undefined ? { telemetryEveryMs: opts.telemetryEveryMs } : {}),
   });
   const start = clock.now();
-  for (const f of faults) scheduleFault(f, start, clock, sim, line);
+  scheduleFaults(faults, { at: (ms, fn) => clock.setTimeout(fn, start + ms - clock.now()), sim, line, zeroMs: start });
   run.start();
   opts.onStart?.({ run, clock, sim });
 
@@ -82,34 +82,4 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
   sim.stopTimers();
   await board.close();
   return { summary, sim, run, clock, wireBytes: link.stats.bytesToBoard + link.stats.bytesToHost };
-}
-
-function scheduleFault(f: FaultSpec, start: number, clock: VirtualClock, sim: SimBoard, line: LineFaults): void {
-  if (f.kind === 'line-noise') return;
-  const at = (ms: number, fn: () => void) => clock.setTimeout(fn, start + ms - clock.now());
-  switch (f.kind) {
-    case 'lead-off': {
-      const ch = (f.channel - 1) as 0 | 1;
-      at(f.atMs, () => sim.setElectrodeOhm(ch, Electrode.OPEN_OHM));
-      if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setElectrodeOhm(ch, Electrode.GOOD_OHM));
-      return;
-    }
-    case 'coupling-loss':
-      at(f.atMs, () => sim.setCoupled(false));
-      if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setCoupled(true));
-      return;
-    case 'overtemp':
-      at(f.atMs, () => sim.stickHeater());
-      return;
-    case 'stop-button':
-      at(f.atMs, () => sim.setStopInput(true));
-      at(f.atMs + 1000, () => sim.setStopInput(false)); // the patient lets go; the fault stays latched
-      return;
-    case 'host-silence':
-      line.hostSilenceAtMs = start + f.atMs;
-      return;
-    case 'disconnect':
-      line.disconnectAtMs = start + f.atMs;
-      return;
-  }
 }

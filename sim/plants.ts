@@ -1,3 +1,5 @@
+import { ELECTRODE_GOOD_OHM, ELECTRODE_OPEN_OHM } from './faults.js';
+
 /**
  * Plant models of the simulated board: the thermal pad, the electrodes and the
  * ultrasound head. Pure state plus an integration step; the board calls step()
@@ -65,8 +67,8 @@ export class ThermalPad {
 
 /** Electrode contact: impedance seen by a TENS channel. */
 export class Electrode {
-  static readonly GOOD_OHM = 1200;
-  static readonly OPEN_OHM = 0xffff;
+  static readonly GOOD_OHM = ELECTRODE_GOOD_OHM;
+  static readonly OPEN_OHM = ELECTRODE_OPEN_OHM;
   ohm = Electrode.GOOD_OHM;
 }
 

@@ -10,8 +10,7 @@ import { RealClock, type Clock } from '../src/clock.js';
 import type { Transport } from '../src/drivers/transport.js';
 import { createRng } from '../src/util/rng.js';
 import { SimBoard, type SimBoardOptions } from './board.js';
-import type { FaultSpec } from './faults.js';
-import { Electrode } from './plants.js';
+import { scheduleFaults, type FaultSpec } from './faults.js';
 
 export interface PtyEndpoint { path: string; transport: Transport; close(): void }
 
@@ -73,14 +72,7 @@ export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: 
   sim.onHello = () => {
     if (armed) return;
     armed = true;
-    for (const f of opts.faults ?? []) {
-      const at = (ms: number, fn: () => void) => clock.setTimeout(fn, ms);
-      if (f.kind === 'lead-off') { at(f.atMs, () => sim.setElectrodeOhm((f.channel - 1) as 0 | 1, Electrode.OPEN_OHM)); if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setElectrodeOhm((f.channel - 1) as 0 | 1, Electrode.GOOD_OHM)); }
-      else if (f.kind === 'coupling-loss') { at(f.atMs, () => sim.setCoupled(false)); if (f.durationMs !== null) at(f.atMs + f.durationMs, () => sim.setCoupled(true)); }
-      else if (f.kind === 'overtemp') at(f.atMs, () => sim.stickHeater());
-      else if (f.kind === 'stop-button') { at(f.atMs, () => sim.setStopInput(true)); at(f.atMs + 1000, () => sim.setStopInput(false)); }
-      else if (f.kind === 'disconnect') at(f.atMs, () => sim.powerOff());
-    }
+    scheduleFaults(opts.faults ?? [], { at: (ms, fn) => clock.setTimeout(fn, ms), sim });
   };
   return { path: end.path, sim, close: () => { sim.stopTimers(); end.close(); } };
 }

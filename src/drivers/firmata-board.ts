@@ -13,12 +13,13 @@
  *
  * The board clock IS the host clock here: boardNow() = clock.now().
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import five from 'johnny-five';
 import firmataIo from 'firmata-io';
 import { SerialPort } from 'serialport';
 import type { Clock, TimerId } from '../clock.js';
+import { tensCurrentDensityMaPerCm2 } from '../protocol/dose.js';
+import { listSerialPorts } from './serial-transport.js';
 import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
 import {
   electrodeOhm, loadFirmataPins, PWM_MAX, thermistorC, type FirmataPinMap,
@@ -86,32 +87,6 @@ interface FirmataIo {
 }
 
 // ------------------------------------------------------------------ port listing
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
-}
-
-/**
- * Serial ports present. serialport's Linux list spawns udevadm and crashes the
- * process (an unhandled 'error' on the child) where udevadm is missing, as in
- * containers: there we scan /dev ourselves with serialport's own name filter.
- */
-export async function listSerialPorts(): Promise<string[]> {
-  if (process.platform !== 'linux' || onPath('udevadm')) {
-    try {
-      return (await SerialPort.list()).map((p) => p.path);
-    } catch {
-      if (process.platform !== 'linux') return [];
-    }
-  }
-  try {
-    const byId = existsSync('/dev/serial/by-id') ? readdirSync('/dev/serial/by-id').map((n) => `/dev/serial/by-id/${n}`) : [];
-    const tty = readdirSync('/dev').filter((n) => /^tty(S|WCH|ACM|USB|AMA|MFD|O|XRUSB)\d+$|^rfcomm\d+$/.test(n)).map((n) => `/dev/${n}`);
-    return [...tty.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })), ...byId];
-  } catch {
-    return [];
-  }
-}
 
 function describePorts(ports: string[]): string {
   return ports.length === 0 ? 'no serial ports were found' : `serial ports present: ${ports.join(', ')}`;
@@ -451,9 +426,7 @@ export class FirmataBoard implements Board {
       const cfg = this.tens[output === 'tens1' ? 0 : 1];
       if (!cfg) return 'BAD_MESSAGE';
       if (v > this.info.maxTensMa + EPS) return 'OUT_OF_LIMIT';
-      const rate = cfg.burst && cfg.burst.pulsesPerBurst > 0 ? cfg.burst.burstsPerS * cfg.burst.pulsesPerBurst : cfg.rateHz;
-      const phaseS = (cfg.pulseWidthUs / 1e6) * (cfg.waveform === 'symmetric-biphasic' ? 2 : 1);
-      const density = (v * Math.sqrt(phaseS * rate)) / cfg.electrodeAreaCm2;
+      const density = tensCurrentDensityMaPerCm2({ ...cfg, amplitudeMa: v });
       const max = cfg.highDensityAcknowledged ? BOARD_LIMITS.maxTensDensityAckMaPerCm2 : BOARD_LIMITS.maxTensDensityMaPerCm2;
       return density > max + 1e-6 ? 'OUT_OF_LIMIT' : null;
     }

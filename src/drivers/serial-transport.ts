@@ -2,22 +2,42 @@
  * The real serial line, behind the Transport interface: serialport 13. A port
  * that does not exist gets an error that lists the ports that do.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { LINE } from './wire/spec.js';
 import type { Transport } from './transport.js';
 
 export class SerialPortError extends Error {}
 
-export async function listPortPaths(): Promise<string[]> {
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
+}
+
+/**
+ * Serial ports present. serialport's Linux list spawns udevadm and crashes the
+ * process (an unhandled 'error' on the child) where udevadm is missing, as in
+ * containers: there we scan /dev ourselves with serialport's own name filter.
+ */
+export async function listSerialPorts(): Promise<string[]> {
+  if (process.platform !== 'linux' || onPath('udevadm')) {
+    try {
+      return (await SerialPort.list()).map((p) => p.path + (p.manufacturer ? ` (${p.manufacturer})` : ''));
+    } catch {
+      if (process.platform !== 'linux') return [];
+    }
+  }
   try {
-    return (await SerialPort.list()).map((p) => p.path + (p.manufacturer ? ` (${p.manufacturer})` : ''));
+    const byId = existsSync('/dev/serial/by-id') ? readdirSync('/dev/serial/by-id').map((n) => `/dev/serial/by-id/${n}`) : [];
+    const tty = readdirSync('/dev').filter((n) => /^tty(S|WCH|ACM|USB|AMA|MFD|O|XRUSB)\d+$|^rfcomm\d+$/.test(n)).map((n) => `/dev/${n}`);
+    return [...tty.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })), ...byId];
   } catch {
     return [];
   }
 }
 
 export async function describeMissingPort(path: string): Promise<string> {
-  const ports = await listPortPaths();
+  const ports = await listSerialPorts();
   return ports.length > 0
     ? `no serial port at ${path}. Ports on this machine: ${ports.join(', ')}`
     : `no serial port at ${path}, and no serial ports were found on this machine (is the board plugged in? is the user in the dialout group?)`;
