@@ -30,7 +30,6 @@ uint16_t mod_crc16(const uint8_t *p, uint8_t n, uint16_t crc);
 typedef struct {
   uint8_t buf[MOD_FRAME_MAX_LEN];
   uint8_t n;
-  uint8_t hunting;
   uint16_t frames, crc_errors, framing_errors;
 } mod_rx_t;
 

@@ -38,8 +38,8 @@ export interface FrameStats {
  * missing sync, bad CRC) the decoder counts the error and rescans from the byte
  * after the candidate's first byte, so a corrupted length byte costs only that
  * frame, not the frames it would otherwise swallow. With `frameLength` (every
- * message id has one fixed frame length) a corrupted length or id is caught
- * after three bytes instead of after up to 64, which matters on a quiet line
+ * message id has one fixed frame length) a corrupted length or id byte is
+ * caught after three bytes instead of after up to 64, which matters on a quiet line
  * where the next frames are heartbeats keeping the board's lease.
  */
 export class FrameDecoder {
@@ -64,6 +64,8 @@ export class FrameDecoder {
       if (len < FRAME.minLen || len > FRAME.maxLen) return this.error('framing');
       return;
     }
+    // Each message id has one fixed length. An unknown id is a framing error too: waiting
+    // for its "length" would swallow the heartbeats behind it.
     if (this.n === 3 && this.frameLength && this.frameLength(this.buf[2] as number) !== len) return this.error('framing');
     if (this.n < len) return;
     if (this.buf[len - 1] !== FRAME.sync) return this.error('framing');
