@@ -1,6 +1,7 @@
 import type { Clock } from '../src/clock.js';
 import type { Transport } from '../src/drivers/transport.js';
 import { LINE } from '../src/drivers/wire/spec.js';
+import { createRng } from '../src/util/rng.js';
 
 /** Faults the line itself can suffer; times are on the shared clock. */
 export interface LineFaults {
@@ -33,9 +34,9 @@ export function createLinkPair(clock: Clock, faults: LineFaults = {}, baudRate: 
 } {
   const msPerByte = (LINE.bitsPerByte * 1000) / baudRate;
   const stats: LinkStats = { bytesToBoard: 0, bytesToHost: 0, corruptedBytes: 0, droppedBytes: 0 };
-  const rng = faults.rng ?? Math.random;
+  const rng = faults.rng ?? createRng(1);
 
-  function end(direction: 'toBoard' | 'toHost'): {
+  function end(): {
     t: Transport;
     deliver: (b: Uint8Array) => void;
     closeCbs: ((r: string) => void)[];
@@ -54,8 +55,8 @@ export function createLinkPair(clock: Clock, faults: LineFaults = {}, baudRate: 
     };
   }
 
-  const hostEnd = end('toHost');
-  const boardEnd = end('toBoard');
+  const hostEnd = end();
+  const boardEnd = end();
   let hostLineFreeAt = 0;
   let boardLineFreeAt = 0;
 

@@ -58,8 +58,6 @@ type Cmd = { kind: 'set'; atMs: number; value: number } | { kind: 'ramp'; atMs: 
 interface Ramp { t0: number; from: number; to: number; durationMs: number }
 interface OutState { value: number; ramp: Ramp | null; rampTimer: TimerId | null; queue: Cmd[]; queueTimer: TimerId | null; fault: FaultName | null }
 
-/** Faults that block every output. */
-const GLOBAL_FAULTS: readonly FaultName[] = ['STOP_INPUT', 'HOST_TIMEOUT', 'ESTOP', 'OVER_TEMP', 'THERMAL_RUNAWAY', 'UNDER_TEMP', 'HEAD_OVER_TEMP'];
 /** A ramp may start this far above the present value (clinical units). */
 const RAMP_FROM_TOLERANCE: Record<Channel, number> = { tens1: 0.5, tens2: 0.5, ultrasound: 0.05 };
 const EPS = 1e-9;
