@@ -258,12 +258,11 @@ export class SerialBoard implements Board {
   private onFrame(seq: number, payload: Uint8Array): void {
     this.c.framesReceived++;
     const msg = decodeMessage(payload);
-    this.opts.trace?.('in', msg, payload, this.clock.now());
+    this.opts.trace?.('in', msg, encodeFrame(seq, payload), this.clock.now()); // the same bytes as arrived (the CRC matched)
     // After a link loss we still listen: the board's own account (HOST_TIMEOUT, ...) may follow.
     if (this.closed) return;
     if (this.info && !this.lost) this.armSilence();
     if (!msg) return;
-    void seq;
     switch (msg.type) {
       case 'ACK': return this.onAck(msg);
       case 'IDENTIFY': this.sample(msg.boardMs, 1e6); // a first guess, until ACK round trips measure better

@@ -5,6 +5,7 @@ import type { Board } from '../../drivers/board.js';
 import { BoardConnectError, SerialBoard } from '../../drivers/serial-board.js';
 import { openSerialTransport, SerialPortError } from '../../drivers/serial-transport.js';
 import type { Message } from '../../drivers/wire/messages.js';
+import { STATUS } from '../../drivers/wire/spec.js';
 import type { RunEvent, Summary } from '../../engine/recorder.js';
 import { SessionRun } from '../../engine/session-runner.js';
 import type { SessionEvent } from '../../machines/session.machine.js';
@@ -38,8 +39,11 @@ function parseSpeed(text: string | undefined): number {
 
 interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string }
 
+const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k]));
+
 function traceLine(dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number): string {
-  const body = msg ? `${msg.type} ${Object.entries(msg).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${v}`).join(' ')}` : '(undecodable)';
+  const fields = msg ? Object.entries(msg).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${k === 'status' ? STATUS_NAME[v as number] ?? v : v}`).join(' ') : '';
+  const body = `seq ${bytes[1]} ${msg ? `${msg.type} ${fields}` : '(undecodable)'}`;
   const hex = Buffer.from(bytes).toString('hex').replace(/(..)/g, '$1 ').trim();
   return `${dir === 'out' ? '→' : '←'} ${(hostMs / 1000).toFixed(3).padStart(11, '0')} ${body}   ${hex}`;
 }
