@@ -1,6 +1,8 @@
 /** `modality run` as a user runs it: a real process, real exit codes, real output. */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { listBuiltins, resolveProtocol } from '../../src/protocol/index.js';
+import { expectDeliveredAsPlanned } from '../delivered.js';
 
 const BIN = new URL('../../bin/modality.js', import.meta.url).pathname;
 function modality(...args: string[]) {
@@ -9,6 +11,18 @@ function modality(...args: string[]) {
 }
 
 describe('modality run', () => {
+  it('completes every built-in protocol at --speed max with the planned delivery', () => {
+    for (const { id } of listBuiltins()) {
+      const r = modality('run', id, '--speed', 'max', '--json');
+      expect(r.code, `${id}: ${r.err}`).toBe(0);
+      const summary = JSON.parse(r.out.trim().split('\n').at(-1)!);
+      expect(summary.outcome).toBe('completed');
+      const resolved = resolveProtocol(id);
+      if (!resolved.ok) throw new Error(id);
+      expectDeliveredAsPlanned(resolved.plan, summary.delivered);
+    }
+  }, 120_000);
+
   it('prints one JSON event per line, ending with the summary, and exits 0 when completed', () => {
     const r = modality('run', 'upper-back-heat-us-tens', '--speed', 'max', '--json');
     expect(r.code).toBe(0);
