@@ -351,23 +351,24 @@ export class SessionWriter {
     this.tracker.add(e);
     const t = 't' in e && typeof e.t === 'number' ? e.t : null;
     const boardMs = 'boardMs' in e && typeof e.boardMs === 'number' ? e.boardMs : null;
-    this.buffer.push({ t, boardMs, wallMs: this.store.now().getTime(), type: e.type, data: JSON.stringify(e) });
+    const wall = this.store.now();
+    if (e.type === 'session' && this.id === null) this.insert(e, wall);
+    this.buffer.push({ t, boardMs, wallMs: wall.getTime(), type: e.type, data: JSON.stringify(e) });
     if (this.bufferFirstT === null) this.bufferFirstT = t;
-    if (e.type === 'session' && this.id === null) this.insert(e);
-    const wall = performance.now() - this.lastFlushWall;
+    const sinceFlush = performance.now() - this.lastFlushWall;
     if (
       IMMEDIATE.has(e.type) ||
       this.buffer.length >= this.opts.maxBuffered ||
-      wall >= this.opts.maxWallMs ||
-      (wall >= this.opts.minWallMs && t !== null && this.bufferFirstT !== null && t - this.bufferFirstT >= this.opts.spanMs)
+      sinceFlush >= this.opts.maxWallMs ||
+      (sinceFlush >= this.opts.minWallMs && t !== null && this.bufferFirstT !== null && t - this.bufferFirstT >= this.opts.spanMs)
     ) this.flush();
   }
 
   /** The session row, written when the session starts (its first event): a session killed at any moment after that is on record. */
-  private insert(e: Extract<RunEvent, { type: 'session' }>): void {
+  private insert(e: Extract<RunEvent, { type: 'session' }>, wall: Date): void {
     const { plan, me } = this;
     this.guard(() => {
-      const startedAt = this.store.now().toISOString();
+      const startedAt = wall.toISOString();
       const r = this.insertSession.run({
         protocolId: plan.protocol.id, protocolName: plan.protocol.name, hash: plan.hash,
         protocolJson: JSON.stringify(plan.protocol), planJson: JSON.stringify({ source: plan.source, totalMs: plan.totalMs, steps: plan.steps }),

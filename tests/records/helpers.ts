@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const BIN = new URL('../../bin/modality.js', import.meta.url).pathname;
+
+export function tmp(prefix = 'modality-records-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Run the CLI as a user would: a real process. */
+export function modality(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A deterministic wall clock: each call one second later. */
+export function steppingClock(startIso = '2025-03-04T09:00:00.000Z', stepMs = 1000): () => Date {
+  let t = Date.parse(startIso) - stepMs;
+  return () => new Date((t += stepMs));
+}
