@@ -92,6 +92,8 @@ export interface Board {
   cancel(output: OutputName | 'all'): void;
   clear(output: OutputName | 'all'): void;
   estop(): void;
+  /** Faults latched on the board as it last reported (a new session must not start over them). */
+  latchedFaults(): FaultName[];
   subscribe(listener: (e: BoardEvent) => void): () => void;
   counters(): LinkCounters;
   close(): Promise<void>;

@@ -770,6 +770,10 @@ export class FirmataBoard implements Board {
     }
   }
 
+  latchedFaults(): FaultName[] {
+    return this.telemetry().faults;
+  }
+
   private telemetry(): Telemetry {
     const now = this.clock.now();
     const faults = new Set<FaultName>(this.globalFaults);

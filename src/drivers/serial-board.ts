@@ -68,6 +68,8 @@ export class SerialBoard implements Board {
   private syncSamples: { rtt: number; offset: number }[] = [];
   private seenEvents: number[] = [];
   private identifyWaiter: ((m: MessageOf<'IDENTIFY'>) => void) | null = null;
+  private telemetryWaiter: (() => void) | null = null;
+  private lastFaults: FaultName[] = [];
   private lost = false;
   private closed = false;
   private readonly c: LinkCounters = { framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 };
@@ -99,13 +101,14 @@ export class SerialBoard implements Board {
     return new Promise((resolve, reject) => {
       const timer = clock.setTimeout(() => {
         board.identifyWaiter = null;
+        board.telemetryWaiter = null;
         board.shutdown();
         reject(new BoardConnectError(`no answer from the board on ${opts.label ?? 'the link'} within ${timeoutMs} ms: check the cable, the port and that the board runs modality firmware (115200 baud)`));
       }, timeoutMs);
       board.identifyWaiter = (m) => {
-        clock.clearTimeout(timer);
         board.identifyWaiter = null;
         if (m.protocolVersion !== PROTOCOL_VERSION) {
+          clock.clearTimeout(timer);
           board.shutdown();
           reject(new BoardConnectError(`the board speaks wire protocol v${m.protocolVersion}; this modality speaks v${PROTOCOL_VERSION}`));
           return;
@@ -126,7 +129,12 @@ export class SerialBoard implements Board {
           timing: 'board',
         };
         board.armSilence();
-        resolve(board);
+        // Resolve on the first telemetry: then the faults the board has latched are known.
+        board.telemetryWaiter = () => {
+          clock.clearTimeout(timer);
+          board.telemetryWaiter = null;
+          resolve(board);
+        };
       };
       board.enqueue('HELLO', { protocolVersion: PROTOCOL_VERSION, leaseMs: board.leaseMs }, 'HELLO', null, true);
     });
@@ -182,6 +190,10 @@ export class SerialBoard implements Board {
 
   estop(): void {
     this.enqueue('ESTOP', {}, 'ESTOP', 'all', true);
+  }
+
+  latchedFaults(): FaultName[] {
+    return [...this.lastFaults];
   }
 
   subscribe(listener: (e: BoardEvent) => void): () => void {
@@ -267,7 +279,12 @@ export class SerialBoard implements Board {
       case 'ACK': return this.onAck(msg);
       case 'IDENTIFY': this.sample(msg.boardMs, 1e6); // a first guess, until ACK round trips measure better
          this.identifyWaiter?.(msg); return;
-      case 'TELEMETRY': return this.emit({ type: 'telemetry', telemetry: this.telemetry(msg) });
+      case 'TELEMETRY': {
+        const telemetry = this.telemetry(msg);
+        this.lastFaults = telemetry.faults;
+        this.telemetryWaiter?.();
+        return this.emit({ type: 'telemetry', telemetry });
+      }
       case 'EVENT': return this.onEvent(msg);
       default: return;
     }

@@ -40,3 +40,10 @@ export type ProgramControlEvent =
   | { type: 'ADJUST_INTENSITY'; deltaMa?: number; amplitudeMa?: number; channel?: number };
 
 export type ProgramFaultEvent = { type: 'PROGRAM.FAULT'; programIndex: number; code: string; message: string; boardMs: number };
+
+/**
+ * A program whose board stops reporting (a refused or lost command, a board that
+ * does not follow) must not hang a session with an output on. Every timed phase
+ * has a watchdog: the phase's own length plus this slack.
+ */
+export const WATCHDOG_SLACK_MS = 5_000;

@@ -57,6 +57,8 @@ const stepOf = (c: SessionContext): PlanStep => c.plan.steps[c.stepIndex] as Pla
 export function preCheck(plan: Plan, board: Board): string[] {
   const i = board.info;
   const problems: string[] = [];
+  const latched = board.latchedFaults();
+  if (latched.length > 0) problems.push(`the board has latched faults from before this session (${latched.join(', ')}): find and remove the cause, then clear them (modality run --clear-faults)`);
   for (const step of plan.steps) {
     for (const p of step.programs) {
       const where = `steps[${step.index}] (${p.modality})`;

@@ -5,13 +5,13 @@
  * resume the channel re-ramps from zero and the remaining plateau is delivered,
  * so the delivered plateau equals the plan.
  */
-import { assign, setup } from 'xstate';
+import { assign, sendParent, setup } from 'xstate';
 import type { Board, OutputName } from '../drivers/board.js';
 import type { PlannedTens } from '../protocol/index.js';
 import { tensCurrentDensityMaPerCm2 } from '../protocol/dose.js';
 import { ABSOLUTE_LIMITS, HIGH_CURRENT_DENSITY_ACK } from '../protocol/limits.js';
 import { BOARD_LIMITS } from '../drivers/wire/spec.js';
-import { boardListener, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
+import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface TensInput {
   board: Board;
@@ -64,6 +64,11 @@ const isMine = (ctx: TensContext, o: OutputName | 'all' | null) => o === ctx.out
 export const tensMachine = setup({
   types: {} as { context: TensContext; events: Ev; input: TensInput },
   actors: { boardListener },
+  delays: {
+    rampUpWatch: ({ context: c }) => Math.max(0, c.runStartMs - c.board.boardNow()) + c.program.rampUpMs + WATCHDOG_SLACK_MS,
+    plateauWatch: ({ context: c }) => Math.max(0, (c.rampDownAtMs ?? 0) - c.board.boardNow()) + WATCHDOG_SLACK_MS,
+    rampDownWatch: ({ context: c }) => c.program.rampDownMs + WATCHDOG_SLACK_MS,
+  },
   guards: {
     rampUpStarted: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'ramp' && event.e.value > 0,
     reachedPlateau: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'set' && event.e.value > 0,
@@ -116,6 +121,11 @@ export const tensMachine = setup({
       c.reporter.phase({ programIndex: c.program.programIndex, modality: 'tens', phase: params.phase, boardMs: t, detail: { amplitudeMa: c.amplitudeMa } });
     },
     cancelQueue: ({ context: c }) => c.board.cancel(c.output),
+    cutNow: ({ context: c }) => c.board.off(c.output, null),
+    reportStall: sendParent(({ context: c }) => ({
+      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
+      message: `TENS channel ${c.program.channel}: the board did not report the planned ramp or plateau in time`,
+    })),
     clearFault: ({ context: c }) => c.board.clear(c.output),
     /** Pause: the plateau stops at a known board time, then the channel is off. */
     planPause: assign(({ context: c }) => {
@@ -189,6 +199,7 @@ export const tensMachine = setup({
   },
   states: {
     rampingUp: {
+      after: { rampUpWatch: 'stalled' },
       on: {
         BOARD: [
           { guard: 'leadOff', target: 'halted', actions: [{ type: 'reportEventPhase', params: { phase: 'lead-off' } }] },
@@ -201,6 +212,7 @@ export const tensMachine = setup({
       },
     },
     plateau: {
+      after: { plateauWatch: 'stalled' },
       on: {
         BOARD: [
           { guard: 'leadOff', target: 'halted', actions: ['endPlateauAtEvent', { type: 'reportEventPhase', params: { phase: 'lead-off' } }] },
@@ -213,6 +225,7 @@ export const tensMachine = setup({
       },
     },
     rampingDown: {
+      after: { rampDownWatch: 'stalled' },
       on: {
         BOARD: [
           { guard: 'reachedZero', target: 'done', actions: 'trackSegment' },
@@ -253,6 +266,11 @@ export const tensMachine = setup({
           { actions: 'trackSegment' },
         ],
       },
+    },
+    // The board stopped following the plan: cut the channel and tell the session (it faults).
+    stalled: {
+      entry: ['cutNow', { type: 'reportEventPhase', params: { phase: 'stalled' } }, 'reportStall'],
+      on: { STOP: 'done' },
     },
     done: {
       type: 'final',

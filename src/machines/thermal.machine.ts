@@ -12,7 +12,7 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { PlannedThermal, ThermalPhase } from '../protocol/index.js';
-import { boardListener, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
+import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface ThermalInput { board: Board; reporter: SessionReporter; program: PlannedThermal }
 
@@ -37,6 +37,7 @@ export const thermalMachine = setup({
   types: {} as { context: ThermalContext; events: Ev; input: ThermalInput },
   actors: { boardListener },
   delays: {
+    atTargetWatch: ({ context: c }) => Math.max(0, (c.atTargetSinceMs ?? 0) + phaseOf(c).durationMs - c.phaseDoneMs - c.board.boardNow()) + WATCHDOG_SLACK_MS,
     transitionBound: ({ context: c }) => {
       const lastTarget = c.index > 0 ? (c.program.phases[c.index - 1] as ThermalPhase).targetC : 32;
       return TRANSITION_SLACK_MS + (Math.abs(phaseOf(c).targetC - lastTarget) / MIN_TRANSITION_RATE_C_PER_S) * 1000;
@@ -84,6 +85,10 @@ export const thermalMachine = setup({
     },
     offNow: ({ context: c }) => c.board.off('pad', null),
     phase: ({ context: c, event }, params: { phase: string }) => c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: params.phase, boardMs: at(c, event) }),
+    stallFault: sendParent(({ context: c }) => ({
+      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
+      message: 'thermal: the board did not apply the next pad target in time',
+    })),
     watchFault: sendParent(({ context: c }) => ({
       type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'THERMAL_WATCH', boardMs: c.board.boardNow(),
       message: `the pad did not reach ${phaseOf(c).targetC} °C within the transition bound`,
@@ -105,6 +110,7 @@ export const thermalMachine = setup({
       },
     },
     atTarget: {
+      after: { atTargetWatch: { target: 'stalled', actions: 'stallFault' } },
       on: {
         BOARD: [
           { guard: 'nextPhaseApplied', target: 'nextTransition', actions: ['nextPhase', 'reportTransition'] },

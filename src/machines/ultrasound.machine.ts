@@ -4,10 +4,10 @@
  * the timer halts; when coupling returns the remaining time is delivered, so
  * the delivered dose equals the plan.
  */
-import { assign, setup } from 'xstate';
+import { assign, sendParent, setup } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { PlannedUltrasound } from '../protocol/index.js';
-import { boardListener, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
+import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface UltrasoundInput { board: Board; reporter: SessionReporter; program: PlannedUltrasound }
 
@@ -25,6 +25,10 @@ const at = (c: UltrasoundContext, event: Ev) => (event.type === 'BOARD' && 'boar
 export const ultrasoundMachine = setup({
   types: {} as { context: UltrasoundContext; events: Ev; input: UltrasoundInput },
   actors: { boardListener },
+  delays: {
+    startWatch: ({ context: c }) => Math.max(0, c.startAtMs - c.board.boardNow()) + WATCHDOG_SLACK_MS,
+    sonatingWatch: ({ context: c }) => c.program.durationMs - c.sonatedMs + WATCHDOG_SLACK_MS,
+  },
   guards: {
     started: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'set' && event.e.value > 0,
     finished: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'off' && !event.e.cause,
@@ -64,6 +68,10 @@ export const ultrasoundMachine = setup({
       c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: 'paused', boardMs: c.pauseAtMs });
     },
     offNow: ({ context: c }) => c.board.off('ultrasound', null),
+    reportStall: sendParent(({ context: c }) => ({
+      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
+      message: 'ultrasound: the board did not report the planned start or end in time',
+    })),
   },
 }).createMachine({
   id: 'ultrasound',
@@ -73,6 +81,7 @@ export const ultrasoundMachine = setup({
   initial: 'starting',
   states: {
     starting: {
+      after: { startWatch: 'stalled' },
       on: {
         BOARD: [
           { guard: 'uncoupled', target: 'uncoupled', actions: { type: 'phase', params: { phase: 'uncoupled' } } },
@@ -83,6 +92,7 @@ export const ultrasoundMachine = setup({
       },
     },
     sonating: {
+      after: { sonatingWatch: 'stalled' },
       on: {
         BOARD: [
           { guard: 'finished', target: 'done', actions: 'account' },
@@ -107,6 +117,10 @@ export const ultrasoundMachine = setup({
         RESUME: [{ guard: 'timeLeft', target: 'starting', actions: [{ type: 'phase', params: { phase: 'resumed' } }, 'planStart', 'sendStart'] }, { target: 'done' }],
         STOP: 'done',
       },
+    },
+    stalled: {
+      entry: ['offNow', { type: 'phase', params: { phase: 'stalled' } }, 'reportStall'],
+      on: { STOP: 'done' },
     },
     done: { type: 'final', entry: [{ type: 'phase', params: { phase: 'done' } }] },
   },

@@ -35,6 +35,7 @@ const stubBoard: Board = {
   boardNow: () => 0,
   configureTens: () => undefined, configureUltrasound: () => undefined, set: () => undefined, ramp: () => undefined,
   off: () => undefined, cancel: () => undefined, clear: () => undefined, estop: () => undefined,
+  latchedFaults: () => [],
   subscribe: () => () => undefined,
   counters: () => ({ framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 }),
   close: async () => undefined,

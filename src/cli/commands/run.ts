@@ -37,7 +37,7 @@ function parseSpeed(text: string | undefined): number {
   return n;
 }
 
-interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string }
+interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string; clearFaults?: boolean }
 
 const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k]));
 
@@ -59,7 +59,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the simulated board (boot clock, line noise)', '1')
     .option('--json', 'print one JSON event per line; the last line is the summary')
     .option('--trace', 'print every frame on the link, decoded, with its bytes, to stderr')
-    .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)');
+    .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)')
+    .option('--clear-faults', 'hardware: acknowledge faults the board latched before this session (after you have removed their cause)');
   addProfileOption(cmd);
   addDataOption(cmd);
   cmd.addHelpText('after', `
@@ -109,12 +110,12 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
       throw e;
     }
     const records = openStoreOrExit(opts.data);
-    const summary = await runWithOutput(resolved.plan, board, { records, speed, faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
+    const summary = await runWithOutput(resolved.plan, board, { records, speed, faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, clearFaults: !!opts.clearFaults, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
     throw new CliExit(RUN_EXIT[summary.outcome]);
   });
 }
 
-interface OutputOpts { records: RecordStore; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; pins?: string; profileMaxMa?: number }
+interface OutputOpts { records: RecordStore; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean; pins?: string; profileMaxMa?: number }
 
 async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promise<Summary> {
   const interactive = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
@@ -185,6 +186,7 @@ async function runOnHardware(
     io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
     board = await firmata.FirmataBoard.connect(clock, { path: spec.path, ...(o.pins ? { pins: o.pins } : {}) });
   }
+  if (o.clearFaults && board.latchedFaults().length > 0) await clearLatchedFaults(board);
   const run = new SessionRun({ plan, board, clock, onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
   run.start();
   if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
@@ -202,6 +204,21 @@ async function runOnHardware(
     run.stop();
     await board.close();
   }
+}
+
+/** --clear-faults: the technician's explicit acknowledgement of faults latched before this session. */
+async function clearLatchedFaults(board: Board): Promise<void> {
+  const before = board.latchedFaults();
+  const outcome = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => { off(); resolve('the board did not answer the CLEAR'); }, 2000);
+    const off = board.subscribe((e) => {
+      if (e.type === 'refused' && e.command.startsWith('CLEAR')) { clearTimeout(timer); off(); resolve(`the board refused to clear (${e.status}): the cause is still there`); }
+      if (e.type === 'telemetry' && e.telemetry.faults.length === 0) { clearTimeout(timer); off(); resolve('ok'); }
+    });
+    board.clear('all');
+  });
+  if (outcome === 'ok') io().err(`modality: cleared the faults the board had latched: ${before.join(', ')}`);
+  else io().err(`modality: ${outcome}; latched: ${board.latchedFaults().join(', ')}`);
 }
 
 /** Keys for the live panel; returns a function that restores the terminal. */
