@@ -43,6 +43,33 @@ describe('modality sim --pty with the real serialport driver', () => {
     }
   }, 40_000);
 
+  it('a fault latched before the session blocks the next run until --clear-faults acknowledges it', async () => {
+    const server = spawn(process.execPath, [BIN, 'sim', '--pty', '--fault', 'stop-button@0s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const path = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: server.stdout! }).once('line', (l) => resolve(l.trim()));
+        setTimeout(() => reject(new Error('no pty path within 10 s')), 10_000);
+      });
+      const run = (...extra: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (err += d));
+        c.on('exit', (code) => resolve({ code, out, err }));
+      });
+      const first = await run();
+      expect(first.code).toBe(4);
+      const s1 = JSON.parse(first.out.trim().split('\n').at(-1)!);
+      expect(s1.faults.find((f: { code: string }) => f.code === 'PRECHECK').message).toContain('STOP_INPUT');
+      await new Promise((r) => setTimeout(r, 1200)); // the patient lets go of the button
+      const second = await run('--clear-faults');
+      expect(second.err).toContain('cleared the faults');
+      expect(second.code).toBe(0);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  }, 60_000);
+
   it('sim --pty without --pty explains itself', () => {
     const r = spawnSync(process.execPath, [BIN, 'sim'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
