@@ -30,6 +30,10 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** Max/min without spreading (a long session has too many samples for Math.max(...xs)). */
+function maxOf(xs: Iterable<number>, start = -Infinity): number { let m = start; for (const x of xs) if (x > m) m = x; return m; }
+function minOf(xs: Iterable<number>, start = Infinity): number { let m = start; for (const x of xs) if (x < m) m = x; return m; }
+
 const fmt = (x: number) => String(Number(x.toFixed(1)));
 
 /** 1, 2, 5 × 10^k steps giving about `count` ticks over [0, max]. */
@@ -63,12 +67,17 @@ function polylines(points: [number, number | null][], x: (t: number) => number, 
 }
 
 /** The timeline chart of one session, as a standalone SVG document. */
-export function renderSvg(rec: SessionRecord, width = 1100): string {
+export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: boolean } = {}): string {
+  const width = opts.width ?? 1100;
+  const header = opts.header ?? true;
   const events = rec.events.map((e) => e.event);
-  const tele = events.filter((e): e is Telemetry => e.type === 'telemetry');
+  const allTele = events.filter((e): e is Telemetry => e.type === 'telemetry');
+  // A very long record (hours) has more samples than the chart has pixels: keep every k-th, and every change of coupling.
+  const stride = Math.ceil(allTele.length / 4000);
+  const tele = stride <= 1 ? allTele : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || e.coupled !== allTele[i - 1]?.coupled);
   const faults = events.filter((e): e is Fault => e.type === 'fault');
   const programs = rec.plan.steps.flatMap((s) => s.programs);
-  const lastT = Math.max(1000, rec.elapsedMs ?? 0, ...events.map((e) => ('t' in e && typeof e.t === 'number' ? e.t : 0)));
+  const lastT = maxOf(events.map((e) => ('t' in e && typeof e.t === 'number' ? e.t : 0)), Math.max(1000, rec.elapsedMs ?? 0));
   const endT = Math.max(lastT, rec.outcome === 'completed' ? 0 : Math.min(rec.plannedMs, lastT));
 
   const panels: Panel[] = [];
@@ -76,7 +85,7 @@ export function renderSvg(rec: SessionRecord, width = 1100): string {
   const hasCh2 = tens.some((p) => p.modality === 'tens' && p.channel === 2);
   const hasCh1 = tens.some((p) => p.modality === 'tens' && p.channel !== 2);
   if (tens.length) {
-    const max = Math.max(1, ...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.tensMa[0], e.tensMa[1])));
+    const max = maxOf([...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.tensMa[0], e.tensMa[1]))], 1);
     panels.push({
       key: 'tens', title: 'TENS amplitude', unit: 'mA', yMin: 0, yMax: max * 1.1,
       draw: (x, y) => [
@@ -87,7 +96,7 @@ export function renderSvg(rec: SessionRecord, width = 1100): string {
   }
   const us = programs.filter((p) => p.modality === 'ultrasound');
   if (us.length) {
-    const max = Math.max(0.5, ...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.usWPerCm2));
+    const max = maxOf([...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.usWPerCm2)], 0.5);
     panels.push({
       key: 'ultrasound', title: 'Ultrasound intensity (strip: coupling)', unit: 'W/cm²', yMin: 0, yMax: max * 1.1,
       draw: (x, y, top, h) => {
@@ -106,17 +115,17 @@ export function renderSvg(rec: SessionRecord, width = 1100): string {
   if (thermal.length) {
     const targets = thermal.flatMap((p) => (p.modality === 'thermal' ? p.phases.map((ph) => ph.targetC) : []));
     const temps = [...targets, ...tele.map((e) => e.padC), ...tele.flatMap((e) => (e.padTargetC === null ? [] : [e.padTargetC]))];
-    const lo = Math.floor((Math.min(...temps) - 2) / 5) * 5, hi = Math.ceil((Math.max(...temps) + 2) / 5) * 5;
+    const lo = Math.floor((minOf(temps) - 2) / 5) * 5, hi = Math.ceil((maxOf(temps) + 2) / 5) * 5;
     panels.push({
       key: 'thermal', title: 'Pad temperature (dashed: target)', unit: '°C', yMin: lo, yMax: hi,
       draw: (x, y) => [
-        polylines(tele.map((e) => [e.t, e.padTargetC]), x, y, SERIES_COLOURS.padTarget, true),
         polylines(tele.map((e) => [e.t, e.padC]), x, y, SERIES_COLOURS.pad),
+        polylines(tele.map((e) => [e.t, e.padTargetC]), x, y, SERIES_COLOURS.padTarget, true),
       ].join('\n'),
     });
   }
 
-  const left = 80, right = 30, headerH = 58, panelH = 170, gap = 34, axisH = 40;
+  const left = 80, right = 30, headerH = header ? 58 : 8, panelH = 140, gap = 30, axisH = 40;
   const plotW = width - left - right;
   const height = headerH + Math.max(1, panels.length) * (panelH + gap) + axisH;
   const x = (t: number) => left + (Math.max(0, Math.min(t, endT)) / endT) * plotW;
@@ -125,22 +134,21 @@ export function renderSvg(rec: SessionRecord, width = 1100): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(`Session ${rec.id} · ${rec.protocol.name}`)}</text>`);
-  out.push(`<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${rec.startedAt} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`);
+  if (header) out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(`Session ${rec.id} · ${rec.protocol.name}`)}</text>`);
+  if (header) out.push(`<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${rec.startedAt} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`);
   const tStep = timeStep(endT);
   panels.forEach((p, i) => {
     const top = headerH + i * (panelH + gap) + 16;
     const h = panelH;
     const y = (v: number) => top + h - ((v - p.yMin) / (p.yMax - p.yMin)) * h;
     out.push(`<g class="panel" data-series="${p.key}">`);
-    out.push(`<text x="${left}" y="${top - 5}" font-weight="bold">${esc(p.title)}</text>`);
+    out.push(`<text x="${left}" y="${top - 5}" font-weight="bold">${esc(`${p.title}, ${p.unit}`)}</text>`);
     out.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${h}" fill="#fafafa" stroke="#999999"/>`);
     const vStep = niceStep(p.yMax - p.yMin, 4);
     for (let v = Math.ceil(p.yMin / vStep) * vStep; v <= p.yMax + 1e-9; v += vStep) {
       out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e0e0e0"/>`);
       out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(v))}</text>`);
     }
-    out.push(`<text x="${left - 6}" y="${top + 12}" text-anchor="end" fill="#666666" transform="rotate(0)">${esc(p.unit)}</text>`);
     for (let t = tStep; t < endT; t += tStep) out.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="#eeeeee"/>`);
     out.push(p.draw(x, y, top, h));
     for (const f of faults) {
@@ -159,7 +167,7 @@ export function renderSvg(rec: SessionRecord, width = 1100): string {
 
 /** The report as one HTML page: header, chart, planned against delivered, faults, actions. */
 export function renderHtml(rec: SessionRecord): string {
-  const svg = renderSvg(rec).replace(/^<\?xml[^>]*>\n/, '');
+  const svg = renderSvg(rec, { header: false }).replace(/^<\?xml[^>]*>\n/, '');
   const events = rec.events.map((e) => e.event);
   const actions = rec.events.filter((e) => e.event.type === 'action' && (e.event as { kind: string }).kind !== 'step');
   const table = deliveredTable(rec.delivered);
@@ -173,11 +181,14 @@ export function renderHtml(rec: SessionRecord): string {
 <meta charset="utf-8">
 <title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>
 <style>
-body { font-family: sans-serif; margin: 16px; color: #222; }
+body { font-family: sans-serif; margin: 12px 16px; color: #222; font-size: 14px; }
+h1 { font-size: 20px; margin: 0 0 6px; }
+h2 { font-size: 16px; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
 td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 .outcome-interrupted, .outcome-faulted { color: #b00; font-weight: bold; }
-dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
+dl { display: grid; grid-template-columns: max-content auto max-content auto; gap: 2px 12px; margin: 4px 0; }
+dd { margin: 0; }
 dt { color: #555; }
 </style>
 </head>
