@@ -116,12 +116,7 @@ export class Recorder implements SessionReporter {
     this.lastBoardMs = Math.max(this.lastBoardMs, p.boardMs);
     const acc = this.programs.get(p.programIndex);
     if (acc) {
-      if (acc.lastPhase) {
-        const d = Math.max(0, p.boardMs - acc.lastPhase.boardMs);
-        acc.phaseMs[acc.lastPhase.name] = (acc.phaseMs[acc.lastPhase.name] ?? 0) + d;
-        acc.completedPhases.push(acc.lastPhase.name);
-      }
-      acc.lastPhase = { name: p.phase, boardMs: p.boardMs };
+      this.closePhase(acc, p.boardMs, p.phase);
       if (p.phase === 'done') this.finishProgram(acc, p.boardMs);
     }
     this.out({ type: 'phase', t: this.t(p.boardMs), boardMs: p.boardMs, program: p.programIndex, modality: p.modality, phase: p.phase, ...(p.detail ?? {}) });
@@ -151,7 +146,13 @@ export class Recorder implements SessionReporter {
       case 'applied': {
         this.lastBoardMs = Math.max(this.lastBoardMs, e.boardMs);
         const acc = this.byOutput.get(e.output);
-        if (acc?.active) this.apply(acc, e);
+        if (acc?.active) {
+          this.apply(acc, e);
+          // The board cut the output on its own (stop input, lease, over-temperature...): whatever
+          // the program was delivering ended at the board's time for the cut, whether or not the
+          // program lives on to say so.
+          if (e.action === 'off' && e.cause) this.closePhase(acc, e.boardMs, 'cut');
+        }
         this.out({ type: 'applied', t: this.t(e.boardMs), boardMs: e.boardMs, output: e.output, action: e.action, value: e.value, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}), ...(e.cause ? { cause: e.cause } : {}) });
         return;
       }
@@ -167,6 +168,7 @@ export class Recorder implements SessionReporter {
       case 'telemetry': {
         const tm = e.telemetry;
         this.lastTelemetry = tm;
+        this.lastBoardMs = Math.max(this.lastBoardMs, tm.boardMs);
         const pad = this.byOutput.get('pad');
         if (pad?.active && tm.padTargetC !== null) {
           pad.maxC = pad.maxC === null ? tm.padC : Math.max(pad.maxC, tm.padC);
@@ -184,6 +186,16 @@ export class Recorder implements SessionReporter {
       default:
         return;
     }
+  }
+
+  /** End the program's current phase at board time t and begin `next`. */
+  private closePhase(acc: ProgramAcc, t: number, next: string): void {
+    if (acc.lastPhase) {
+      const d = Math.max(0, t - acc.lastPhase.boardMs);
+      acc.phaseMs[acc.lastPhase.name] = (acc.phaseMs[acc.lastPhase.name] ?? 0) + d;
+      if (acc.lastPhase.name !== 'cut') acc.completedPhases.push(acc.lastPhase.name);
+    }
+    acc.lastPhase = { name: next, boardMs: Math.max(t, acc.lastPhase?.boardMs ?? t) };
   }
 
   private apply(acc: ProgramAcc, e: Extract<BoardEvent, { type: 'applied' }>): void {
@@ -228,24 +240,41 @@ export class Recorder implements SessionReporter {
   delivered(): Delivered[] {
     const list: Delivered[] = [];
     for (const acc of [...this.programs.values()].sort((a, b) => a.program.programIndex - b.program.programIndex)) {
-      if (acc.active) this.integrate(acc, this.lastBoardMs);
-      const p = acc.program;
-      const ph = acc.phaseMs;
-      if (p.modality === 'tens') {
-        list.push({ modality: 'tens', program: p.programIndex, channel: p.channel, stimulationMs: Math.round(acc.onMs), plateauMs: Math.round(ph['plateau'] ?? 0), peakMa: round(acc.peak, 1), planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa } });
-      } else if (p.modality === 'ultrasound') {
-        const energyJ = (acc.integralMs / 1000) * (p.dutyCyclePct / 100) * p.eraCm2;
-        list.push({ modality: 'ultrasound', program: p.programIndex, energyJ: round(energyJ, 3), doseJPerCm2: round(energyJ / p.areaCm2, 4), coupledMs: Math.round(acc.onMs), uncoupledMs: Math.round(ph['uncoupled'] ?? 0), planned: { energyJ: round(p.energyJ, 3), doseJPerCm2: round(p.doseJPerCm2, 4), durationMs: p.durationMs } });
-      } else {
-        const completedCold = acc.completedPhases.filter((n) => n === 'cold').length;
-        const completedHot = acc.completedPhases.filter((n) => n === 'hot').length;
-        const cycles = p.mode === 'contrast' ? Math.min(completedHot, completedCold) : completedHot + completedCold;
-        const plannedHot = p.phases.filter((x) => x.kind === 'hot').reduce((s, x) => s + x.durationMs, 0);
-        const plannedCold = p.phases.filter((x) => x.kind === 'cold').reduce((s, x) => s + x.durationMs, 0);
-        list.push({ modality: 'thermal', program: p.programIndex, hotMs: Math.round(ph['hot'] ?? 0), coldMs: Math.round(ph['cold'] ?? 0), cycles, maxC: acc.maxC, minC: acc.minC, planned: { hotMs: plannedHot, coldMs: plannedCold, cycles: p.mode === 'contrast' ? (p.cycles ?? 0) : p.phases.length } });
+      if (acc.active) {
+        // A session that ended with a program still running (killed, link lost): count up to the
+        // last board time heard, without closing the phase for good.
+        this.integrate(acc, this.lastBoardMs);
+        if (acc.lastPhase && acc.lastPhase.name !== 'done' && acc.lastPhase.name !== 'cut') {
+          const open = Math.max(0, this.lastBoardMs - acc.lastPhase.boardMs);
+          const saved = acc.phaseMs[acc.lastPhase.name] ?? 0;
+          acc.phaseMs[acc.lastPhase.name] = saved + open;
+          const d = this.deliveredOf(acc);
+          acc.phaseMs[acc.lastPhase.name] = saved;
+          list.push(d);
+          continue;
+        }
       }
+      list.push(this.deliveredOf(acc));
     }
     return list;
+  }
+
+  private deliveredOf(acc: ProgramAcc): Delivered {
+    const p = acc.program;
+    const ph = acc.phaseMs;
+    if (p.modality === 'tens') {
+      return { modality: 'tens', program: p.programIndex, channel: p.channel, stimulationMs: Math.round(acc.onMs), plateauMs: Math.round(ph['plateau'] ?? 0), peakMa: round(acc.peak, 1), planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa } };
+    } else if (p.modality === 'ultrasound') {
+      const energyJ = (acc.integralMs / 1000) * (p.dutyCyclePct / 100) * p.eraCm2;
+      return { modality: 'ultrasound', program: p.programIndex, energyJ: round(energyJ, 3), doseJPerCm2: round(energyJ / p.areaCm2, 4), coupledMs: Math.round(acc.onMs), uncoupledMs: Math.round(ph['uncoupled'] ?? 0), planned: { energyJ: round(p.energyJ, 3), doseJPerCm2: round(p.doseJPerCm2, 4), durationMs: p.durationMs } };
+    } else {
+      const completedCold = acc.completedPhases.filter((n) => n === 'cold').length;
+      const completedHot = acc.completedPhases.filter((n) => n === 'hot').length;
+      const cycles = p.mode === 'contrast' ? Math.min(completedHot, completedCold) : completedHot + completedCold;
+      const plannedHot = p.phases.filter((x) => x.kind === 'hot').reduce((s, x) => s + x.durationMs, 0);
+      const plannedCold = p.phases.filter((x) => x.kind === 'cold').reduce((s, x) => s + x.durationMs, 0);
+      return { modality: 'thermal', program: p.programIndex, hotMs: Math.round(ph['hot'] ?? 0), coldMs: Math.round(ph['cold'] ?? 0), cycles, maxC: acc.maxC, minC: acc.minC, planned: { hotMs: plannedHot, coldMs: plannedCold, cycles: p.mode === 'contrast' ? (p.cycles ?? 0) : p.phases.length } };
+    }
   }
 
   summary(outcome: Summary['outcome'], endBoardMs: number, link: LinkCounters, stopReason?: string | null): Summary {

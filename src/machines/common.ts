@@ -47,3 +47,10 @@ export type ProgramFaultEvent = { type: 'PROGRAM.FAULT'; programIndex: number; c
  * has a watchdog: the phase's own length plus this slack.
  */
 export const WATCHDOG_SLACK_MS = 5_000;
+
+/**
+ * How long a program waits, halted, for electrode contact or head coupling to
+ * come back before it gives up and faults the session (the clinician can stop
+ * earlier). Without it a lead that never returns would hold a session open for ever.
+ */
+export const MAX_HALT_MS = 10 * 60_000;

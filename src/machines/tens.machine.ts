@@ -11,7 +11,7 @@ import type { PlannedTens } from '../protocol/index.js';
 import { tensCurrentDensityMaPerCm2 } from '../protocol/dose.js';
 import { ABSOLUTE_LIMITS, HIGH_CURRENT_DENSITY_ACK } from '../protocol/limits.js';
 import { BOARD_LIMITS } from '../drivers/wire/spec.js';
-import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
+import { boardListener, MAX_HALT_MS, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface TensInput {
   board: Board;
@@ -68,6 +68,7 @@ export const tensMachine = setup({
     rampUpWatch: ({ context: c }) => Math.max(0, c.runStartMs - c.board.boardNow()) + c.program.rampUpMs + WATCHDOG_SLACK_MS,
     plateauWatch: ({ context: c }) => Math.max(0, (c.rampDownAtMs ?? 0) - c.board.boardNow()) + WATCHDOG_SLACK_MS,
     rampDownWatch: ({ context: c }) => c.program.rampDownMs + WATCHDOG_SLACK_MS,
+    haltLimit: MAX_HALT_MS,
   },
   guards: {
     rampUpStarted: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'ramp' && event.e.value > 0,
@@ -122,6 +123,10 @@ export const tensMachine = setup({
     },
     cancelQueue: ({ context: c }) => c.board.cancel(c.output),
     cutNow: ({ context: c }) => c.board.off(c.output, null),
+    reportHaltTimeout: sendParent(({ context: c }) => ({
+      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'LEAD_OFF_TOO_LONG', boardMs: c.board.boardNow(),
+      message: `TENS channel ${c.program.channel}: electrode contact did not return within ${MAX_HALT_MS / 60_000} minutes`,
+    })),
     reportStall: sendParent(({ context: c }) => ({
       type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
       message: `TENS channel ${c.program.channel}: the board did not report the planned ramp or plateau in time`,
@@ -238,6 +243,7 @@ export const tensMachine = setup({
     },
     halted: {
       entry: 'cancelQueue',
+      after: { haltLimit: { target: 'gaveUp', actions: 'reportHaltTimeout' } },
       on: {
         BOARD: [
           { guard: 'contactBack', actions: ['clearFault', { type: 'reportEventPhase', params: { phase: 'contact-restored' } }] },
@@ -270,6 +276,11 @@ export const tensMachine = setup({
     // The board stopped following the plan: cut the channel and tell the session (it faults).
     stalled: {
       entry: ['cutNow', { type: 'reportEventPhase', params: { phase: 'stalled' } }, 'reportStall'],
+      on: { STOP: 'done' },
+    },
+    // Contact never came back: the channel is already off (the board cut it); the session faults.
+    gaveUp: {
+      entry: ['cutNow', { type: 'reportEventPhase', params: { phase: 'gave-up' } }],
       on: { STOP: 'done' },
     },
     done: {

@@ -7,7 +7,7 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { PlannedUltrasound } from '../protocol/index.js';
-import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
+import { boardListener, MAX_HALT_MS, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface UltrasoundInput { board: Board; reporter: SessionReporter; program: PlannedUltrasound }
 
@@ -28,6 +28,7 @@ export const ultrasoundMachine = setup({
   delays: {
     startWatch: ({ context: c }) => Math.max(0, c.startAtMs - c.board.boardNow()) + WATCHDOG_SLACK_MS,
     sonatingWatch: ({ context: c }) => c.program.durationMs - c.sonatedMs + WATCHDOG_SLACK_MS,
+    haltLimit: MAX_HALT_MS,
   },
   guards: {
     started: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'set' && event.e.value > 0,
@@ -68,6 +69,10 @@ export const ultrasoundMachine = setup({
       c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: 'paused', boardMs: c.pauseAtMs });
     },
     offNow: ({ context: c }) => c.board.off('ultrasound', null),
+    reportHaltTimeout: sendParent(({ context: c }) => ({
+      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'UNCOUPLED_TOO_LONG', boardMs: c.board.boardNow(),
+      message: `ultrasound: the head was not coupled again within ${MAX_HALT_MS / 60_000} minutes`,
+    })),
     reportStall: sendParent(({ context: c }) => ({
       type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
       message: 'ultrasound: the board did not report the planned start or end in time',
@@ -104,6 +109,7 @@ export const ultrasoundMachine = setup({
     },
     uncoupled: {
       entry: 'cancel',
+      after: { haltLimit: { target: 'gaveUp', actions: 'reportHaltTimeout' } },
       on: {
         BOARD: [
           { guard: 'recoupled', actions: ['clear', { type: 'phase', params: { phase: 'recoupled' } }] },
@@ -117,6 +123,10 @@ export const ultrasoundMachine = setup({
         RESUME: [{ guard: 'timeLeft', target: 'starting', actions: [{ type: 'phase', params: { phase: 'resumed' } }, 'planStart', 'sendStart'] }, { target: 'done' }],
         STOP: 'done',
       },
+    },
+    gaveUp: {
+      entry: ['offNow', { type: 'phase', params: { phase: 'gave-up' } }],
+      on: { STOP: 'done' },
     },
     stalled: {
       entry: ['offNow', { type: 'phase', params: { phase: 'stalled' } }, 'reportStall'],

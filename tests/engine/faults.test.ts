@@ -76,6 +76,27 @@ describe('faults injected mid-step', () => {
     expect(sim.faultCodes()).toContain(FAULT.STOP_INPUT); // latched until someone clears it
   });
 
+  it('patient stop mid-plateau: the delivered plateau ends at the board\'s cut, not at zero and not at the session end', async () => {
+    const { summary, sim } = await runWith('tens-conventional', 'stop-button@2m');
+    expect(summary.outcome).toBe('stopped');
+    const t = summary.delivered[0]!;
+    if (t.modality !== 'tens') throw new Error('tens');
+    const cut = sim.eventLog.find((e) => e.kind === EVENT_KIND.APPLIED_OFF && e.code === FAULT.STOP_INPUT)!;
+    const rampUp = sim.eventLog.find((e) => e.kind === EVENT_KIND.RAMP_START && e.value > 0)!;
+    // plateau from the end of the 10 s ramp to the cut
+    expect(t.plateauMs).toBe(cut.boardMs - (rampUp.boardMs + 10_000));
+    expect(t.stimulationMs).toBe(cut.boardMs - rampUp.boardMs);
+  });
+
+  it('a lead that never comes back: after 10 minutes halted the session faults instead of waiting for ever', async () => {
+    const { summary, sim } = await runWith('tens-conventional', 'lead-off@5m');
+    expect(summary.outcome).toBe('faulted');
+    expect(summary.faults.map((f) => f.code)).toEqual(['LEAD_OFF', 'LEAD_OFF_TOO_LONG']);
+    expect(summary.elapsedMs).toBeGreaterThanOrEqual(15 * 60_000);
+    expect(summary.elapsedMs).toBeLessThan(16 * 60_000);
+    expect(sim.outputValue(OUTPUT.tens1)).toBe(0);
+  });
+
   it('host silence: the board zeroes its outputs within the lease and latches HOST_TIMEOUT; outcome faulted', async () => {
     const { summary, sim } = await runWith('tens-conventional', 'host-silence@3m');
     expect(summary.outcome).toBe('faulted');
