@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import type { BoardInfo } from '../drivers/board.js';
 import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
-import { DeliveredTracker } from './progress.js';
+import { DeliveredTracker } from '../engine/delivered.js';
 
 /** 'MODA' in the SQLite header's application_id: marks a modality records database. */
 export const APPLICATION_ID = 0x4d4f4441;

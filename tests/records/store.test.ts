@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/recorder.js';
 import { resolveProtocol, type Plan } from '../../src/protocol/index.js';
-import { DeliveredTracker } from '../../src/records/progress.js';
+import { DeliveredTracker } from '../../src/engine/delivered.js';
 import { RecordsError, RecordStore } from '../../src/records/store.js';
 import { simulateSession } from '../../sim/harness.js';
 import { parseFaultSpec } from '../../sim/faults.js';

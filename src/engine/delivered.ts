@@ -1,19 +1,17 @@
 /**
- * Delivered values so far, rebuilt from the RunEvent stream alone.
+ * Delivered values, rebuilt from the RunEvent stream alone: the one place they
+ * are computed. The Recorder feeds it every event it emits (and every
+ * telemetry sample); the treatment record feeds it the same stream, so a
+ * record of a session cut short says what was delivered up to the last
+ * telemetry, by the same rules as the summary.
  *
- * The engine's Recorder computes the final delivered values; but its
- * `delivered()` only integrates up to the last phase change or set-point the
- * board applied, and phase times only count once a phase has ended, so in the
- * middle of a 20-minute TENS plateau it still says "0 ms at amplitude". A record
- * of a session that is cut short must say what was delivered up to the last
- * telemetry, so this tracker follows the same rules as the Recorder (output
- * profile rebuilt from the board's APPLIED/RAMP reports, on the board's clock)
- * and, in a snapshot, also counts the phase that is still running.
- *
- * tests/records/progress.test.ts checks that at the end of a completed session
- * the tracker agrees with the Recorder's summary.
+ * Rules: the output profile of each program is rebuilt from the board's own
+ * APPLIED/RAMP reports, on the board's clock; phase times come from the board
+ * times the machines reported; a cut the board made on its own (an APPLIED_OFF
+ * with a cause: stop input, lease, over-temperature) ends the phase there; a
+ * snapshot counts the phase still running up to the last board time heard.
  */
-import type { Delivered, RunEvent } from '../engine/recorder.js';
+import type { Delivered, RunEvent } from './recorder.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
 
 interface Segment { t0: number; from: number; to: number; durationMs: number }
@@ -88,16 +86,15 @@ export class DeliveredTracker {
           ? { t0: e.boardMs, from: present, to: e.value, durationMs: e.durationMs ?? 0 }
           : { t0: e.boardMs, from: e.value, to: e.value, durationMs: 0 };
         acc.peak = Math.max(acc.peak, e.value);
+        // The board cut the output on its own: whatever the program was delivering ended
+        // there, whether or not the program lives on to say so.
+        if (e.action === 'off' && e.cause) this.closePhase(acc, e.boardMs, 'cut');
         return;
       }
       case 'phase': {
         const acc = this.programs.get(e.program);
         if (!acc) return;
-        if (acc.lastPhase) {
-          acc.phaseMs[acc.lastPhase.name] = (acc.phaseMs[acc.lastPhase.name] ?? 0) + Math.max(0, e.boardMs - acc.lastPhase.boardMs);
-          acc.completedPhases.push(acc.lastPhase.name);
-        }
-        acc.lastPhase = { name: e.phase, boardMs: e.boardMs };
+        this.closePhase(acc, e.boardMs, e.phase);
         if (e.phase === 'done') {
           this.integrate(acc, e.boardMs);
           acc.segment = acc.segment ? { t0: e.boardMs, from: 0, to: 0, durationMs: 0 } : null;
@@ -118,6 +115,15 @@ export class DeliveredTracker {
       default:
         return;
     }
+  }
+
+  /** End the program's current phase at board time t and begin `next`. */
+  private closePhase(acc: Acc, t: number, next: string): void {
+    if (acc.lastPhase) {
+      acc.phaseMs[acc.lastPhase.name] = (acc.phaseMs[acc.lastPhase.name] ?? 0) + Math.max(0, t - acc.lastPhase.boardMs);
+      if (acc.lastPhase.name !== 'cut') acc.completedPhases.push(acc.lastPhase.name);
+    }
+    acc.lastPhase = { name: next, boardMs: Math.max(t, acc.lastPhase?.boardMs ?? t) };
   }
 
   private integrate(acc: Acc, t: number): void {
@@ -142,7 +148,7 @@ export class DeliveredTracker {
     for (const acc of [...this.programs.values()].sort((a, b) => a.program.programIndex - b.program.programIndex)) {
       if (acc.active) this.integrate(acc, now);
       const ph: Record<string, number> = { ...acc.phaseMs };
-      if (acc.lastPhase && acc.lastPhase.name !== 'done') ph[acc.lastPhase.name] = (ph[acc.lastPhase.name] ?? 0) + Math.max(0, now - acc.lastPhase.boardMs);
+      if (acc.lastPhase && acc.lastPhase.name !== 'done' && acc.lastPhase.name !== 'cut') ph[acc.lastPhase.name] = (ph[acc.lastPhase.name] ?? 0) + Math.max(0, now - acc.lastPhase.boardMs);
       const p = acc.program;
       if (p.modality === 'tens') {
         list.push({ modality: 'tens', program: p.programIndex, channel: p.channel, stimulationMs: Math.round(acc.onMs), plateauMs: Math.round(ph['plateau'] ?? 0), peakMa: round(acc.peak, 1), planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa } });
