@@ -1,4 +1,6 @@
 /** Shared by the commands that touch records (run, history, report, export): --data and one-line errors. */
+import { writeFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { CliExit, EXIT, io } from '../cli/io.ts';
 import { DATA_HELP, dataDir } from './data-dir.js';
@@ -45,4 +47,24 @@ export function parseSessionId(text: string): number {
     throw new CliExit(EXIT.badInput);
   }
   return Number(text);
+}
+
+/** The record of session `id`, or a one-line error and exit 2. */
+export function recordOrExit(dataOption: string | undefined, id: number) {
+  const rec = withStore(dataOption, (s) => s.get(id));
+  if (!rec) { io().err(`modality: no session ${id} in the records (see "modality history")`); throw new CliExit(EXIT.badInput); }
+  return rec;
+}
+
+/** Print `text`, or write it to `out` and print the path written. */
+export function writeOrPrint(text: string, out: string | undefined): void {
+  if (!out) { io().out(text); return; }
+  const path = resolvePath(out);
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    io().err(`modality: cannot write ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    throw new CliExit(EXIT.badInput);
+  }
+  io().out(path);
 }

@@ -1,8 +1,6 @@
 /** `modality export <session-id> --format json|csv`: one session record, whole. */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addDataOption, parseSessionId, withStore } from '../../records/cli.js';
+import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../../records/cli.js';
 import { exportCsv, exportJson } from '../../records/export.js';
 import { CliExit, EXIT, io } from '../io.ts';
 
@@ -29,17 +27,7 @@ does not apply to that event.`);
   cmd.action((idText: string, opts: { format: string; out?: string; data?: string }) => {
     const id = parseSessionId(idText);
     if (opts.format !== 'json' && opts.format !== 'csv') { io().err(`modality: --format "${opts.format}": write json or csv`); throw new CliExit(EXIT.badInput); }
-    const rec = withStore(opts.data, (s) => s.get(id));
-    if (!rec) { io().err(`modality: no session ${id} in the records (see "modality history")`); throw new CliExit(EXIT.badInput); }
-    const text = opts.format === 'csv' ? exportCsv(rec) : exportJson(rec);
-    if (!opts.out) { io().out(text); return; }
-    const path = resolve(opts.out);
-    try {
-      writeFileSync(path, text);
-    } catch (e) {
-      io().err(`modality: cannot write ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      throw new CliExit(EXIT.badInput);
-    }
-    io().out(path);
+    const rec = recordOrExit(opts.data, id);
+    writeOrPrint(opts.format === 'csv' ? exportCsv(rec) : exportJson(rec), opts.out);
   });
 }

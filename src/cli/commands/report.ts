@@ -1,8 +1,7 @@
 /** `modality report <session-id>`: the session's timeline chart and planned-against-delivered table. */
-import { writeFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { addDataOption, parseSessionId, withStore } from '../../records/cli.js';
+import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../../records/cli.js';
 import { renderHtml, renderSvg } from '../../records/report.js';
 import { CliExit, EXIT, io } from '../io.ts';
 
@@ -27,17 +26,7 @@ Examples:
       io().err(`modality: --out "${opts.out}": name a .html or .svg file`);
       throw new CliExit(EXIT.badInput);
     }
-    const rec = withStore(opts.data, (s) => s.get(id));
-    if (!rec) { io().err(`modality: no session ${id} in the records (see "modality history")`); throw new CliExit(EXIT.badInput); }
-    const text = ext === '.svg' ? renderSvg(rec) : renderHtml(rec);
-    if (!opts.out) { io().out(text); return; }
-    const path = resolve(opts.out);
-    try {
-      writeFileSync(path, text);
-    } catch (e) {
-      io().err(`modality: cannot write ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      throw new CliExit(EXIT.badInput);
-    }
-    io().out(path);
+    const rec = recordOrExit(opts.data, id);
+    writeOrPrint(ext === '.svg' ? renderSvg(rec) : renderHtml(rec), opts.out);
   });
 }
