@@ -121,6 +121,21 @@ describe('faults injected mid-step', () => {
     expect(sim.outputValue(OUTPUT.pad)).toBe(0);
   });
 
+  it('a pad that heats too slowly: the board\'s runaway watch latches THERMAL_RUNAWAY and cuts it; outcome faulted', async () => {
+    const { summary, sim, events } = await (async () => {
+      const evs: RunEvent[] = [];
+      const r = await simulateSession({ plan: plan('heat-pack'), board: { pad: { maxHeatCPerS: 0.05 } }, onEvent: (e) => evs.push(e) });
+      return { ...r, events: evs };
+    })();
+    expect(summary.outcome).toBe('faulted');
+    expect(summary.faults[0]!.code).toBe('THERMAL_RUNAWAY');
+    // 0.05 °C/s is 1 °C per 20 s watch period, short of the 2 °C it must gain: caught in the first period or two.
+    expect(summary.faults[0]!.t).toBeLessThan(45_000);
+    expect(sim.pad.powerCut).toBe(true);
+    expect(events.some((e) => e.type === 'phase' && e.phase === 'to-hot')).toBe(true);
+    expect(events.some((e) => e.type === 'phase' && e.phase === 'hot')).toBe(false);
+  });
+
   it('line noise: frames are retransmitted and the session completes with the planned dose', async () => {
     const p = plan('us-tens-combined');
     const { summary } = await runWith('us-tens-combined', 'line-noise:0.002');
