@@ -534,12 +534,10 @@ export class SimBoard {
   }
 
   private off(output: number, cause: number): void {
-    const s = this.outputs[output] as OutputState;
     const wasOn = output === OUTPUT.pad ? this.padTarget !== null : this.driven(output);
     if (output === OUTPUT.pad) { this.padTarget = null; this.watch = null; this.runawaySinceMs = null; }
     this.setValue(output, 0);
     if (wasOn || cause === 0) this.emit(EVENT_KIND.APPLIED_OFF, output, cause, 0, 0);
-    void s;
   }
 
   private setValue(output: number, value: number, atMs = this.boardMs()): void {
