@@ -12,6 +12,7 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { PlannedThermal, ThermalPhase } from '../protocol/index.js';
+import { BOARD_LIMITS } from '../drivers/wire/spec.js';
 import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface ThermalInput { board: Board; reporter: SessionReporter; program: PlannedThermal }
@@ -22,6 +23,8 @@ export interface ThermalContext extends ThermalInput {
   /** Time already spent at target in this phase (before a pause). */
   phaseDoneMs: number;
   pauseAtMs: number;
+  /** Board time since which the pad has strayed beyond the runaway hysteresis while at target. */
+  strayingSinceMs: number | null;
 }
 
 type Ev = BoardMsg | ProgramControlEvent;
@@ -49,6 +52,11 @@ export const thermalMachine = setup({
       const next = c.program.phases[c.index + 1];
       return next !== undefined && event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'pad' && event.e.action === 'set' && Math.abs(event.e.value - next.targetC) < 0.05;
     },
+    /** The host's mirror of the board's runaway check: at target, the pad strayed too far for too long. */
+    runaway: ({ context: c, event }) => {
+      if (event.type !== 'BOARD' || event.e.type !== 'telemetry' || c.strayingSinceMs === null) return false;
+      return event.e.telemetry.boardMs - c.strayingSinceMs > BOARD_LIMITS.runawayPeriodMs;
+    },
     finished: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'pad' && event.e.action === 'off' && !event.e.cause,
   },
   actions: {
@@ -68,7 +76,19 @@ export const thermalMachine = setup({
       if (next) c.board.set('pad', end, next.targetC);
       else c.board.off('pad', end);
     },
-    nextPhase: assign({ index: ({ context: c }) => c.index + 1, atTargetSinceMs: null, phaseDoneMs: 0 }),
+    trackStraying: assign({
+      strayingSinceMs: ({ context: c, event }) => {
+        if (event.type !== 'BOARD' || event.e.type !== 'telemetry') return c.strayingSinceMs;
+        const tm = event.e.telemetry;
+        if (Math.abs(tm.padC - phaseOf(c).targetC) <= BOARD_LIMITS.runawayHysteresisC) return null;
+        return c.strayingSinceMs ?? tm.boardMs;
+      },
+    }),
+    runawayFault: sendParent(({ context: c }) => ({
+      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'THERMAL_RUNAWAY_HOST', boardMs: c.board.boardNow(),
+      message: `the pad strayed more than ${BOARD_LIMITS.runawayHysteresisC} °C from ${phaseOf(c).targetC} °C for over ${BOARD_LIMITS.runawayPeriodMs / 1000} s (the host's own runaway check)`,
+    })),
+    nextPhase: assign({ index: ({ context: c }) => c.index + 1, atTargetSinceMs: null, phaseDoneMs: 0, strayingSinceMs: null }),
     reportTransition: ({ context: c, event }) => {
       const p = phaseOf(c);
       c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: `to-${p.kind}`, boardMs: at(c, event), detail: { targetC: p.targetC } });
@@ -96,7 +116,7 @@ export const thermalMachine = setup({
   },
 }).createMachine({
   id: 'thermal',
-  context: ({ input }) => ({ ...input, index: 0, atTargetSinceMs: null, phaseDoneMs: 0, pauseAtMs: 0 }),
+  context: ({ input }) => ({ ...input, index: 0, atTargetSinceMs: null, phaseDoneMs: 0, pauseAtMs: 0, strayingSinceMs: null }),
   invoke: { src: 'boardListener', input: ({ context }) => ({ board: context.board }) },
   initial: 'transition',
   states: {
@@ -115,6 +135,8 @@ export const thermalMachine = setup({
         BOARD: [
           { guard: 'nextPhaseApplied', target: 'nextTransition', actions: ['nextPhase', 'reportTransition'] },
           { guard: 'finished', target: 'done' },
+          { guard: 'runaway', target: 'stalled', actions: 'runawayFault' },
+          { actions: 'trackStraying' },
         ],
         PAUSE: { target: 'paused', actions: ['planPause', 'sendPause'] },
         STOP: { target: 'done', actions: 'offNow' },

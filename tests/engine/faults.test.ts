@@ -136,6 +136,26 @@ describe('faults injected mid-step', () => {
     expect(events.some((e) => e.type === 'phase' && e.phase === 'hot')).toBe(false);
   });
 
+  it('the host mirrors the runaway check: a pad that strays from its target is caught even if the board missed it', async () => {
+    const evs: RunEvent[] = [];
+    const { summary, sim } = await simulateSession({
+      plan: plan('heat-pack'),
+      onEvent: (e) => evs.push(e),
+      onStart: ({ sim: board, clock }) => {
+        // A board whose own runaway check is broken (the defect the host's check is there for) ...
+        const b = board as unknown as { latchGlobal(code: number): void };
+        const latch = b.latchGlobal.bind(board);
+        b.latchGlobal = (code) => { if (code !== FAULT.THERMAL_RUNAWAY) latch(code); };
+        // ... and a heater that fails five minutes in, at target.
+        clock.setTimeout(() => { board.pad.p.maxHeatCPerS = 0; }, 300_000);
+      },
+    });
+    expect(summary.outcome).toBe('faulted');
+    expect(summary.faults.map((f) => f.code)).toEqual(['THERMAL_RUNAWAY_HOST']);
+    expect(sim.outputValue(OUTPUT.pad)).toBe(0);
+    expect(evs.some((e) => e.type === 'phase' && e.phase === 'hot')).toBe(true);
+  });
+
   it('line noise: frames are retransmitted and the session completes with the planned dose', async () => {
     const p = plan('us-tens-combined');
     const { summary } = await runWith('us-tens-combined', 'line-noise:0.002');
