@@ -356,12 +356,15 @@ static uint8_t on_config_tens(mod_t *m, const uint8_t *p) {
   c.flags = p[MOD_CONFIG_TENS_FLAGS];
   c.bursts_per_s = p[MOD_CONFIG_TENS_BURSTS_PER_S];
   c.pulses_per_burst = p[MOD_CONFIG_TENS_PULSES_PER_BURST];
+  c.mod_kind = p[MOD_CONFIG_TENS_MOD_KIND];
+  c.mod_min_pct = p[MOD_CONFIG_TENS_MOD_MIN_PCT];
+  c.mod_period_ds = mod_get16(&p[MOD_CONFIG_TENS_MOD_PERIOD_DS]);
   if (c.rate_hz < MOD_LIMIT_MIN_TENS_RATE_HZ || c.rate_hz > MOD_LIMIT_MAX_TENS_RATE_HZ) return MOD_STATUS_OUT_OF_LIMIT;
   if (c.width_us < MOD_LIMIT_MIN_TENS_PULSE_WIDTH_US || c.width_us > MOD_LIMIT_MAX_TENS_PULSE_WIDTH_US) return MOD_STATUS_OUT_OF_LIMIT;
   if (c.waveform > 1 || c.area_x10 == 0) return MOD_STATUS_OUT_OF_LIMIT;
   if (c.bursts_per_s && (c.pulses_per_burst == 0 || (uint32_t)c.bursts_per_s * c.pulses_per_burst > c.rate_hz))
     return MOD_STATUS_OUT_OF_LIMIT;
-  if (p[MOD_CONFIG_TENS_MOD_KIND] > 3 || p[MOD_CONFIG_TENS_MOD_MIN_PCT] > 100) return MOD_STATUS_OUT_OF_LIMIT;
+  if (c.mod_kind > MOD_TENS_MOD_AMPLITUDE || c.mod_min_pct > 100) return MOD_STATUS_OUT_OF_LIMIT;
   /* the present setpoint and every queued value must stay within the density limit */
   mod_chan_t *ch = &m->ch[o];
   if (!mod_tens_density_ok(&c, ch->value) || (ch->ramping && !mod_tens_density_ok(&c, ch->ramp_to))) return MOD_STATUS_OUT_OF_LIMIT;

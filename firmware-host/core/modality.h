@@ -106,7 +106,50 @@ typedef struct {
 typedef struct {
   uint16_t rate_hz, width_us, area_x10;
   uint8_t waveform, flags, bursts_per_s, pulses_per_burst;
+  uint8_t mod_kind, mod_min_pct; /* MOD_TENS_MOD_*, sweep floor in % of the set value */
+  uint16_t mod_period_ds;        /* sweep period, 0.1 s (0 = no sweep) */
 } mod_tens_cfg_t;
+
+/* ---- TENS pulse planner (pulse.c): burst gating and modulation ----
+ * A channel's pulses, one at a time, on the train's own µs clock (0 = the first pulse).
+ * Burst: trains of pulses_per_burst pulses at rate_hz, one train every 1/bursts_per_s s.
+ * Modulation: a triangle sweep of the rate, width or amplitude from 100 % down to
+ * mod_min_pct % and back up over mod_period_ds (the level is evaluated at each pulse's
+ * start). Never above the set rate or width, so the density check at the set values is
+ * an upper bound. Floors: 1 Hz, MOD_LIMIT_MIN_TENS_PULSE_WIDTH_US. mod_period_ds 0 means
+ * no sweep; periods above 4200 s are taken as 4200 s. The divisions are in
+ * mod_tens_train_reset(); mod_tens_next_pulse() divides only under rate modulation. */
+enum { MOD_TENS_MOD_NONE = 0, MOD_TENS_MOD_RATE = 1, MOD_TENS_MOD_WIDTH = 2, MOD_TENS_MOD_AMPLITUDE = 3 };
+#define MOD_LEVEL_FULL 1024u /* modulation levels are in 1/1024 of the set value */
+
+typedef struct {
+  /* precomputed from the config */
+  uint32_t period_us;      /* 1e6 / rate_hz */
+  uint32_t burst_us;       /* 1e6 / bursts_per_s; 0 = continuous */
+  uint32_t mod_us;         /* sweep period; 0 = none */
+  uint32_t mod_half;       /* mod_us / 2 */
+  uint32_t mod_k;          /* 2^30 / (mod_half >> mod_shift) */
+  uint16_t width_us, min_level;
+  uint8_t mod_shift, ppb, kind;
+  /* running */
+  uint8_t started, n;      /* n: pulses so far in the present burst */
+  uint16_t level;          /* modulation level of the last pulse */
+  uint32_t t_us;           /* start of the last pulse */
+  uint32_t in_burst_us;    /* from the present burst's start to the last pulse */
+  uint32_t phase_us;       /* sweep phase of the last pulse, 0..mod_us */
+} mod_tens_train_t;
+
+typedef struct {
+  uint32_t start_us;       /* on the train's clock (wraps after 71 min: use differences) */
+  uint32_t interval_us;    /* from the previous pulse's start (0 for the first) */
+  uint16_t width_us;
+  uint16_t amp_level;      /* amplitude scale, 1/1024 of the set-point (MOD_LEVEL_FULL = 100 %) */
+} mod_pulse_t;
+
+void mod_tens_train_reset(mod_tens_train_t *t, const mod_tens_cfg_t *c);
+/* The sweep level (1/1024) at phase_us into the period. */
+uint16_t mod_tens_level(const mod_tens_train_t *t, uint32_t phase_us);
+void mod_tens_next_pulse(mod_tens_train_t *t, mod_pulse_t *out);
 
 typedef void (*mod_tx_fn)(const uint8_t *bytes, uint8_t n);
 

@@ -278,7 +278,7 @@ static void test_limits(void) {
   CHECK_EQ(config_tens(1, 100, 250, 20), MOD_STATUS_OK);
   CHECK_EQ(set(1, NOW + 10, 300), MOD_STATUS_OUT_OF_LIMIT);
   CHECK_EQ(set(1, NOW + 10, 250), MOD_STATUS_OK); /* 1.98 mA/cm² */
-  mod_tens_cfg_t c = {100, 250, 20, 0, 1, 0, 0};  /* acknowledged: 4 mA/cm² */
+  mod_tens_cfg_t c = {100, 250, 20, 0, 1, 0, 0, 0, 0, 0};  /* acknowledged: 4 mA/cm² */
   CHECK(mod_tens_density_ok(&c, 300));
   c.waveform = 1;                                 /* symmetric doubles the phase */
   CHECK(mod_tens_density_ok(&c, 350));  /* 35 mA: 3.91 mA/cm² */
@@ -539,6 +539,206 @@ static void test_sensors(void) {
   CHECK(mod_adc_to_ohm(511) < 10000 && mod_adc_to_ohm(513) > 10000);
 }
 
+
+/* ---- TENS pulse planner (core/pulse.c) ---- */
+static mod_tens_cfg_t tcfg(uint16_t rate, uint16_t pw, uint8_t bursts, uint8_t ppb, uint8_t kind, uint8_t min_pct, uint16_t ds) {
+  mod_tens_cfg_t c;
+  memset(&c, 0, sizeof c);
+  c.rate_hz = rate; c.width_us = pw; c.area_x10 = 500;
+  c.bursts_per_s = bursts; c.pulses_per_burst = ppb;
+  c.mod_kind = kind; c.mod_min_pct = min_pct; c.mod_period_ds = ds;
+  return c;
+}
+
+static void test_pulse_continuous(void) {
+  current = "pulse: continuous trains are unchanged";
+  mod_tens_train_t t;
+  mod_pulse_t pl;
+  mod_tens_cfg_t c = tcfg(80, 100, 0, 0, 0, 100, 0);
+  mod_tens_train_reset(&t, &c);
+  mod_tens_next_pulse(&t, &pl);
+  CHECK_EQ(pl.start_us, 0); CHECK_EQ(pl.interval_us, 0); CHECK_EQ(pl.width_us, 100); CHECK_EQ(pl.amp_level, MOD_LEVEL_FULL);
+  int bad = 0;
+  for (int i = 1; i <= 2000; i++) {
+    mod_tens_next_pulse(&t, &pl);
+    if (pl.interval_us != 12500 || pl.start_us != (uint32_t)i * 12500u || pl.width_us != 100 || pl.amp_level != MOD_LEVEL_FULL) bad++;
+  }
+  CHECK_EQ(bad, 0);
+  /* modKind 0 with a period and a floor set, a period of 0, or a 100 % floor: no sweep */
+  const mod_tens_cfg_t none[] = {tcfg(150, 300, 0, 0, 0, 50, 10), tcfg(150, 300, 0, 0, MOD_TENS_MOD_WIDTH, 50, 0),
+                                 tcfg(150, 300, 0, 0, MOD_TENS_MOD_RATE, 100, 10)};
+  for (unsigned k = 0; k < sizeof none / sizeof none[0]; k++) {
+    mod_tens_train_reset(&t, &none[k]);
+    mod_tens_next_pulse(&t, &pl);
+    bad = 0;
+    for (int i = 0; i < 1000; i++) {
+      mod_tens_next_pulse(&t, &pl);
+      if (pl.interval_us != 6666 || pl.width_us != 300 || pl.amp_level != MOD_LEVEL_FULL) bad++;
+    }
+    CHECK_EQ(bad, 0);
+  }
+}
+
+static void test_pulse_burst(void) {
+  current = "pulse: burst trains";
+  mod_tens_train_t t;
+  mod_pulse_t pl;
+  /* tens-burst: 2 bursts/s of 7 pulses at 100 Hz */
+  mod_tens_cfg_t c = tcfg(100, 200, 2, 7, 0, 100, 0);
+  mod_tens_train_reset(&t, &c);
+  int bad = 0;
+  uint32_t per_train[4] = {0};
+  for (int i = 0; i < 28; i++) {
+    mod_tens_next_pulse(&t, &pl);
+    uint32_t want = (uint32_t)(i / 7) * 500000u + (uint32_t)(i % 7) * 10000u;
+    if (pl.start_us != want || pl.width_us != 200) bad++;
+    per_train[pl.start_us / 500000u]++;
+    if (i % 7 == 0 && i) CHECK_EQ(pl.interval_us, 440000); /* the gap: 500 ms - 6 x 10 ms */
+    if (i % 7) CHECK_EQ(pl.interval_us, 10000);
+  }
+  CHECK_EQ(bad, 0);
+  for (int k = 0; k < 4; k++) CHECK_EQ(per_train[k], 7);
+  /* one pulse per burst, and a burst as long as its period (5 x 10 ms at 20/s): back to back */
+  c = tcfg(100, 100, 3, 1, 0, 100, 0);
+  mod_tens_train_reset(&t, &c);
+  mod_tens_next_pulse(&t, &pl);
+  for (int i = 0; i < 5; i++) { mod_tens_next_pulse(&t, &pl); CHECK_EQ(pl.interval_us, 333333); }
+  c = tcfg(100, 100, 20, 5, 0, 100, 0);
+  mod_tens_train_reset(&t, &c);
+  mod_tens_next_pulse(&t, &pl);
+  for (int i = 0; i < 20; i++) { mod_tens_next_pulse(&t, &pl); CHECK_EQ(pl.interval_us, 10000); }
+  CHECK_EQ(pl.start_us, 200000);
+}
+
+/* Run a modulated train for `us` and report the extremes of interval, width and amplitude,
+ * and the start times of the pulses at the lowest rate/width/amplitude. */
+typedef struct { uint32_t min_iv, max_iv; uint16_t min_w, max_w, min_a, max_a; uint32_t at_min[8]; int n_min; } sweep_t;
+static sweep_t sweep(const mod_tens_cfg_t *c, uint32_t us, int what /* 1 interval 2 width 3 amp */) {
+  mod_tens_train_t t;
+  mod_pulse_t pl;
+  sweep_t s = {0xFFFFFFFFu, 0, 0xFFFF, 0, 0xFFFF, 0, {0}, 0};
+  mod_tens_train_reset(&t, c);
+  mod_tens_next_pulse(&t, &pl);
+  uint32_t prev_v = 0, prev2_v = 0, prev_start = 0;
+  while (pl.start_us < us) {
+    mod_tens_next_pulse(&t, &pl);
+    if (pl.interval_us < s.min_iv) s.min_iv = pl.interval_us;
+    if (pl.interval_us > s.max_iv) s.max_iv = pl.interval_us;
+    if (pl.width_us < s.min_w) s.min_w = pl.width_us;
+    if (pl.width_us > s.max_w) s.max_w = pl.width_us;
+    if (pl.amp_level < s.min_a) s.min_a = pl.amp_level;
+    if (pl.amp_level > s.max_a) s.max_a = pl.amp_level;
+    /* a local extreme of the swept value: the previous pulse */
+    /* the swept value (larger = lower rate, width, amplitude) and when its level was taken */
+    uint32_t v = what == 1 ? pl.interval_us : what == 2 ? (uint32_t)(0xFFFF - pl.width_us) : (uint32_t)(0xFFFF - pl.amp_level);
+    uint32_t at = what == 1 ? pl.start_us - pl.interval_us : pl.start_us;
+    if (prev2_v && prev_v > prev2_v && prev_v >= v && s.n_min < 8) s.at_min[s.n_min++] = prev_start;
+    prev2_v = prev_v; prev_v = v; prev_start = at;
+  }
+  return s;
+}
+
+static void test_pulse_modulation(void) {
+  current = "pulse: rate modulation";
+  mod_tens_train_t t;
+  mod_tens_cfg_t c = tcfg(100, 150, 0, 0, MOD_TENS_MOD_RATE, 50, 10); /* 100 Hz swept to 50 Hz over 1 s */
+  mod_tens_train_reset(&t, &c);
+  CHECK_EQ(mod_tens_level(&t, 0), MOD_LEVEL_FULL);
+  CHECK_EQ(mod_tens_level(&t, 250000), 768);
+  CHECK_EQ(mod_tens_level(&t, 500000), 512);
+  CHECK_EQ(mod_tens_level(&t, 750000), 768);
+  CHECK_EQ(mod_tens_level(&t, 999999), MOD_LEVEL_FULL);
+  sweep_t s = sweep(&c, 3100000, 1);
+  CHECK_EQ(s.min_iv, 10000);            /* never faster than the set rate */
+  CHECK(s.max_iv <= 20000);             /* never slower than 50 % */
+  CHECK(s.max_iv >= 19700);             /* and it gets there */
+  CHECK_EQ(s.min_w, 150); CHECK_EQ(s.max_w, 150); CHECK_EQ(s.min_a, MOD_LEVEL_FULL);
+  CHECK(s.n_min >= 3);
+  for (int i = 0; i < 3 && i < s.n_min; i++) { /* slowest around 0.5 s, 1.5 s, 2.5 s */
+    long err = (long)s.at_min[i] - (long)(500000 + 1000000 * i);
+    CHECK(err > -25000 && err < 25000);
+  }
+
+  current = "pulse: width modulation";
+  c = tcfg(100, 200, 0, 0, MOD_TENS_MOD_WIDTH, 40, 20); /* 200 µs swept to 80 µs over 2 s */
+  s = sweep(&c, 4000000, 2);
+  CHECK_EQ(s.max_w, 200); CHECK_EQ(s.min_w, 80);
+  CHECK_EQ(s.min_iv, 10000); CHECK_EQ(s.max_iv, 10000); /* the rate stays */
+  CHECK_EQ(s.min_a, MOD_LEVEL_FULL);
+  CHECK(s.n_min >= 2);
+  CHECK_EQ(s.at_min[0], 1000000); CHECK_EQ(s.at_min[1], 3000000);
+  {
+    mod_pulse_t pl;
+    mod_tens_train_reset(&t, &c);
+    for (int i = 0; i <= 200; i++) mod_tens_next_pulse(&t, &pl); /* t = 2 s: a full period, back to 100 % */
+    CHECK_EQ(pl.start_us, 2000000); CHECK_EQ(pl.width_us, 200);
+  }
+  /* the width floor: 20 µs */
+  c = tcfg(100, 50, 0, 0, MOD_TENS_MOD_WIDTH, 10, 10);
+  s = sweep(&c, 2000000, 2);
+  CHECK_EQ(s.min_w, 20); CHECK_EQ(s.max_w, 50);
+
+  current = "pulse: amplitude modulation";
+  c = tcfg(100, 200, 0, 0, MOD_TENS_MOD_AMPLITUDE, 0, 10); /* 100 % down to 0 and back each second */
+  s = sweep(&c, 2000000, 3);
+  CHECK_EQ(s.max_a, MOD_LEVEL_FULL); CHECK_EQ(s.min_a, 0);
+  CHECK_EQ(s.min_w, 200); CHECK_EQ(s.max_w, 200); CHECK_EQ(s.min_iv, 10000); CHECK_EQ(s.max_iv, 10000);
+  CHECK_EQ(s.at_min[0], 500000); CHECK_EQ(s.at_min[1], 1500000);
+
+  current = "pulse: burst with rate modulation, long periods";
+  c = tcfg(100, 200, 2, 7, MOD_TENS_MOD_RATE, 20, 40);
+  {
+    mod_pulse_t pl;
+    mod_tens_train_reset(&t, &c);
+    mod_tens_next_pulse(&t, &pl);
+    uint32_t train_start = 0;
+    int n = 1, bad = 0;
+    for (int i = 0; i < 400; i++) {
+      mod_tens_next_pulse(&t, &pl);
+      if (pl.interval_us < 10000) bad++;
+      if (pl.start_us - train_start >= 500000) { /* a new train: exactly on the 2/s grid */
+        if (pl.start_us - train_start != 500000 || n > 7) bad++;
+        train_start = pl.start_us;
+        n = 1;
+      } else n++;
+    }
+    CHECK_EQ(bad, 0);
+  }
+  c = tcfg(100, 200, 0, 0, MOD_TENS_MOD_AMPLITUDE, 50, 65535); /* taken as 4200 s: no overflow */
+  mod_tens_train_reset(&t, &c);
+  CHECK_EQ(t.mod_us, 4200000000UL);
+  CHECK_EQ(mod_tens_level(&t, 0), MOD_LEVEL_FULL);
+  CHECK_EQ(mod_tens_level(&t, 2100000000UL), 512);
+  CHECK_EQ(mod_tens_level(&t, 4199999999UL), MOD_LEVEL_FULL);
+  c = tcfg(100, 200, 0, 0, MOD_TENS_MOD_RATE, 0, 10); /* a 0 % rate floor: 1 Hz at the slowest */
+  {
+    mod_pulse_t pl;
+    mod_tens_train_reset(&t, &c);
+    mod_tens_next_pulse(&t, &pl);
+    t.level = 0; /* as at the bottom of the sweep */
+    mod_tens_next_pulse(&t, &pl);
+    CHECK_EQ(pl.interval_us, 1000000);
+    s = sweep(&c, 3000000, 1);
+    CHECK(s.max_iv <= 1000000); CHECK_EQ(s.min_iv, 10000);
+  }
+
+  current = "pulse: CONFIG_TENS keeps the modulation";
+  reset(current);
+  session();
+  uint8_t p[MOD_CONFIG_TENS_LEN] = {MOD_MSG_CONFIG_TENS, 1};
+  mod_put16(&p[MOD_CONFIG_TENS_RATE_HZ], 100); mod_put16(&p[MOD_CONFIG_TENS_PULSE_WIDTH_US], 150);
+  mod_put16(&p[MOD_CONFIG_TENS_ELECTRODE_AREA_CM2X10], 250);
+  p[MOD_CONFIG_TENS_BURSTS_PER_S] = 2; p[MOD_CONFIG_TENS_PULSES_PER_BURST] = 7;
+  p[MOD_CONFIG_TENS_MOD_KIND] = MOD_TENS_MOD_RATE; p[MOD_CONFIG_TENS_MOD_MIN_PCT] = 50;
+  mod_put16(&p[MOD_CONFIG_TENS_MOD_PERIOD_DS], 120);
+  CHECK_EQ(req(p, sizeof p), MOD_STATUS_OK);
+  CHECK_EQ(B.tens_cfg[1].bursts_per_s, 2); CHECK_EQ(B.tens_cfg[1].pulses_per_burst, 7);
+  CHECK_EQ(B.tens_cfg[1].mod_kind, MOD_TENS_MOD_RATE); CHECK_EQ(B.tens_cfg[1].mod_min_pct, 50);
+  CHECK_EQ(B.tens_cfg[1].mod_period_ds, 120);
+  p[MOD_CONFIG_TENS_MOD_KIND] = 4;
+  CHECK_EQ(req(p, sizeof p), MOD_STATUS_OUT_OF_LIMIT);
+}
+
 int main(void) {
   test_crc_and_framing();
   test_handshake();
@@ -553,6 +753,9 @@ int main(void) {
   test_thermal();
   test_events_reliable();
   test_sensors();
+  test_pulse_continuous();
+  test_pulse_burst();
+  test_pulse_modulation();
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }
