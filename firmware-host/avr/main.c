@@ -58,56 +58,119 @@ ISR(TIMER2_OVF_vect) { tick_ms++; }
 /* Timer1 runs free at 2 MHz (0.5 µs). Each channel's compare unit schedules its next edge;
  * the compare ISR drives the pulse pin as its first instruction, so both edges of a pulse
  * carry the same latency and the width is exact (the start jitters by a few µs when
- * another interrupt is being served). */
+ * another interrupt is being served). After each falling edge the ISR asks the core's
+ * planner (core/pulse.c: burst gating, modulation) for the next pulse; it does so with
+ * interrupts enabled, its own compare parked 30 ms ahead, so a planning step (one
+ * division under rate modulation) never delays the other channel's edges or the tick. */
 enum { P_GAP, P_RISE, P_FALL };
 typedef struct {
-  uint32_t period; /* timer ticks (0.5 µs); 0 = off */
-  uint16_t width;
-  uint32_t remaining;
-  uint16_t rate_hz; /* as configured, so an unchanged setting costs no division */
-  uint8_t state;   /* what the pending compare match does */
+  uint32_t remaining;     /* gap ticks still to wait */
+  uint16_t width;         /* ticks, the planned (or running) pulse */
+  uint16_t amp_level;     /* amplitude scale of the planned pulse, 1/1024 */
+  uint8_t state;          /* what the pending compare match does */
+  uint8_t on;
+  mod_tens_cfg_t cfg;     /* as applied, so an unchanged setting costs nothing */
+  mod_tens_train_t train;
 } pulse_t;
 static pulse_t pulse[2];
 
-/* After a compare match: the increment to the next one. */
-static uint16_t pulse_next(pulse_t *p) {
-  if (p->state == P_RISE) { p->state = P_FALL; return p->width; }
-  if (p->state == P_FALL) p->remaining = p->period - p->width;
+#define PARK 60000u /* compare increment while idle or planning (30 ms) */
+
+/* After the falling edge (interrupts enabled by the caller): plan the next pulse. */
+static void pulse_plan(pulse_t *p) {
+  mod_pulse_t pl;
+  mod_tens_next_pulse(&p->train, &pl);
+  uint32_t gap = pl.interval_us * 2u - p->width; /* from this fall to the next rise; >= 6 ms */
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    p->remaining = gap;
+    p->width = (uint16_t)(pl.width_us * 2u);
+    p->amp_level = pl.amp_level;
+  }
+}
+
+/* The increment to the next compare match while waiting out a gap (or idle). */
+static uint16_t pulse_gap(pulse_t *p) {
   p->state = P_GAP;
-  if (p->period == 0) { p->remaining = 0; return 20000; }
-  if (p->remaining > 60000) { p->remaining -= 60000; return 60000; }
+  if (!p->on) { p->remaining = 0; return 20000; }
+  if (p->remaining > PARK) { p->remaining -= PARK; return PARK; }
   uint16_t r = p->remaining < 40 ? 40 : (uint16_t)p->remaining;
   p->remaining = 0;
   p->state = P_RISE;
   return r;
 }
 
-ISR(TIMER1_COMPA_vect) {
-  if (pulse[0].state == P_RISE) PORTB |= _BV(PIN_TENS1_PULSE);
-  else if (pulse[0].state == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS1_PULSE);
-  OCR1A += pulse_next(&pulse[0]);
-}
-ISR(TIMER1_COMPB_vect) {
-  if (pulse[1].state == P_RISE) PORTB |= _BV(PIN_TENS2_PULSE);
-  else if (pulse[1].state == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS2_PULSE);
-  OCR1B += pulse_next(&pulse[1]);
+/* One channel's compare match; returns the next compare value. */
+static inline uint16_t pulse_edge(pulse_t *p, uint16_t ocr, volatile uint16_t *reg) {
+  if (p->state == P_RISE) { p->state = P_FALL; return (uint16_t)(ocr + p->width); }
+  if (p->state == P_FALL) {
+    *reg = (uint16_t)(ocr + PARK); /* no match of ours while planning */
+    p->state = P_GAP;
+    sei();
+    pulse_plan(p);
+    cli();
+  }
+  return (uint16_t)(ocr + pulse_gap(p));
 }
 
-static void pulse_config(uint8_t ch, uint16_t rate_hz, uint16_t width_us) {
-  uint16_t width = (uint16_t)(width_us * 2);
+ISR(TIMER1_COMPA_vect) {
+  uint8_t st = pulse[0].state;
+  if (st == P_RISE) PORTB |= _BV(PIN_TENS1_PULSE);
+  else if (st == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS1_PULSE);
+  uint16_t ocr = OCR1A;
+  OCR1A = pulse_edge(&pulse[0], ocr, &OCR1A);
+}
+ISR(TIMER1_COMPB_vect) {
+  uint8_t st = pulse[1].state;
+  if (st == P_RISE) PORTB |= _BV(PIN_TENS2_PULSE);
+  else if (st == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS2_PULSE);
+  uint16_t ocr = OCR1B;
+  OCR1B = pulse_edge(&pulse[1], ocr, &OCR1B);
+}
+
+static uint8_t cfg_same(const mod_tens_cfg_t *a, const mod_tens_cfg_t *b) {
+  const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+  for (uint8_t i = 0; i < sizeof *a; i++) if (x[i] != y[i]) return 0;
+  return 1;
+}
+
+/* Each tick: c = the channel's configuration while it is driven, NULL when off. */
+static void pulse_config(uint8_t ch, const mod_tens_cfg_t *c) {
   pulse_t *p = &pulse[ch];
-  if (p->rate_hz == rate_hz && p->width == width) return;
-  uint32_t period = rate_hz ? 2000000UL / rate_hz : 0;
-  p->rate_hz = rate_hz;
-  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
-    p->period = period;
-    p->width = width;
-    if (period == 0) { /* stop now, even mid-pulse */
+  if (!c) {
+    if (!p->on) return;
+    ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { /* stop now, even mid-pulse */
+      p->on = 0;
       p->state = P_GAP;
       p->remaining = 0;
       PORTB &= (uint8_t)~(ch ? _BV(PIN_TENS2_PULSE) : _BV(PIN_TENS1_PULSE));
     }
+    return;
   }
+  if (p->on && cfg_same(&p->cfg, c)) return;
+  /* (re)start the train: its first pulse at the next compare match (within 10 ms idle, 30 ms in
+   * a long gap); a pulse in flight ends at its own width and counts as the train's first */
+  mod_tens_train_t t;
+  mod_pulse_t first;
+  mod_tens_train_reset(&t, c);
+  mod_tens_next_pulse(&t, &first);
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    p->cfg = *c;
+    p->train = t;
+    if (p->state != P_FALL) {
+      p->width = (uint16_t)(first.width_us * 2u);
+      p->amp_level = first.amp_level;
+      p->state = P_GAP;
+      p->remaining = 0;
+    }
+    p->on = 1;
+  }
+}
+
+static uint16_t pulse_amp_level(uint8_t ch) {
+  if (!pulse[ch].on || pulse[ch].cfg.mod_kind != MOD_TENS_MOD_AMPLITUDE) return MOD_LEVEL_FULL;
+  uint16_t v;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { v = pulse[ch].on ? pulse[ch].amp_level : MOD_LEVEL_FULL; }
+  return v;
 }
 
 /* ------------------------------------------------------------- ADC */
@@ -173,8 +236,11 @@ static void apply_outputs(void) {
   if (++us_gate_phase >= US_GATE_PERIOD_MS) us_gate_phase = 0;
   for (uint8_t ch = 0; ch < 2; ch++) {
     uint16_t amp = o->tens_x10[ch];
-    pwm0(ch, (uint8_t)((uint16_t)(amp * 51u) / 160u)); /* amp * 255 / 800, in 16 bits */
-    pulse_config(ch, amp ? o->tens_rate_hz[ch] : 0, o->tens_width_us[ch]);
+    pulse_config(ch, amp && o->tens_rate_hz[ch] ? &board.tens_cfg[ch] : 0);
+    uint16_t pwm = (uint16_t)(amp * 51u) / 160u; /* amp * 255 / 800, in 16 bits */
+    /* amplitude modulation scales the set-point for the next pulse (set when it is planned,
+     * so the filtered level has settled when the pulse fires) */
+    pwm0(ch, (uint8_t)(((uint32_t)pwm * pulse_amp_level(ch)) >> 10));
   }
   uint8_t phase = pad_phase;
   if (++pad_phase >= PAD_PWM_WINDOW_MS) pad_phase = 0;

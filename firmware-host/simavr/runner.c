@@ -18,6 +18,8 @@
  *                     input since the last query, in CPU cycles (16 per µs); board tick k (the
  *                     firmware's boardMs = k) is at cycle epoch + 16000 k (Timer2 overflows);
  *                     lastrx = when the UART last received a byte
+ *   edges? pulses     the same answer for the TENS pulse pins t1 and t2 (PB1, PB2), from their own
+ *                     ring (8192 edges), so the fast trains never crowd out the slow outputs
  *   quit              exit
  * EOF on stdin also exits, so the runner never outlives its parent.
  */
@@ -77,15 +79,20 @@ static pin_t pins[P_COUNT] = {
 /* ---- a ring of timed edges of the slow outputs and the stop input, for benchmarks ---- */
 #define EDGE_RING 512
 typedef struct { const char *name; int level; avr_cycle_count_t cycle; } edge_t;
-static edge_t edges[EDGE_RING];
-static unsigned edge_head, edge_count;
+typedef struct { edge_t *e; unsigned size, head, count; } ring_t;
+static edge_t slow_edges[EDGE_RING];
+static ring_t slow_ring = {slow_edges, EDGE_RING, 0, 0};
+#define PULSE_RING 8192
+static edge_t pulse_edges[PULSE_RING];
+static ring_t pulse_ring = {pulse_edges, PULSE_RING, 0, 0};
 static avr_cycle_count_t last_rx_cycle;
 
-static void edge_add(const char *name, int level, avr_cycle_count_t cycle) {
-  edges[edge_head] = (edge_t){name, level, cycle};
-  edge_head = (edge_head + 1) % EDGE_RING;
-  if (edge_count < EDGE_RING) edge_count++;
+static void ring_add(ring_t *r, const char *name, int level, avr_cycle_count_t cycle) {
+  r->e[r->head] = (edge_t){name, level, cycle};
+  r->head = (r->head + 1) % r->size;
+  if (r->count < r->size) r->count++;
 }
+static void edge_add(const char *name, int level, avr_cycle_count_t cycle) { ring_add(&slow_ring, name, level, cycle); }
 
 static avr_cycle_count_t last_tick;
 static void tick_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
@@ -112,6 +119,7 @@ static void pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   account(p, now);
   p->level = level;
   if (p != &pins[P_TENS1] && p != &pins[P_TENS2]) edge_add(p->name, level, now);
+  else ring_add(&pulse_ring, p->name, level, now);
   if (level) { p->prev_rise = p->last_rise; p->last_rise = now; p->rises++; }
   else if (p->last_rise) p->width_us = (uint32_t)((now - p->last_rise) * 1000000ULL / F_CPU);
 }
@@ -176,19 +184,19 @@ static void print_pins(void) {
          hz_of(t1, now), t1on ? t1->width_us : 0, t1->rises, hz_of(t2, now), t2on ? t2->width_us : 0, t2->rises);
 }
 
-static void print_edges(void) {
+static void print_edges(ring_t *r) {
   avr_cycle_count_t now = avr->cycle;
   /* Timer2 (fast PWM, TOP 249, /64) overflows every 16000 cycles: board tick k is at epoch + k * 16000 */
   avr_cycle_count_t epoch = last_tick % 16000;
   printf("edges now=%llu epoch=%llu lastrx=%llu", (unsigned long long)now, (unsigned long long)epoch,
          (unsigned long long)last_rx_cycle);
-  unsigned start = (edge_head + EDGE_RING - edge_count) % EDGE_RING;
-  for (unsigned i = 0; i < edge_count; i++) {
-    edge_t *e = &edges[(start + i) % EDGE_RING];
+  unsigned start = (r->head + r->size - r->count) % r->size;
+  for (unsigned i = 0; i < r->count; i++) {
+    edge_t *e = &r->e[(start + i) % r->size];
     printf(" %s%c%llu", e->name, e->level ? '+' : '-', (unsigned long long)e->cycle);
   }
   putchar('\n');
-  edge_count = 0;
+  r->count = 0;
 }
 
 static int command(char *line) {
@@ -196,7 +204,8 @@ static int command(char *line) {
   if (sscanf(line, "stop %d", &a) == 1) { set_stop(a); puts("ok"); }
   else if (sscanf(line, "adc %d %d", &a, &b) == 2 && a >= 0 && a < 8) { set_adc(a, b); puts("ok"); }
   else if (strncmp(line, "pins?", 5) == 0) print_pins();
-  else if (strncmp(line, "edges?", 6) == 0) print_edges();
+  else if (strncmp(line, "edges? pulses", 13) == 0) print_edges(&pulse_ring);
+  else if (strncmp(line, "edges?", 6) == 0) print_edges(&slow_ring);
   else if (strncmp(line, "ms?", 3) == 0) printf("ms %llu\n", (unsigned long long)(avr->cycle * 1000 / F_CPU));
   else if (strncmp(line, "quit", 4) == 0) return 0;
   else printf("error unknown command: %s\n", line);
