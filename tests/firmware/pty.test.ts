@@ -6,12 +6,9 @@
  * toolchain fails (apt packages: see FIRMWARE_APT_PACKAGES).
  */
 import { execFileSync } from 'node:child_process';
-import { SerialPort } from 'serialport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADC, buildFirmware, electrodeAdc, FIRMWARE_APT_PACKAGES, FIRMWARE_DIR, parsePins, startFirmwareBoard,
-  tensMaFromPwm, thermistorAdc, toolchainAvailable, usFromPwm, type FirmwareBoard,
-} from '../../sim/firmware-runner.js';
+import { buildFirmware, FIRMWARE_APT_PACKAGES, FIRMWARE_DIR, toolchainAvailable } from '../../sim/firmware-runner.js';
+import { bootFirmware, type BootedFirmware } from './boot.js';
 import { scenarios, type BoardUnderTest } from '../conformance/scenarios.js';
 
 const available = toolchainAvailable();
@@ -36,38 +33,16 @@ describe.runIf(available || ci)('AVR firmware on simavr over a pty', () => {
     expect(Number(m![2])).toBeLessThanOrEqual(1536);
   });
 
-  let running: { board: FirmwareBoard; port: SerialPort } | undefined;
+  let running: BootedFirmware | undefined;
   afterEach(async () => {
-    if (!running) return;
-    const { board, port } = running;
+    const r = running;
     running = undefined;
-    if (port.isOpen) await new Promise<void>((res) => port.close(() => res()));
-    await board.stop();
+    await r?.close();
   });
 
   async function boot(): Promise<BoardUnderTest> {
-    const board = await startFirmwareBoard();
-    const port = new SerialPort({ path: board.path, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    running = { board, port };
-    const pins = async () => parsePins(await board.control('pins?'));
-    return {
-      write: (bytes) => void port.write(Buffer.from(bytes)),
-      onData: (cb) => void port.on('data', (d: Buffer) => cb(new Uint8Array(d))),
-      advance: (ms) => new Promise((res) => setTimeout(res, ms)),
-      setStopInput: async (on) => void (await board.control(`stop ${on ? 1 : 0}`)),
-      setElectrodeOhm: async (ch, ohm) => void (await board.control(`adc ${ch === 0 ? ADC.tens1Z : ADC.tens2Z} ${electrodeAdc(ohm)}`)),
-      setCoupled: async (coupled) => void (await board.control(`adc ${ADC.coupling} ${coupled ? 1023 : 0}`)),
-      setPadC: async (c) => void (await board.control(`adc ${ADC.padNtc} ${thermistorAdc(c)}`)),
-      readOutputs: async () => {
-        const p = await pins();
-        return {
-          tensMa: [tensMaFromPwm(p.t1amp), tensMaFromPwm(p.t2amp)], usWPerCm2: usFromPwm(p.us), tensPulseHz: [p.t1hz, p.t2hz],
-          padDrive: p.heat + p.cool,
-        };
-      },
-      tolerance: { tensMa: 0.5, usWPerCm2: 0.03 },
-    };
+    running = await bootFirmware();
+    return running.under;
   }
 
   for (const s of scenarios) {

@@ -6,14 +6,11 @@
  * Skips only when the AVR toolchain is absent locally; under CI=true a missing
  * toolchain fails (tests/firmware/pty.test.ts reports it).
  */
-import { SerialPort } from 'serialport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT } from '../../src/drivers/wire/spec.js';
-import {
-  ADC, buildFirmware, CYCLES_PER_TICK, CYCLES_PER_US, electrodeAdc, parseEdges, startFirmwareBoard, thermistorAdc,
-  toolchainAvailable, type FirmwareBoard,
-} from '../../sim/firmware-runner.js';
-import { HostLink, type BoardUnderTest } from '../conformance/scenarios.js';
+import { buildFirmware, CYCLES_PER_TICK, CYCLES_PER_US, parseEdges, toolchainAvailable, type FirmwareBoard } from '../../sim/firmware-runner.js';
+import { HostLink } from '../conformance/scenarios.js';
+import { bootFirmware, type BootedFirmware } from './boot.js';
 
 const available = toolchainAvailable();
 const ci = process.env.CI === 'true';
@@ -36,30 +33,16 @@ describe.runIf(available || ci)('TENS burst and modulation on the AVR firmware (
     await buildFirmware();
   }, 180_000);
 
-  let running: { board: FirmwareBoard; port: SerialPort } | undefined;
+  let running: BootedFirmware | undefined;
   afterEach(async () => {
-    if (!running) return;
-    const { board, port } = running;
+    const r = running;
     running = undefined;
-    if (port.isOpen) await new Promise<void>((res) => port.close(() => res()));
-    await board.stop();
+    await r?.close();
   });
 
   async function boot(): Promise<{ board: FirmwareBoard; h: HostLink }> {
-    const board = await startFirmwareBoard();
-    const port = new SerialPort({ path: board.path, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    running = { board, port };
-    const b: BoardUnderTest = {
-      write: (bytes) => void port.write(Buffer.from(bytes)),
-      onData: (cb) => void port.on('data', (d: Buffer) => cb(new Uint8Array(d))),
-      advance: (ms) => new Promise((res) => setTimeout(res, ms)),
-      setStopInput: async (on) => void (await board.control(`stop ${on ? 1 : 0}`)),
-      setElectrodeOhm: async (ch, ohm) => void (await board.control(`adc ${ch === 0 ? ADC.tens1Z : ADC.tens2Z} ${electrodeAdc(ohm)}`)),
-      setCoupled: async (coupled) => void (await board.control(`adc ${ADC.coupling} ${coupled ? 1023 : 0}`)),
-      setPadC: async (c) => void (await board.control(`adc ${ADC.padNtc} ${thermistorAdc(c)}`)),
-      readOutputs: async () => ({ tensMa: [0, 0], usWPerCm2: 0, padDrive: 0 }),
-    };
+    running = await bootFirmware();
+    const { board, under: b } = running;
     const h = new HostLink(b);
     await h.hello();
     return { board, h };
