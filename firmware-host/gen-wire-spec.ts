@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BOARD_LIMITS, EVENT_KIND, FAULT, FIELD_BYTES, FRAME, LINE, MESSAGES, OUTPUT, OUTPUT_COUNT,
-  PROTOCOL_VERSION, STATUS, type FieldType,
+  PROTOCOL_VERSION, STATUS, US_DUTY_CYCLES_PCT, US_FREQUENCIES_MHZ, type FieldType,
 } from '../src/drivers/wire/spec.js';
 
 export const HEADER_PATH = join(dirname(fileURLToPath(import.meta.url)), 'core', 'wire_spec.h');
@@ -60,6 +60,11 @@ export function generateWireSpecHeader(): string {
   for (const [k, v] of Object.entries(EVENT_KIND)) L.push(`#define MOD_EVENT_${k} ${v}`);
   L.push('', '/* Limits the board enforces on its own */');
   for (const [k, v] of Object.entries(BOARD_LIMITS)) L.push(`#define MOD_LIMIT_${snake(k)} ${int(k, v)}L`);
+  L.push('', '/* Ultrasound settings CONFIG_US accepts */');
+  L.push(`#define MOD_US_FREQUENCIES_MHZ { ${US_FREQUENCIES_MHZ.map((v) => int('US_FREQUENCIES_MHZ', v)).join(', ')} }`);
+  L.push(`#define MOD_US_FREQUENCY_COUNT ${US_FREQUENCIES_MHZ.length}`);
+  L.push(`#define MOD_US_DUTY_CYCLES_PCT { ${US_DUTY_CYCLES_PCT.map((v) => int('US_DUTY_CYCLES_PCT', v)).join(', ')} }`);
+  L.push(`#define MOD_US_DUTY_CYCLE_COUNT ${US_DUTY_CYCLES_PCT.length}`);
   L.push('', '#endif /* MOD_WIRE_SPEC_H */', '');
   return L.join('\n');
 }

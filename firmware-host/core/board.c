@@ -109,17 +109,37 @@ static void send_event(mod_t *m, mod_event_t *e) {
   e->last_sent = m->now;
 }
 
+/* FAULT_LATCHED and APPLIED_OFF are never dropped for a lesser event (docs/protocol.md, "Events"). */
+static uint8_t critical(uint8_t kind) { return kind == MOD_EVENT_FAULT_LATCHED || kind == MOD_EVENT_APPLIED_OFF; }
+
+/* The oldest used slot, among the critical or the other events. */
+static mod_event_t *oldest(mod_t *m, uint8_t want_critical) {
+  mod_event_t *best = 0;
+  for (uint8_t i = 0; i < MOD_EVENT_SLOTS; i++) {
+    mod_event_t *e = &m->ev[i];
+    if (!e->used || critical(e->kind) != want_critical) continue;
+    if (!best || (int16_t)(e->id - best->id) < 0) best = e;
+  }
+  return best;
+}
+
 /* Queue a reliable event. It goes out at the next flush and is resent every
- * eventRetryMs until EVENT_ACK. With every slot taken the oldest is dropped. */
+ * eventRetryMs until EVENT_ACK, while a session is open. When every slot is taken
+ * the oldest event that is neither FAULT_LATCHED nor APPLIED_OFF makes room; when all
+ * of them are, a lesser newcomer is the one dropped, and only a critical newcomer
+ * replaces the oldest critical event. Every drop is counted (events_dropped); the
+ * telemetry's fault bits stay the source of truth. */
 void mod_emit(mod_t *m, uint8_t kind, uint8_t output, uint8_t code, uint16_t value, uint32_t aux) {
   mod_event_t *slot = 0;
   for (uint8_t i = 0; i < MOD_EVENT_SLOTS; i++)
     if (!m->ev[i].used) { slot = &m->ev[i]; break; }
   if (!slot) {
-    slot = &m->ev[0];
-    for (uint8_t i = 1; i < MOD_EVENT_SLOTS; i++)
-      if ((int16_t)(m->ev[i].id - slot->id) < 0) slot = &m->ev[i];
     m->events_dropped++;
+    slot = oldest(m, 0);
+    if (!slot) {
+      if (!critical(kind)) return;
+      slot = oldest(m, 1);
+    }
   }
   slot->used = 1;
   slot->sent = 0;
@@ -172,22 +192,38 @@ static void output_off(mod_t *m, uint8_t o) {
   }
 }
 
+/* Is the output doing anything (a value, a ramp, a slewing TENS level, a pad goal)? */
+static uint8_t driven(const mod_t *m, uint8_t o) {
+  const mod_chan_t *c = &m->ch[o];
+  if (c->value || c->ramping) return 1;
+  if (o <= MOD_OUTPUT_TENS2) return m->tens_fine[o] != 0;
+  if (o == MOD_OUTPUT_PAD) return m->pad_goal != 0;
+  return 0;
+}
+
+/* A board-wide latch: every queue dropped, every output off; one APPLIED_OFF (with the
+ * cause) for each output that was driven, then FAULT_LATCHED for 0xFF. */
 static void latch_board(mod_t *m, uint8_t code) {
   if (m->board_faults & BIT(code)) return;
   m->board_faults |= BIT(code);
-  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) { drop_queue(m, o); output_off(m, o); }
+  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
+    uint8_t was = driven(m, o);
+    drop_queue(m, o);
+    output_off(m, o);
+    if (was) mod_emit(m, MOD_EVENT_APPLIED_OFF, o, code, 0, 0);
+  }
   mod_emit(m, MOD_EVENT_FAULT_LATCHED, MOD_OUTPUT_ALL, code, 0, 0);
-  mod_emit(m, MOD_EVENT_APPLIED_OFF, MOD_OUTPUT_ALL, code, 0, 0);
 }
 
+/* An output latch (lead-off, uncoupled): APPLIED_OFF then FAULT_LATCHED for that output. */
 static void latch_output(mod_t *m, uint8_t o, uint8_t code) {
   if (m->out_faults[o] & BIT(code)) return;
   m->out_faults[o] |= BIT(code);
   m->cause_gone_sent[o] = 0;
   drop_queue(m, o);
   output_off(m, o);
-  mod_emit(m, MOD_EVENT_FAULT_LATCHED, o, code, 0, 0);
   mod_emit(m, MOD_EVENT_APPLIED_OFF, o, code, 0, 0);
+  mod_emit(m, MOD_EVENT_FAULT_LATCHED, o, code, 0, 0);
 }
 
 static uint16_t faults_for(const mod_t *m, uint8_t o) { return (uint16_t)(m->board_faults | m->out_faults[o]); }
@@ -362,7 +398,10 @@ static uint8_t on_config_tens(mod_t *m, const uint8_t *p) {
   if (c.rate_hz < MOD_LIMIT_MIN_TENS_RATE_HZ || c.rate_hz > MOD_LIMIT_MAX_TENS_RATE_HZ) return MOD_STATUS_OUT_OF_LIMIT;
   if (c.width_us < MOD_LIMIT_MIN_TENS_PULSE_WIDTH_US || c.width_us > MOD_LIMIT_MAX_TENS_PULSE_WIDTH_US) return MOD_STATUS_OUT_OF_LIMIT;
   if (c.waveform > 1 || c.area_x10 == 0) return MOD_STATUS_OUT_OF_LIMIT;
-  if (c.bursts_per_s && (c.pulses_per_burst == 0 || (uint32_t)c.bursts_per_s * c.pulses_per_burst > c.rate_hz))
+  /* burst: bursts_per_s trains of pulses_per_burst pulses at rate_hz must fit in the second;
+   * bursts_per_s 0 is continuous and then pulses_per_burst must be 0 too */
+  if (c.bursts_per_s ? (c.pulses_per_burst == 0 || (uint32_t)c.bursts_per_s * c.pulses_per_burst > c.rate_hz)
+                     : c.pulses_per_burst != 0)
     return MOD_STATUS_OUT_OF_LIMIT;
   if (c.mod_kind > MOD_TENS_MOD_AMPLITUDE || c.mod_min_pct > 100) return MOD_STATUS_OUT_OF_LIMIT;
   /* the present setpoint and every queued value must stay within the density limit */
@@ -374,12 +413,21 @@ static uint8_t on_config_tens(mod_t *m, const uint8_t *p) {
   return MOD_STATUS_OK;
 }
 
+static uint8_t in_list(uint8_t v, const uint8_t *list, uint8_t n) {
+  for (uint8_t i = 0; i < n; i++) if (list[i] == v) return 1;
+  return 0;
+}
+
 static uint8_t on_config_us(mod_t *m, const uint8_t *p) {
+  static const uint8_t freqs[MOD_US_FREQUENCY_COUNT] = MOD_US_FREQUENCIES_MHZ;
+  static const uint8_t duties[MOD_US_DUTY_CYCLE_COUNT] = MOD_US_DUTY_CYCLES_PCT;
   uint8_t f = p[MOD_CONFIG_US_FREQUENCY_MHZ], d = p[MOD_CONFIG_US_DUTY_CYCLE_PCT];
-  if (f < 1 || f > 3 || d < 1 || d > 100) return MOD_STATUS_OUT_OF_LIMIT;
+  uint16_t era = mod_get16(&p[MOD_CONFIG_US_ERA_CM2X10]);
+  if (!in_list(f, freqs, MOD_US_FREQUENCY_COUNT) || !in_list(d, duties, MOD_US_DUTY_CYCLE_COUNT) || era == 0)
+    return MOD_STATUS_OUT_OF_LIMIT;
   m->us_freq_mhz = f;
   m->us_duty_pct = d;
-  m->us_era_x10 = mod_get16(&p[MOD_CONFIG_US_ERA_CM2X10]);
+  m->us_era_x10 = era;
   return MOD_STATUS_OK;
 }
 
@@ -470,7 +518,8 @@ static void handle_frame(mod_t *m) {
 }
 
 void mod_rx_byte(mod_t *m, uint8_t b) {
-  if (mod_rx_push(&m->rx, b)) handle_frame(m);
+  if (!mod_rx_push(&m->rx, b)) return;
+  do handle_frame(m); while (mod_rx_resume(&m->rx));
 }
 
 /* --------------------------------------------------------------- tick */
@@ -506,7 +555,7 @@ static void run_cmd(mod_t *m, uint8_t o, const mod_cmd_t *due) {
   }
   /* RAMP: a TENS ramp must not start above the present amplitude (it would be a jump) */
   if (o <= MOD_OUTPUT_TENS2 && (uint32_t)cmd->from * 1000u > m->tens_fine[o]) {
-    mod_emit(m, MOD_EVENT_REFUSED, o, MOD_STATUS_OUT_OF_LIMIT, cmd->from, cmd->at_ms);
+    mod_emit(m, MOD_EVENT_REFUSED, o, MOD_STATUS_OUT_OF_LIMIT, cmd->to, cmd->at_ms);
     return;
   }
   if (o == MOD_OUTPUT_PAD) pad_new_goal(m, cmd->to);
@@ -550,7 +599,13 @@ static void run_queues(mod_t *m) {
 
 static void check_safety(mod_t *m) {
   const mod_inputs_t *in = &m->in;
-  if (m->session && since(m->now, m->last_rx_ms) >= (int32_t)m->lease_ms) latch_board(m, MOD_FAULT_HOST_TIMEOUT);
+  if (m->session && since(m->now, m->last_rx_ms) >= (int32_t)m->lease_ms) {
+    /* the host is gone: cut, report once, and close the session (no telemetry, no
+     * resends, commands answered NO_SESSION) until the next HELLO */
+    latch_board(m, MOD_FAULT_HOST_TIMEOUT);
+    flush_events(m);
+    m->session = 0;
+  }
   if (in->stop) latch_board(m, MOD_FAULT_STOP_INPUT);
   if (in->pad_cx10 > PAD_OVER_X10) latch_board(m, MOD_FAULT_OVER_TEMP);
   if (m->pad_goal && in->pad_cx10 < PAD_UNDER_X10) latch_board(m, MOD_FAULT_UNDER_TEMP);
@@ -647,6 +702,34 @@ void mod_tick(mod_t *m, uint32_t now_ms, const mod_inputs_t *in) {
     if (since(m->now, m->next_telemetry) >= 0) m->next_telemetry = m->now + MOD_LIMIT_TELEMETRY_MS;
   }
   flush_events(m);
+}
+
+static void earliest(const mod_t *m, uint32_t *best, uint8_t *have, uint32_t t) {
+  if (since(t, m->now) <= 0) t = m->now + 1; /* due already: the next tick */
+  if (!*have || since(t, *best) < 0) { *best = t; *have = 1; }
+}
+
+uint32_t mod_next_wake(const mod_t *m) {
+  uint32_t w = m->now + 0x40000000u; /* nothing pending: far ahead, but well inside the wrap */
+  uint8_t have = 0;
+  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
+    const mod_chan_t *c = &m->ch[o];
+    if (c->n) earliest(m, &w, &have, c->q[0].at_ms);
+    if (c->ramping) earliest(m, &w, &have, c->ramp_start + c->ramp_dur);
+  }
+  if (m->session) {
+    earliest(m, &w, &have, m->next_telemetry);
+    if (!(m->board_faults & BIT(MOD_FAULT_HOST_TIMEOUT))) earliest(m, &w, &have, m->last_rx_ms + m->lease_ms);
+    for (uint8_t i = 0; i < MOD_EVENT_SLOTS; i++) {
+      const mod_event_t *e = &m->ev[i];
+      if (e->used) earliest(m, &w, &have, e->sent ? e->last_sent + MOD_LIMIT_EVENT_RETRY_MS : m->now);
+    }
+  }
+  if (m->pad_goal) {
+    if (m->watch_active) earliest(m, &w, &have, m->watch_deadline);
+    if (m->pad_at_target && m->stray) earliest(m, &w, &have, m->stray_since + MOD_LIMIT_RUNAWAY_PERIOD_MS);
+  }
+  return w;
 }
 
 void mod_init(mod_t *m, mod_tx_fn tx) {

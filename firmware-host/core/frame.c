@@ -44,36 +44,72 @@ static uint8_t frame_len_of(uint8_t id) {
   }
 }
 
-/* A candidate frame failed: count it, drop its first byte and rescan the rest, so a
- * corrupted length byte costs that frame only, not the heartbeats it would swallow.
- * Mirrors FrameDecoder in src/drivers/wire/frame.ts. Returns 1 if the rescan completed
- * a frame (then any bytes after it are dropped: only possible when a bad frame hid a
- * whole good one). */
-static uint8_t rx_error(mod_rx_t *rx, uint8_t crc) {
-  if (crc) rx->crc_errors++; else rx->framing_errors++;
-  uint8_t rest[MOD_FRAME_MAX_LEN];
-  uint8_t k = (uint8_t)(rx->n - 1);
-  for (uint8_t i = 0; i < k; i++) rest[i] = rx->buf[i + 1];
-  rx->n = 0;
-  for (uint8_t i = 0; i < k; i++) if (mod_rx_push(rx, rest[i])) return 1;
-  return 0;
-}
-
-uint8_t mod_rx_push(mod_rx_t *rx, uint8_t b) {
-  rx->buf[rx->n++] = b;
+/* One byte into the candidate; returns 1 on a complete, checked frame, 0 while more is
+ * needed, and 2 when the candidate failed (counted; the caller rescans). */
+static uint8_t rx_step(mod_rx_t *rx, uint8_t b) {
+  rx->buf[rx->n++] = b; /* n <= the read position: in place */
   uint8_t len = rx->buf[0];
   if (rx->n == 1) {
     if (b == MOD_FRAME_SYNC) { rx->n = 0; return 0; } /* filler sync between frames */
-    if (len < MOD_FRAME_MIN_LEN || len > MOD_FRAME_MAX_LEN) return rx_error(rx, 0);
+    if (len < MOD_FRAME_MIN_LEN || len > MOD_FRAME_MAX_LEN) { rx->framing_errors++; return 2; }
     return 0;
   }
   /* each message id has one fixed length: a corrupted length or id is caught after three bytes */
-  if (rx->n == 3 && frame_len_of(rx->buf[2]) != len) return rx_error(rx, 0);
+  if (rx->n == 3 && frame_len_of(rx->buf[2]) != len) { rx->framing_errors++; return 2; }
   if (rx->n < len) return 0;
-  if (rx->buf[len - 1] != MOD_FRAME_SYNC) return rx_error(rx, 0);
+  if (rx->buf[len - 1] != MOD_FRAME_SYNC) { rx->framing_errors++; return 2; }
   uint16_t crc = mod_get16(&rx->buf[len - 3]);
-  if (crc != mod_crc16(rx->buf, (uint8_t)(len - 3), 0xFFFF)) return rx_error(rx, 1);
-  rx->n = 0;
+  if (crc != mod_crc16(rx->buf, (uint8_t)(len - 3), 0xFFFF)) { rx->crc_errors++; return 2; }
   rx->frames++;
   return 1;
+}
+
+/* The scan: bytes buf[r..end) into the candidate buf[0..n), always with n <= r, so the
+ * candidate is rebuilt in place. A failed candidate costs its first byte only: its other
+ * bytes and the rest are scanned again (so a corrupted length byte does not swallow the
+ * heartbeats behind it, as FrameDecoder in src/drivers/wire/frame.ts), in a loop with no
+ * recursion and no second buffer. When a frame completes, the bytes still behind it are
+ * kept right after it (buf[len..pend_end)) for mod_rx_resume() and the next push. */
+static uint8_t scan(mod_rx_t *rx, uint8_t r, uint8_t end) {
+  while (r < end) {
+    uint8_t st = rx_step(rx, rx->buf[r++]);
+    if (st == 0) continue;
+    uint8_t rem = (uint8_t)(end - r);
+    if (st == 1) {
+      uint8_t len = rx->n;
+      for (uint8_t i = 0; i < rem; i++) rx->buf[len + i] = rx->buf[r + i];
+      rx->pend_end = rem ? (uint8_t)(len + rem) : 0;
+      rx->n = 0;
+      return 1;
+    }
+    /* failed: rescan candidate[1..n) followed by buf[r..end) */
+    for (uint8_t i = 0; i < rem; i++) rx->buf[rx->n + i] = rx->buf[r + i];
+    end = (uint8_t)(rx->n + rem);
+    r = 1;
+    rx->n = 0;
+  }
+  return 0;
+}
+
+/* Bytes left behind the frame handed out last move to the front, ready to scan. */
+static uint8_t take_pending(mod_rx_t *rx) {
+  uint8_t len = rx->buf[0], k = (uint8_t)(rx->pend_end - len);
+  for (uint8_t i = 0; i < k; i++) rx->buf[i] = rx->buf[len + i];
+  rx->pend_end = 0;
+  return k;
+}
+
+uint8_t mod_rx_resume(mod_rx_t *rx) {
+  if (!rx->pend_end) return 0;
+  return scan(rx, 0, take_pending(rx));
+}
+
+uint8_t mod_rx_push(mod_rx_t *rx, uint8_t b) {
+  if (rx->pend_end) {
+    uint8_t k = take_pending(rx);
+    rx->buf[k] = b;
+    return scan(rx, 0, (uint8_t)(k + 1));
+  }
+  rx->buf[rx->n] = b;
+  return scan(rx, rx->n, (uint8_t)(rx->n + 1));
 }

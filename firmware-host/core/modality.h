@@ -21,7 +21,7 @@
 #define MOD_BOARD_KIND_AVR 2
 
 #define MOD_QDEPTH ((uint8_t)MOD_LIMIT_QUEUE_DEPTH)
-#define MOD_EVENT_SLOTS 8
+#define MOD_EVENT_SLOTS ((uint8_t)MOD_LIMIT_EVENT_QUEUE_DEPTH)
 #define MOD_OHM_OPEN 0xFFFFu
 
 /* ---- CRC and framing (frame.c) ---- */
@@ -29,12 +29,16 @@ uint16_t mod_crc16(const uint8_t *p, uint8_t n, uint16_t crc);
 
 typedef struct {
   uint8_t buf[MOD_FRAME_MAX_LEN];
-  uint8_t n;
+  uint8_t n;          /* candidate frame: buf[0..n) */
+  uint8_t pend_end;   /* after a frame is handed out: bytes behind it, buf[buf[0]..pend_end) */
   uint16_t frames, crc_errors, framing_errors;
 } mod_rx_t;
 
 /* Feed one byte; returns 1 when buf[0..buf[0]) holds a complete, checked frame. */
 uint8_t mod_rx_push(mod_rx_t *rx, uint8_t b);
+/* After a frame: returns 1 when the bytes that came behind it complete another one
+ * (call until it returns 0, handling each frame, before the next push). */
+uint8_t mod_rx_resume(mod_rx_t *rx);
 /* Build a frame around payload[0..n) into out (>= n + 5 bytes); returns the frame length. */
 uint8_t mod_frame_encode(uint8_t *out, uint8_t seq, const uint8_t *payload, uint8_t n);
 
@@ -199,6 +203,13 @@ void mod_init(mod_t *m, mod_tx_fn tx);
 void mod_rx_byte(mod_t *m, uint8_t b);
 /* Advance the board to now_ms (call every millisecond) with fresh inputs. */
 void mod_tick(mod_t *m, uint32_t now_ms, const mod_inputs_t *in);
+
+/* The earliest board time after now at which mod_tick() would, with the inputs
+ * unchanged, send something or change state on its own: a queued command falling due,
+ * a ramp's end, telemetry, an event resend, the lease, the thermal watch. A host that
+ * runs the core lazily (the simulated board) ticks through to then in one call; a
+ * received byte or an input change is a reason to run it earlier. */
+uint32_t mod_next_wake(const mod_t *m);
 
 /* Exposed for unit tests. */
 uint8_t mod_tens_density_ok(const mod_tens_cfg_t *c, uint16_t amp_x10);

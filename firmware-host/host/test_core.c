@@ -139,6 +139,35 @@ static void test_crc_and_framing(void) {
   for (int i = 0; i < plen; i++) got += mod_rx_push(&rx, ping[i]);
   CHECK_EQ(got, 1);
   CHECK_EQ(rx.buf[1], 5);
+  /* a truncated frame followed by two valid frames: both are found (the second one sits
+   * behind the first in the rescanned bytes, and mod_rx_resume hands it out) */
+  memset(&rx, 0, sizeof rx);
+  uint8_t ping2[8], stream[64], sn = 0, seqs[4], ns = 0;
+  uint8_t p2len = mod_frame_encode(ping2, 6, ping_p, 1);
+  for (int i = 0; i < 5; i++) stream[sn++] = want[i];        /* HELLO cut after 5 of 9 bytes */
+  for (int i = 0; i < plen; i++) stream[sn++] = ping[i];     /* PING seq 5 */
+  for (int i = 0; i < p2len; i++) stream[sn++] = ping2[i];   /* PING seq 6 */
+  for (int i = 0; i < sn; i++) {
+    if (!mod_rx_push(&rx, stream[i])) continue;
+    do { if (ns < 4) seqs[ns++] = rx.buf[1]; } while (mod_rx_resume(&rx));
+  }
+  CHECK_EQ(ns, 2);
+  CHECK_EQ(seqs[0], 5);
+  CHECK_EQ(seqs[1], 6);
+  /* a crafted run of nested length bytes (each claiming a frame that the next one breaks)
+   * is rescanned in a loop: the frame behind it still decodes, counted errors only */
+  memset(&rx, 0, sizeof rx);
+  sn = 0;
+  for (int i = 0; i < 34; i++) stream[sn++] = (uint8_t)(MOD_FRAME_MAX_LEN - i);
+  for (int i = 0; i < plen; i++) stream[sn++] = ping[i];
+  ns = 0;
+  for (int i = 0; i < sn; i++) {
+    if (!mod_rx_push(&rx, stream[i])) continue;
+    do { if (ns < 4) seqs[ns++] = rx.buf[1]; } while (mod_rx_resume(&rx));
+  }
+  CHECK_EQ(ns, 1);
+  CHECK_EQ(seqs[0], 5);
+  CHECK(rx.framing_errors >= 34);
 
   /* on the board: a corrupt SET is neither acknowledged nor applied */
   session();
@@ -172,10 +201,10 @@ static void test_handshake(void) {
   CHECK_EQ(req(shortset, 3), -1); /* a length that does not match the id: framing error, no ACK */
   /* telemetry every 250 ms */
   before = NF;
-  tick(1000);
+  for (int i = 0; i < 4; i++) { tick(250); CHECK_EQ(ping(), MOD_STATUS_OK); }
   int tel = 0;
   for (int i = before; i < NF; i++) tel += F[i].p[0] == MOD_MSG_TELEMETRY;
-  CHECK(tel == 4 || tel == 3); /* lease expiry events may interleave; count telemetry only */
+  CHECK_EQ(tel, 4);
 }
 
 static void test_queue_scheduling(void) {
@@ -246,6 +275,16 @@ static void test_lease(void) {
   CHECK(B.board_faults & faults_bit(MOD_FAULT_HOST_TIMEOUT));
   const frame_t *e = event(0, MOD_EVENT_FAULT_LATCHED, 0xFF);
   CHECK(e && e->p[MOD_EVENT_CODE] == MOD_FAULT_HOST_TIMEOUT);
+  /* one APPLIED_OFF per driven output, with the cause, before the FAULT_LATCHED */
+  const frame_t *off = event(0, MOD_EVENT_APPLIED_OFF, 2);
+  CHECK(off && off->p[MOD_EVENT_CODE] == MOD_FAULT_HOST_TIMEOUT && off < e);
+  CHECK(!event(0, MOD_EVENT_APPLIED_OFF, 0) && !event(0, MOD_EVENT_APPLIED_OFF, 0xFF));
+  /* the session is closed: silence (no telemetry, no resends), commands NO_SESSION */
+  int quiet = NF;
+  tick(1000);
+  CHECK_EQ(NF, quiet);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_NO_SESSION);
+  CHECK_EQ(hello(200), MOD_STATUS_OK); /* a new session: the fault is still latched */
   CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_FAULT_LATCHED);
   CHECK_EQ(clear(0xFF), MOD_STATUS_OK);
   CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_OK);
@@ -739,6 +778,71 @@ static void test_pulse_modulation(void) {
   CHECK_EQ(req(p, sizeof p), MOD_STATUS_OUT_OF_LIMIT);
 }
 
+static int config_us(uint8_t f, uint8_t d, uint16_t era_x10) {
+  uint8_t p[MOD_CONFIG_US_LEN] = {MOD_MSG_CONFIG_US, f, d}; mod_put16(&p[MOD_CONFIG_US_ERA_CM2X10], era_x10);
+  return req(p, sizeof p);
+}
+
+static void test_config_rules(void) {
+  reset("config rules");
+  session();
+  CHECK_EQ(config_us(2, 100, 50), MOD_STATUS_OUT_OF_LIMIT); /* 1 or 3 MHz only */
+  CHECK_EQ(config_us(1, 15, 50), MOD_STATUS_OUT_OF_LIMIT);  /* 10, 20, 25, 33, 50, 100 % only */
+  CHECK_EQ(config_us(3, 100, 0), MOD_STATUS_OUT_OF_LIMIT);  /* an ERA of 0 */
+  CHECK_EQ(config_us(3, 33, 50), MOD_STATUS_OK);
+  CHECK_EQ(B.us_duty_pct, 33);
+  /* bursts: trains must fit in the second; 0 bursts/s is continuous with 0 pulses per burst */
+  uint8_t p[MOD_CONFIG_TENS_LEN] = {MOD_MSG_CONFIG_TENS, 0};
+  mod_put16(&p[MOD_CONFIG_TENS_RATE_HZ], 100); mod_put16(&p[MOD_CONFIG_TENS_PULSE_WIDTH_US], 200);
+  mod_put16(&p[MOD_CONFIG_TENS_ELECTRODE_AREA_CM2X10], 10);
+  p[MOD_CONFIG_TENS_BURSTS_PER_S] = 20; p[MOD_CONFIG_TENS_PULSES_PER_BURST] = 6;
+  CHECK_EQ(req(p, sizeof p), MOD_STATUS_OUT_OF_LIMIT); /* 120 pulses/s do not fit at 100 Hz */
+  p[MOD_CONFIG_TENS_BURSTS_PER_S] = 0; p[MOD_CONFIG_TENS_PULSES_PER_BURST] = 5;
+  CHECK_EQ(req(p, sizeof p), MOD_STATUS_OUT_OF_LIMIT); /* 0 bursts/s but 5 pulses per burst */
+  p[MOD_CONFIG_TENS_BURSTS_PER_S] = 2; p[MOD_CONFIG_TENS_PULSES_PER_BURST] = 7;
+  CHECK_EQ(req(p, sizeof p), MOD_STATUS_OK);
+  /* density at 2 x 7 pulses/s on 1 cm²: 80 mA is refused */
+  CHECK_EQ(set(0, NOW + 10, 800), MOD_STATUS_OUT_OF_LIMIT);
+}
+
+static void test_event_overflow(void) {
+  reset("event overflow");
+  session();
+  config_tens(0, 100, 100, 500);
+  /* the host stops acknowledging events (it still pings): fill the queue with lesser events */
+  for (int i = 0; i < MOD_EVENT_SLOTS + 4; i++) mod_emit(&B, MOD_EVENT_PAD_AT_TARGET, MOD_OUTPUT_PAD, 0, (uint16_t)i, 0);
+  CHECK(B.events_dropped == 4);
+  /* critical events displace lesser ones, never each other */
+  for (int i = 0; i < MOD_EVENT_SLOTS; i++) mod_emit(&B, MOD_EVENT_APPLIED_OFF, 0, 0, 0, 0);
+  int crit = 0;
+  for (int i = 0; i < MOD_EVENT_SLOTS; i++) crit += B.ev[i].used && B.ev[i].kind == MOD_EVENT_APPLIED_OFF;
+  CHECK_EQ(crit, MOD_EVENT_SLOTS);
+  uint16_t dropped = B.events_dropped;
+  mod_emit(&B, MOD_EVENT_RAMP_START, 0, 0, 0, 0); /* a lesser newcomer is the one dropped */
+  crit = 0;
+  for (int i = 0; i < MOD_EVENT_SLOTS; i++) crit += B.ev[i].used && B.ev[i].kind == MOD_EVENT_APPLIED_OFF;
+  CHECK_EQ(crit, MOD_EVENT_SLOTS);
+  CHECK_EQ(B.events_dropped, dropped + 1);
+}
+
+static void test_next_wake(void) {
+  reset("next wake");
+  CHECK_EQ(mod_next_wake(&B) - NOW, 0x40000000u); /* idle, no session: nothing to do */
+  session();
+  /* an ACK of HELLO and IDENTIFY went out; telemetry is next, or the lease */
+  CHECK_EQ(mod_next_wake(&B), NOW + MOD_LIMIT_TELEMETRY_MS);
+  CHECK_EQ(set(2, NOW + 30, 100), MOD_STATUS_OK);
+  CHECK_EQ(mod_next_wake(&B), NOW + 30);
+  /* ticking straight to the wake time and ticking every ms give the same frames */
+  uint32_t w = mod_next_wake(&B);
+  int before = NF;
+  while (NOW < w - 1) { mod_tick(&B, ++NOW, &IN); CHECK_EQ(NF, before); } /* nothing before the wake */
+  tick(1);
+  CHECK(event(before, MOD_EVENT_APPLIED_SET, 2) != NULL);
+  /* the event is resent after eventRetryMs unless acknowledged */
+  CHECK_EQ(mod_next_wake(&B), NOW + MOD_LIMIT_EVENT_RETRY_MS);
+}
+
 int main(void) {
   test_crc_and_framing();
   test_handshake();
@@ -756,6 +860,9 @@ int main(void) {
   test_pulse_continuous();
   test_pulse_burst();
   test_pulse_modulation();
+  test_config_rules();
+  test_event_overflow();
+  test_next_wake();
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

@@ -177,8 +177,35 @@ export const BOARD_LIMITS = {
   queueDepth: 8,
   telemetryMs: 250,
   eventRetryMs: 50,
+  /** Unacknowledged events the board keeps (see docs/protocol.md, "Events": overflow never drops FAULT_LATCHED or APPLIED_OFF). */
+  eventQueueDepth: 16,
   /** Pad "at target" band, °C. */
   atTargetBandC: 1,
+} as const;
+
+/** Ultrasound head settings the board accepts in CONFIG_US (the host's limits use the same lists). */
+export const US_FREQUENCIES_MHZ = [1, 3] as const;
+export const US_DUTY_CYCLES_PCT = [10, 20, 25, 33, 50, 100] as const;
+
+/**
+ * The host's timing on the link (src/drivers/serial-board.ts defaults). docs/protocol.md
+ * quotes these numbers and a test checks that it quotes them right.
+ */
+export const HOST_TIMING = {
+  /** Lease the host asks for in HELLO. */
+  leaseMs: 400,
+  /** PING while idle at most this often (a heartbeat renews the lease). */
+  heartbeatMs: 100,
+  /** A frame not acknowledged within this is sent again, byte for byte. */
+  retransmitMs: 50,
+  /** Retransmissions before the host gives the link up as lost. */
+  maxRetransmits: 8,
+  /** Scheduled changes are placed at least this far ahead of the board's present time. */
+  scheduleMarginMs: 250,
+  /** No frame from the board for this long: the link is lost. */
+  silenceMs: 1500,
+  /** HELLO unanswered for this long: no board on the port. */
+  connectTimeoutMs: 3000,
 } as const;
 
 /** Serial line settings. */
