@@ -1,13 +1,14 @@
 /**
  * Set-point timing of the serial driver with board-side scheduling: the
  * simulated board served on a pty in real time, the real serialport driver,
- * set-points scheduled on the board clock. Measures when each queued command
- * actually ran on the board against its due time (the board's own timer
- * jitter, here Node's event loop; on the AVR the 1 ms tick).
+ * set-points scheduled on the board clock. Measures how late, after its due
+ * time, each set-point's tick actually ran (the board's own timer jitter: here
+ * Node's event loop waking the core; on the AVR the 1 ms tick).
  */
 import { RealClock } from '../src/clock.js';
 import { SerialBoard } from '../src/drivers/serial-board.js';
 import { openSerialTransport } from '../src/drivers/serial-transport.js';
+import { EVENT_KIND, OUTPUT } from '../src/drivers/wire/spec.js';
 import { serveSimOnPty } from '../sim/pty.js';
 import { percentile } from './stats.js';
 
@@ -17,7 +18,7 @@ export async function benchSerialSetPoints(opts: { setPoints?: number; spacingMs
   const clock = new RealClock();
   const server = serveSimOnPty({ clock });
   const errorsUs: number[] = [];
-  server.sim.onExecute = (_o, due, actual) => errorsUs.push((actual - due) * 1000);
+  server.sim.onEvent = (e, lateMs) => { if (e.kind === EVENT_KIND.APPLIED_SET && e.output === OUTPUT.ultrasound) errorsUs.push(lateMs * 1000); };
   const board = await SerialBoard.connect(clock, await openSerialTransport(server.path), { label: server.path });
   try {
     board.configureUltrasound({ frequencyMHz: 1, dutyCyclePct: 100, eraCm2: 5 });

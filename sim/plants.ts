@@ -16,8 +16,6 @@ export interface PadParams {
   maxHeatCPerS: number;
   /** Maximum cooling rate at full drive, °C/s. */
   maxCoolCPerS: number;
-  /** Controller gain: drive per °C of error. */
-  gainPerC: number;
   /** Skin sensor lag, seconds (first order). */
   sensorLagS: number;
 }
@@ -28,7 +26,6 @@ export const DEFAULT_PAD: PadParams = {
   tauS: 600,
   maxHeatCPerS: 0.5,
   maxCoolCPerS: 0.4,
-  gainPerC: 0.8,
   sensorLagS: 2,
 };
 
@@ -36,22 +33,16 @@ export const DEFAULT_PAD: PadParams = {
 export class ThermalPad {
   surfaceC: number;
   sensorC: number;
-  /** Drive in [-1, 1]: positive heats, negative cools. */
+  /** Drive in [-1, 1]: positive heats, negative cools (the board's heater and cooler outputs). */
   drive = 0;
   /** Injected failure: the heater is stuck full on (a welded relay or shorted triac) until the safety cut. */
   heaterStuck = false;
-  /** The board's safety cut (opens the pad's supply relay). */
+  /** The pad's supply relay is open (closed only while the board drives the pad). */
   powerCut = false;
 
   constructor(readonly p: PadParams = DEFAULT_PAD) {
     this.surfaceC = p.startC;
     this.sensorC = p.startC;
-  }
-
-  /** Closed-loop drive towards a target, or none when target is null. */
-  control(targetC: number | null): void {
-    if (targetC === null) { this.drive = 0; return; }
-    this.drive = Math.max(-1, Math.min(1, (targetC - this.surfaceC) * this.p.gainPerC));
   }
 
   step(dtS: number): void {

@@ -52,7 +52,7 @@ static void send_identify(mod_t *m) {
   p[MOD_IDENTIFY_FW_MAJOR] = MOD_FW_MAJOR;
   p[MOD_IDENTIFY_FW_MINOR] = MOD_FW_MINOR;
   p[MOD_IDENTIFY_FW_PATCH] = MOD_FW_PATCH;
-  p[MOD_IDENTIFY_BOARD_KIND] = MOD_BOARD_KIND_AVR;
+  p[MOD_IDENTIFY_BOARD_KIND] = m->board_kind;
   p[MOD_IDENTIFY_TENS_CHANNELS] = 2;
   p[MOD_IDENTIFY_HAS_ULTRASOUND] = 1;
   p[MOD_IDENTIFY_HAS_PAD] = 1;
@@ -205,6 +205,9 @@ static uint8_t driven(const mod_t *m, uint8_t o) {
  * cause) for each output that was driven, then FAULT_LATCHED for 0xFF. */
 static void latch_board(mod_t *m, uint8_t code) {
   if (m->board_faults & BIT(code)) return;
+#ifdef MOD_DEFECTS
+  if (code == MOD_FAULT_THERMAL_RUNAWAY && (m->defects & MOD_DEFECT_NO_RUNAWAY)) return;
+#endif
   m->board_faults |= BIT(code);
   for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
     uint8_t was = driven(m, o);
@@ -581,6 +584,9 @@ static void run_queues(mod_t *m) {
       mod_cmd_t cmd = c->q[0];
       for (uint8_t i = 1; i < c->n; i++) c->q[i - 1] = c->q[i];
       c->n--;
+#ifdef MOD_DEFECTS
+      if (m->defects & MOD_DEFECT_DROP_DUE(o)) continue;
+#endif
       run_cmd(m, o, &cmd);
     }
     if (c->ramping) {
@@ -736,6 +742,7 @@ void mod_init(mod_t *m, mod_tx_fn tx) {
   uint8_t *p = (uint8_t *)m;
   for (uint16_t i = 0; i < sizeof *m; i++) p[i] = 0;
   m->tx = tx;
+  m->board_kind = MOD_BOARD_KIND_AVR;
   m->next_event_id = 1;
   m->us_duty_pct = 100;
   m->us_freq_mhz = 1;

@@ -16,8 +16,9 @@
 #include "wire_spec.h"
 
 #define MOD_FW_MAJOR 0
-#define MOD_FW_MINOR 1
+#define MOD_FW_MINOR 2
 #define MOD_FW_PATCH 0
+#define MOD_BOARD_KIND_SIM 1 /* the core in WebAssembly, in the simulated board */
 #define MOD_BOARD_KIND_AVR 2
 
 #define MOD_QDEPTH ((uint8_t)MOD_LIMIT_QUEUE_DEPTH)
@@ -159,6 +160,7 @@ typedef void (*mod_tx_fn)(const uint8_t *bytes, uint8_t n);
 
 typedef struct {
   mod_tx_fn tx;
+  uint8_t board_kind;     /* IDENTIFY's boardKind: set by the hardware layer after mod_init */
   mod_rx_t rx;
   uint32_t now;
   mod_inputs_t in;
@@ -193,6 +195,12 @@ typedef struct {
   uint8_t stray;
   uint32_t stray_since;
 
+#ifdef MOD_DEFECTS
+  /* Defect injection, compiled into the simulated board only (never into the firmware):
+   * tests use it to prove the host's own checks catch a board that breaks its rules. */
+  uint16_t defects;
+#endif
+
   mod_event_t ev[MOD_EVENT_SLOTS];
   uint16_t next_event_id;
   uint16_t events_dropped;
@@ -203,6 +211,9 @@ void mod_init(mod_t *m, mod_tx_fn tx);
 void mod_rx_byte(mod_t *m, uint8_t b);
 /* Advance the board to now_ms (call every millisecond) with fresh inputs. */
 void mod_tick(mod_t *m, uint32_t now_ms, const mod_inputs_t *in);
+
+#define MOD_DEFECT_NO_RUNAWAY 0x0001u           /* THERMAL_RUNAWAY never latches */
+#define MOD_DEFECT_DROP_DUE(o) (0x0100u << (o))  /* due commands of output o are dropped unrun */
 
 /* The earliest board time after now at which mod_tick() would, with the inputs
  * unchanged, send something or change state on its own: a queued command falling due,

@@ -137,6 +137,11 @@ export class HostLink {
     return id!;
   }
 
+  /** Position of a received message in the frames list (for order checks). */
+  indexOf(m: Message): number {
+    return this.frames.findIndex((f) => f.msg === m);
+  }
+
   async boardNow(): Promise<number> {
     return (await this.request('PING', {})).boardMs;
   }
@@ -269,7 +274,21 @@ export const scenarios: Scenario[] = [
       const fault = await h.event('FAULT_LATCHED', { code: FAULT.HOST_TIMEOUT, output: OUTPUT.all }, 2000, from);
       expect(fault, 'FAULT_LATCHED HOST_TIMEOUT').toBeDefined();
       expect((await b.readOutputs()).usWPerCm2).toBe(0);
+      // one APPLIED_OFF for the driven output, with the cause, before the FAULT_LATCHED
+      const off = await h.event('APPLIED_OFF', { output: OUTPUT.ultrasound, code: FAULT.HOST_TIMEOUT }, 10, from);
+      expect(off, 'APPLIED_OFF ultrasound HOST_TIMEOUT').toBeDefined();
+      expect(h.indexOf(off!)).toBeLessThan(h.indexOf(fault!));
+      // the session is closed: the board falls silent (no telemetry, no resends) ...
+      h.autoAckEvents = false;
+      await h.idle(100); // the answers (NO_SESSION) to the EVENT_ACKs already sent arrive
+      const quiet = h.frames.length;
+      await h.idle(600);
+      expect(h.frames.length, 'frames from the board after the lease expired').toBe(quiet);
+      // ... and answers commands NO_SESSION until a new HELLO; the fault stays latched
       h.keepalive = true;
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'NO_SESSION');
+      h.autoAckEvents = true;
+      await h.hello(200);
       await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'FAULT_LATCHED');
       const clearFrom = h.frames.length;
       await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'OK');

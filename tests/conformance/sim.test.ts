@@ -1,7 +1,8 @@
 /**
- * The simulated board (sim/board.ts) against the same conformance scenarios as the
- * AVR firmware (tests/firmware/pty.test.ts): on a virtual clock, over the in-process
- * serial line, so the whole suite runs in milliseconds and deterministically.
+ * The simulated board (sim/board.ts: the firmware's core as WebAssembly) against the same
+ * conformance scenarios as the AVR firmware (tests/firmware/pty.test.ts): on a virtual
+ * clock, over the in-process serial line, so the whole suite runs in milliseconds and
+ * deterministically.
  */
 import { describe, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
@@ -21,15 +22,12 @@ function boot(): BoardUnderTest {
     setStopInput: async (on) => board.setStopInput(on),
     setElectrodeOhm: async (ch, ohm) => board.setElectrodeOhm(ch, ohm),
     setCoupled: async (coupled) => board.setCoupled(coupled),
-    setPadC: async (c) => {
-      // Hold the pad where the firmware runner holds its thermistor: no heating, cooling or drift.
-      Object.assign(board.pad.p, { maxHeatCPerS: 0, maxCoolCPerS: 0, tauS: Infinity });
-      board.pad.surfaceC = board.pad.sensorC = c;
-    },
+    // Hold the pad where the firmware runner holds its thermistor: no heating, cooling or drift.
+    setPadC: async (c) => board.holdPadC(c),
     readOutputs: async () => ({
       tensMa: [board.outputValue(OUTPUT.tens1) / 10, board.outputValue(OUTPUT.tens2) / 10],
       usWPerCm2: board.outputValue(OUTPUT.ultrasound) / 100,
-      padDrive: board.pad.powerCut ? 0 : board.pad.drive,
+      padDrive: board.padDrive(),
     }),
     tolerance: { tensMa: 0.1, usWPerCm2: 0.01 },
   };

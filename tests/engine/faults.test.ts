@@ -143,9 +143,7 @@ describe('faults injected mid-step', () => {
       onEvent: (e) => evs.push(e),
       onStart: ({ sim: board, clock }) => {
         // A board whose own runaway check is broken (the defect the host's check is there for) ...
-        const b = board as unknown as { latchGlobal(code: number): void };
-        const latch = b.latchGlobal.bind(board);
-        b.latchGlobal = (code) => { if (code !== FAULT.THERMAL_RUNAWAY) latch(code); };
+        board.injectDefects({ noRunaway: true });
         // ... and a heater that fails five minutes in, at target.
         clock.setTimeout(() => { board.pad.p.maxHeatCPerS = 0; }, 300_000);
       },

@@ -18,7 +18,7 @@ describe('program watchdogs and pre-checks', () => {
     run.start();
     clock.advance(3000); // on the plateau
     // From now on the board drops every queued command for channel 1 (a firmware defect).
-    (sim as unknown as { execute: (o: number, c: unknown) => void }).execute = () => undefined;
+    sim.injectDefects({ dropDue: [OUTPUT.tens1] });
     clock.runWhile(() => !run.isFinished(), clock.now() + 60_000);
     const s = run.summary();
     expect(s.outcome).toBe('faulted');
@@ -30,6 +30,7 @@ describe('program watchdogs and pre-checks', () => {
   it('a board with a fault latched before the session refuses to start it', async () => {
     const { clock, sim, board, run } = await liveSession(plan('examples/tens-10s.yaml'));
     sim.setStopInput(true);
+    clock.advance(20); // a press the board's tick sees
     sim.setStopInput(false);
     clock.advance(600); // the next telemetry says STOP_INPUT is latched
     expect(board.latchedFaults()).toEqual(['STOP_INPUT']);
