@@ -186,8 +186,7 @@ export class SimBoard {
     this.plantTimer = this.clock.setTimeout(() => {
       this.plantTimer = null;
       if (!this.powered) return;
-      this.catchUp();
-      this.plantStep();
+      this.sensorsRead(() => this.plantStep());
       this.plantTick();
     }, PLANT_MS);
   }
@@ -205,7 +204,6 @@ export class SimBoard {
       this.padMinC = Math.min(this.padMinC, this.pad.sensorC);
       this.padMaxC = Math.max(this.padMaxC, this.pad.sensorC);
     }
-    this.inputsChanged();
   }
 
   private writeInputs(): void {
@@ -217,45 +215,55 @@ export class SimBoard {
     );
   }
 
-  /** New sensor readings: the core sees them from its next tick on. */
-  private inputsChanged(): void {
-    if (!this.powered) return;
-    this.catchUp();
+  /**
+   * The sensors change now (a plant step, an injected fault): the core's tick for the
+   * present board millisecond sees the new readings, as the firmware's tick sees the ADC
+   * sampled just before it. If that tick has already run (another event at the same
+   * millisecond), they count from the next one.
+   */
+  private sensorsRead(change: () => void): void {
+    if (!this.powered) { change(); return; }
+    const nowB = this.boardMs();
+    const behind = (nowB - this.c.sim_now()) >>> 0;
+    if (behind > 0) this.c.sim_advance((nowB - 1) >>> 0);
+    change();
     this.writeInputs();
-    const next = this.boardMs() + 1;
-    if (this.wakeTimer === null || next < this.wakeAt) {
-      if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
-      this.wakeAt = next;
-      this.wakeTimer = this.clock.setTimeout(() => {
-        this.wakeTimer = null;
-        this.catchUp();
-        this.schedule();
-      }, Math.max(0, this.hostTimeOf(next) - this.clock.now()));
+    if (behind > 0) {
+      this.c.sim_advance(nowB >>> 0);
+      this.schedule();
+      return;
     }
+    const next = nowB + 1;
+    if (this.wakeTimer !== null && next >= this.wakeAt) return;
+    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeAt = next;
+    this.wakeTimer = this.clock.setTimeout(() => {
+      this.wakeTimer = null;
+      this.catchUp();
+      this.schedule();
+    }, Math.max(0, this.hostTimeOf(next) - this.clock.now()));
   }
 
   // ---------------------------------------------------------------- controls (fault injection, tests)
 
   setElectrodeOhm(channel: 0 | 1, ohm: number): void {
-    (this.electrodes[channel] as Electrode).ohm = ohm;
-    this.inputsChanged();
+    this.sensorsRead(() => { (this.electrodes[channel] as Electrode).ohm = ohm; });
   }
 
   setCoupled(coupled: boolean): void {
-    this.head.coupled = coupled;
-    this.inputsChanged();
+    this.sensorsRead(() => { this.head.coupled = coupled; });
   }
 
   setStopInput(pressed: boolean): void {
-    this.stopInput = pressed;
-    this.inputsChanged();
+    this.sensorsRead(() => { this.stopInput = pressed; });
   }
 
   /** Hold the pad thermistor at c °C (the pad no longer heats, cools or drifts), as the firmware runner does. */
   holdPadC(c: number): void {
-    Object.assign(this.pad.p, { maxHeatCPerS: 0, maxCoolCPerS: 0, tauS: Infinity });
-    this.pad.surfaceC = this.pad.sensorC = c;
-    this.inputsChanged();
+    this.sensorsRead(() => {
+      Object.assign(this.pad.p, { maxHeatCPerS: 0, maxCoolCPerS: 0, tauS: Infinity });
+      this.pad.surfaceC = this.pad.sensorC = c;
+    });
   }
 
   /** Injected failure: the heater driver sticks on; only the board's cut of the pad saves the patient. */

@@ -738,6 +738,14 @@ uint32_t mod_next_wake(const mod_t *m) {
   return w;
 }
 
+uint8_t mod_steady(const mod_t *m) {
+  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++)
+    if (m->ch[o].ramping) return 0;
+  for (uint8_t o = 0; o <= MOD_OUTPUT_TENS2; o++)
+    if (m->tens_fine[o] != (uint32_t)m->ch[o].value * 1000u) return 0;
+  return 1;
+}
+
 void mod_init(mod_t *m, mod_tx_fn tx) {
   uint8_t *p = (uint8_t *)m;
   for (uint16_t i = 0; i < sizeof *m; i++) p[i] = 0;

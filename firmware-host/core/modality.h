@@ -221,6 +221,11 @@ void mod_tick(mod_t *m, uint32_t now_ms, const mod_inputs_t *in);
  * runs the core lazily (the simulated board) ticks through to then in one call; a
  * received byte or an input change is a reason to run it earlier. */
 uint32_t mod_next_wake(const mod_t *m);
+/* 1 when nothing ramps or slews: with the inputs unchanged since the last tick, every tick
+ * before mod_next_wake() would leave the board as it is, so a lazy host may call mod_tick()
+ * straight at that time (mod_tick() handles a jump of the clock as a main loop that fell
+ * behind would). */
+uint8_t mod_steady(const mod_t *m);
 
 /* Exposed for unit tests. */
 uint8_t mod_tens_density_ok(const mod_tens_cfg_t *c, uint16_t amp_x10);

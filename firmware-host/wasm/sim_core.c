@@ -31,6 +31,7 @@ void *memset(void *d, int c, unsigned long n) {
 static mod_t M;
 static mod_inputs_t IN;
 static uint8_t RX[256];
+static uint8_t DIRTY = 1; /* inputs or bytes arrived since the last tick */
 
 /* Delivered meter per output: ms above zero, sum of value x ms (wire units), peak. */
 static uint32_t meter_on_ms[MOD_OUTPUT_COUNT];
@@ -51,23 +52,41 @@ EXPORT("sim_init") void sim_init(uint32_t now_ms) {
   IN = M.in;
   for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) { meter_on_ms[o] = 0; meter_value_ms[o] = 0; meter_peak[o] = 0; }
   mod_tick(&M, now_ms, &IN);
+  DIRTY = 1;
 }
 
-/* Run the board's 1 ms ticks up to and including board time to_ms (the values held over
- * each millisecond go to the meter). */
+static void meter_hold(uint32_t ms) {
+  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
+    uint16_t v = out_value(o);
+    if (!v) continue;
+    meter_on_ms[o] += ms;
+    meter_value_ms[o] += (double)v * ms;
+    if (v > meter_peak[o]) meter_peak[o] = v;
+  }
+}
+
+/* Run the board up to and including board time to_ms: a tick for every millisecond while
+ * something ramps or slews or the inputs just changed, and otherwise straight to the next
+ * time the core has something to do (mod_steady, mod_next_wake). The values held over
+ * each millisecond go to the meter. */
 EXPORT("sim_advance") void sim_advance(uint32_t to_ms) {
   while ((int32_t)(to_ms - M.now) > 0) {
-    for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
-      uint16_t v = out_value(o);
-      if (v) { meter_on_ms[o]++; meter_value_ms[o] += v; if (v > meter_peak[o]) meter_peak[o] = v; }
+    uint32_t next = M.now + 1;
+    if (!DIRTY && mod_steady(&M)) {
+      uint32_t w = mod_next_wake(&M);
+      uint32_t stop = (int32_t)(w - to_ms) < 0 ? w : to_ms;
+      if ((int32_t)(stop - next) > 0) next = stop;
     }
-    mod_tick(&M, M.now + 1, &IN);
+    meter_hold(next - M.now);
+    mod_tick(&M, next, &IN);
+    DIRTY = 0;
   }
 }
 
 EXPORT("sim_rx_buffer") uint8_t *sim_rx_buffer(void) { return RX; }
 EXPORT("sim_rx") void sim_rx(uint32_t n) {
   for (uint32_t i = 0; i < n && i < sizeof RX; i++) mod_rx_byte(&M, RX[i]);
+  DIRTY = 1;
 }
 
 EXPORT("sim_set_inputs") void sim_set_inputs(int32_t pad_cx10, int32_t head_cx10, uint32_t ohm1, uint32_t ohm2, uint32_t coupled, uint32_t stop) {
@@ -77,6 +96,7 @@ EXPORT("sim_set_inputs") void sim_set_inputs(int32_t pad_cx10, int32_t head_cx10
   IN.tens_ohm[1] = (uint16_t)ohm2;
   IN.coupled = coupled ? 1 : 0;
   IN.stop = stop ? 1 : 0;
+  DIRTY = 1;
 }
 
 EXPORT("sim_set_defects") void sim_set_defects(uint32_t mask) { M.defects = (uint16_t)mask; }
