@@ -266,6 +266,11 @@ export class SimBoard {
     });
   }
 
+  /** Hold the ultrasound head's thermistor at c °C (it no longer warms or cools). */
+  holdHeadC(c: number): void {
+    this.sensorsRead(() => { this.head.tempC = c; this.head.held = true; });
+  }
+
   /** Injected failure: the heater driver sticks on; only the board's cut of the pad saves the patient. */
   stickHeater(): void {
     this.pad.heaterStuck = true;

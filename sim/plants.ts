@@ -67,7 +67,10 @@ export class Electrode {
 export class UltrasoundHead {
   coupled = true;
   tempC = 30;
+  /** Held at tempC (tests set the thermistor reading). */
+  held = false;
   step(dtS: number, wPerCm2: number): void {
+    if (this.held) return;
     const heating = wPerCm2 * (this.coupled ? 0.004 : 0.05);
     this.tempC += (heating - (this.tempC - 30) / 120) * dtS;
   }

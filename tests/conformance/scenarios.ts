@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { encodeFrame, FrameDecoder, type DecodedFrame } from '../../src/drivers/wire/frame.js';
 import { decodeMessage, encodeMessage, type Message, type MessageBody, type MessageOf } from '../../src/drivers/wire/messages.js';
 import { EVENT_KIND, FAULT, OUTPUT, STATUS, type MessageName } from '../../src/drivers/wire/spec.js';
+import { contractScenarios } from './contract.js';
 
 /** The board's physical outputs, in engineering units. */
 export interface BoardOutputs {
@@ -34,6 +35,8 @@ export interface BoardUnderTest {
   setCoupled(coupled: boolean): Promise<void>;
   /** Hold the pad thermistor at `c` °C (the pad then no longer follows its drive). */
   setPadC(c: number): Promise<void>;
+  /** Hold the ultrasound head's thermistor at `c` °C. */
+  setHeadC(c: number): Promise<void>;
   readOutputs(): Promise<BoardOutputs>;
   /** Tolerance on analog outputs (PWM resolution), in their units. Default 0.5 mA / 0.05 W/cm². */
   tolerance?: { tensMa: number; usWPerCm2: number };
@@ -160,20 +163,20 @@ export class HostLink {
 }
 
 /** Scheduling margin: covers the line, the host's jitter and a real-time board's pacing. */
-const MARGIN_MS = 300;
+export const MARGIN_MS = 300;
 
-const tensConfig = (output: number, rateHz = 100, pulseWidthUs = 100) => ({
+export const tensConfig = (output: number, rateHz = 100, pulseWidthUs = 100) => ({
   output, rateHz, pulseWidthUs, waveform: 0, electrodeAreaCm2x10: 500, flags: 0,
   burstsPerS: 0, pulsesPerBurst: 0, modKind: 0, modMinPct: 0, modPeriodDs: 0,
 });
 
-function near(actual: number, expected: number, tol: number, what: string): void {
+export function near(actual: number, expected: number, tol: number, what: string): void {
   expect(Math.abs(actual - expected), `${what}: ${actual} vs ${expected} ± ${tol}`).toBeLessThanOrEqual(tol);
 }
 
-const tol = (b: BoardUnderTest) => b.tolerance ?? { tensMa: 0.5, usWPerCm2: 0.05 };
+export const tol = (b: BoardUnderTest) => b.tolerance ?? { tensMa: 0.5, usWPerCm2: 0.05 };
 
-export const scenarios: Scenario[] = [
+export const basicScenarios: Scenario[] = [
   {
     name: 'HELLO is answered by ACK then IDENTIFY; commands before HELLO get NO_SESSION',
     async run(b) {
@@ -495,3 +498,5 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+export const scenarios: Scenario[] = [...basicScenarios, ...contractScenarios];

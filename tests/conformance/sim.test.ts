@@ -24,6 +24,7 @@ function boot(): BoardUnderTest {
     setCoupled: async (coupled) => board.setCoupled(coupled),
     // Hold the pad where the firmware runner holds its thermistor: no heating, cooling or drift.
     setPadC: async (c) => board.holdPadC(c),
+    setHeadC: async (c) => board.holdHeadC(c),
     readOutputs: async () => ({
       tensMa: [board.outputValue(OUTPUT.tens1) / 10, board.outputValue(OUTPUT.tens2) / 10],
       usWPerCm2: board.outputValue(OUTPUT.ultrasound) / 100,

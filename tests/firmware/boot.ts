@@ -22,6 +22,7 @@ export async function bootFirmware(): Promise<BootedFirmware> {
     setElectrodeOhm: async (ch, ohm) => void (await board.control(`adc ${ch === 0 ? ADC.tens1Z : ADC.tens2Z} ${electrodeAdc(ohm)}`)),
     setCoupled: async (coupled) => void (await board.control(`adc ${ADC.coupling} ${coupled ? 1023 : 0}`)),
     setPadC: async (c) => void (await board.control(`adc ${ADC.padNtc} ${thermistorAdc(c)}`)),
+    setHeadC: async (c) => void (await board.control(`adc ${ADC.headNtc} ${thermistorAdc(c)}`)),
     readOutputs: async () => {
       const p = parsePins(await board.control('pins?'));
       return {
