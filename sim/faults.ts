@@ -11,7 +11,8 @@ export type FaultSpec =
   | { kind: 'stop-button'; atMs: number }
   | { kind: 'host-silence'; atMs: number }
   | { kind: 'disconnect'; atMs: number }
-  | { kind: 'line-noise'; rate: number };
+  | { kind: 'line-noise'; rate: number }
+  | { kind: 'clock-drift'; ppm: number };
 
 export class FaultSpecError extends Error {}
 
@@ -23,6 +24,8 @@ export const FAULT_SPEC_HELP = `Fault specs (repeat --fault for several):
   host-silence@T       the host stops sending at T; the board's lease must expire
   disconnect@T         the cable is pulled at T (nothing gets through either way)
   line-noise:RATE      corrupt this fraction of bytes, both ways (e.g. line-noise:0.002)
+  clock-drift:PPM      the board's crystal is off by PPM parts per million from power-up
+                       (clock-drift:+5000ppm: 0.5 % fast, as a ceramic resonator can be)
 T and D: 30s, 2m, 1m30s, 1500ms (a bare number is seconds), from the start of the session.`;
 
 export function parseDurationMs(text: string): number {
@@ -42,6 +45,12 @@ export function parseFaultSpec(spec: string): FaultSpec {
     const rate = Number(noise[1]);
     if (!Number.isFinite(rate) || rate < 0 || rate >= 0.5) throw new FaultSpecError(`line-noise rate "${noise[1]}" must be a fraction of bytes from 0 to 0.5, e.g. line-noise:0.002`);
     return { kind: 'line-noise', rate };
+  }
+  const drift = /^clock-drift:([+-]?\d+(?:\.\d+)?)(?:ppm)?$/.exec(s);
+  if (drift) {
+    const ppm = Number(drift[1]);
+    if (Math.abs(ppm) > 20_000) throw new FaultSpecError(`clock-drift ${drift[1]} ppm: a board clock off by more than 2 % (20000 ppm) is broken, not drifting`);
+    return { kind: 'clock-drift', ppm };
   }
   const m = /^([a-z-]+)(?::(\d+))?@([^+]+)(?:\+(.+))?$/.exec(s);
   if (!m) throw new FaultSpecError(`"${spec}" is not a fault spec.\n${FAULT_SPEC_HELP}`);
@@ -113,6 +122,14 @@ export function scheduleFaults(specs: readonly FaultSpec[], t: FaultTarget): voi
       case 'line-noise':
         if (t.line) t.line.noiseRate = f.rate;
         break;
+      case 'clock-drift':
+        break; // a property of the board from power-up: the board's options take it (boardOptionsFor)
     }
   }
+}
+
+/** The simulated board's options that faults set from power-up (the crystal error). */
+export function boardOptionsFor(specs: readonly FaultSpec[]): { driftPpm?: number } {
+  const drift = specs.find((f): f is Extract<FaultSpec, { kind: 'clock-drift' }> => f.kind === 'clock-drift');
+  return drift ? { driftPpm: drift.ppm } : {};
 }

@@ -12,7 +12,7 @@ import { SessionRun } from '../src/engine/session-runner.js';
 import type { Plan } from '../src/protocol/index.js';
 import { createRng } from '../src/util/rng.js';
 import { SimBoard, type SimBoardOptions } from './board.js';
-import { scheduleFaults, type FaultSpec } from './faults.js';
+import { boardOptionsFor, scheduleFaults, type FaultSpec } from './faults.js';
 import { createLinkPair, type LineFaults } from './link.js';
 
 export interface SimulateOptions {
@@ -47,7 +47,7 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
   // Noise is on from the start (the handshake too); the other line faults are timed from the session start.
   const line: LineFaults = { rng: createRng((opts.seed ?? 1) ^ 0x5eed), ...(noise ? { noiseRate: noise.rate } : {}) };
   const link = createLinkPair(clock, line);
-  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...opts.board });
+  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...boardOptionsFor(faults), ...opts.board });
 
   let board: SerialBoard | undefined;
   let failure: unknown;

@@ -10,7 +10,7 @@ import { RealClock, type Clock } from '../src/clock.js';
 import type { Transport } from '../src/drivers/transport.js';
 import { createRng } from '../src/util/rng.js';
 import { SimBoard, type SimBoardOptions } from './board.js';
-import { scheduleFaults, type FaultSpec } from './faults.js';
+import { boardOptionsFor, scheduleFaults, type FaultSpec } from './faults.js';
 
 export interface PtyEndpoint { path: string; transport: Transport; close(): void }
 
@@ -66,7 +66,7 @@ export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: 
   const clock = opts.clock ?? new RealClock();
   const end = openPtyPair();
   const rng = createRng(opts.seed ?? 1);
-  const sim = new SimBoard(clock, end.transport, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...opts.board });
+  const sim = new SimBoard(clock, end.transport, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...boardOptionsFor(opts.faults ?? []), ...opts.board });
   // Fault times count from the host's first HELLO, when the session begins.
   let armed = false;
   sim.onHello = () => {

@@ -14,10 +14,19 @@ export async function bootFirmware(): Promise<BootedFirmware> {
   const board = await startFirmwareBoard();
   const port = new SerialPort({ path: board.path, baudRate: 115200, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+  const boardMs = async () => Number(/^ms (\d+)/.exec(await board.control('ms?'))?.[1] ?? NaN);
   const under: BoardUnderTest = {
     write: (bytes) => void port.write(Buffer.from(bytes)),
     onData: (cb) => void port.on('data', (d: Buffer) => cb(new Uint8Array(d))),
-    advance: (ms) => new Promise((res) => setTimeout(res, ms)),
+    // Wait on the board's own clock (simulated cycles), not the host's: on a loaded machine
+    // simavr runs behind real time, and a nominal host wait would see too little happen.
+    advance: async (ms) => {
+      const t0 = await boardMs();
+      for (;;) {
+        await new Promise((res) => setTimeout(res, Math.min(ms, 10)));
+        if ((await boardMs()) - t0 >= ms) return;
+      }
+    },
     setStopInput: async (on) => void (await board.control(`stop ${on ? 1 : 0}`)),
     setElectrodeOhm: async (ch, ohm) => void (await board.control(`adc ${ch === 0 ? ADC.tens1Z : ADC.tens2Z} ${electrodeAdc(ohm)}`)),
     setCoupled: async (coupled) => void (await board.control(`adc ${ADC.coupling} ${coupled ? 1023 : 0}`)),

@@ -175,6 +175,8 @@ export const BOARD_LIMITS = {
   /** A command due more than this in the past when it arrives is refused LATE. */
   lateToleranceMs: 0,
   queueDepth: 8,
+  /** The board's tick: queued commands run, ramps and the slew advance, and the safety checks run once per tick. */
+  tickMs: 1,
   telemetryMs: 250,
   eventRetryMs: 50,
   /** Unacknowledged events the board keeps (see docs/protocol.md, "Events": overflow never drops FAULT_LATCHED or APPLIED_OFF). */
@@ -194,12 +196,12 @@ export const US_DUTY_CYCLES_PCT = [10, 20, 25, 33, 50, 100] as const;
 export const HOST_TIMING = {
   /** Lease the host asks for in HELLO. */
   leaseMs: 400,
-  /** PING while idle at most this often (a heartbeat renews the lease). */
+  /** With nothing else to send, a PING this long after the last frame (leaseMs / 4): it renews the lease. */
   heartbeatMs: 100,
   /** A frame not acknowledged within this is sent again, byte for byte. */
   retransmitMs: 50,
-  /** Retransmissions before the host gives the link up as lost. */
-  maxRetransmits: 8,
+  /** Sends of one frame, the first included, before the host gives the link up as lost. */
+  maxTries: 8,
   /** Scheduled changes are placed at least this far ahead of the board's present time. */
   scheduleMarginMs: 250,
   /** No frame from the board for this long: the link is lost. */
