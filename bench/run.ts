@@ -75,6 +75,12 @@ async function firmware(): Promise<void> {
     console.log('\n# Firmware in simavr: skipped (no AVR toolchain; apt-get install gcc-avr avr-libc simavr libsimavr-dev libsimavrparts1 libelf-dev)');
     return;
   }
+  const size = spawnSync('make', ['-s', '-C', here('../firmware-host'), 'size'], { encoding: 'utf8' });
+  const stack = /worst-case stack (\d+) B of (\d+) B free RAM/.exec(size.stdout);
+  console.log('\n# Firmware build (make size)');
+  line('worst-case stack (-fstack-usage, nested interrupts)', stack ? `${stack[1]} B of ${stack[2]} B free RAM` : `unknown: ${size.stderr.trim()}`);
+  const flash = /flash (\d+) \/ 32768 bytes; RAM (\d+) \/ 2048/.exec(size.stdout);
+  if (flash) line('flash / static RAM', `${flash[1]} / 32768 B, ${flash[2]} / 2048 B`);
   console.log('\n# Firmware in simavr, paced to real time');
   const { benchFirmware } = await import('./firmware.js');
   const figures = await benchFirmware();

@@ -25,12 +25,19 @@ describe.runIf(available || ci)('AVR firmware on simavr over a pty', () => {
     await buildFirmware();
   }, 180_000);
 
-  it('builds with at least 25% of the RAM left for the stack', () => {
+  it('builds with at least 25% of the RAM left for the stack, and the worst-case stack fits in it', () => {
     const out = execFileSync('make', ['-s', '-C', FIRMWARE_DIR, 'size'], { encoding: 'utf8' });
     const m = /flash (\d+) \/ 32768 bytes; RAM (\d+) \/ 2048/.exec(out);
     expect(m, out).not.toBeNull();
     expect(Number(m![1])).toBeLessThan(32768);
     expect(Number(m![2])).toBeLessThanOrEqual(1536);
+    // -fstack-usage frames over the call graph, with the pulse ISRs that re-enable interrupts nested
+    const st = /worst-case stack (\d+) B of (\d+) B free RAM/.exec(out);
+    expect(st, out).not.toBeNull();
+    expect(Number(st![2])).toBe(2048 - Number(m![2]));
+    expect(Number(st![1])).toBeGreaterThan(100); // a real call chain was found (main > mod_tick > ... > send)
+    expect(Number(st![1])).toBeLessThanOrEqual(Number(st![2]));
+    expect(out).toMatch(/__vector_11 \(re-enables interrupts\)/);
   });
 
   let running: BootedFirmware | undefined;

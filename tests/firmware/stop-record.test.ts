@@ -60,7 +60,8 @@ describe.runIf(available || ci)('stop button mid-plateau: the firmware and the s
       }
       code = await closed;
       await pressed;
-      expect(code, `exit code (3 = stopped); stderr:\n${stderr}`).toBe(3);
+      const faults = JSON.stringify((events.at(-1) as Summary | undefined)?.faults);
+      expect(code, `exit code (3 = stopped); faults ${faults}; stderr:\n${stderr}`).toBe(3);
     } finally {
       await board.stop();
     }
