@@ -1,6 +1,6 @@
 /**
  * The simulated board runs the firmware's own core, compiled to WebAssembly and committed
- * as sim/board-core.wasm (so `npm start` needs no clang). This rebuilds it from
+ * as src/drivers/core/board-core.wasm (so `npm start` needs no clang). This rebuilds it from
  * firmware-host/core/ and fails when the committed module is stale; and checks that
  * sim/ holds no board rules of its own.
  */
@@ -22,12 +22,12 @@ describe('the simulated board is the firmware core', () => {
     if (ci) expect(haveClang, 'CI=true: clang and lld are required (.ci/run installs them)').toBe(true);
   });
 
-  it.runIf(haveClang || ci)('sim/board-core.wasm is built from firmware-host/core and committed current', () => {
+  it.runIf(haveClang || ci)('src/drivers/core/board-core.wasm is built from firmware-host/core and committed current', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'modality-wasm-')), 'board-core.wasm');
     execFileSync('make', ['-s', '-C', FW, `WASM_OUT=${out}`, out, `BUILD=${join(out, '..', 'build')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     const fresh = readFileSync(out);
-    const committed = readFileSync(join(ROOT, 'sim', 'board-core.wasm'));
-    expect(Buffer.compare(fresh, committed), 'sim/board-core.wasm is stale: run make -C firmware-host wasm').toBe(0);
+    const committed = readFileSync(join(ROOT, 'src', 'drivers', 'core', 'board-core.wasm'));
+    expect(Buffer.compare(fresh, committed), 'src/drivers/core/board-core.wasm is stale: run make -C firmware-host wasm').toBe(0);
   }, 120_000);
 
   it('sim/ holds no limit, latch or queue logic of its own (no limit table, status or fault codes)', () => {
