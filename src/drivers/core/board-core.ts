@@ -183,7 +183,7 @@ export class BoardCore {
   private writeInputs(): void {
     const i = this.inputs;
     const ohm = (v: number) => (Number.isFinite(v) ? Math.max(0, Math.min(OHM_OPEN, Math.round(v))) : OHM_OPEN);
-    const cx10 = (v: number) => Math.max(-0x8000, Math.min(0x7fff, Math.round(v)));
+    const cx10 = (v: number) => (Number.isNaN(v) ? -0x8000 : Math.max(-0x8000, Math.min(0x7fff, Math.round(v)))); // unreadable: very cold, as an open thermistor reads
     this.c.sim_set_inputs(cx10(i.padCx10), cx10(i.headCx10), ohm(i.tensOhm[0]), ohm(i.tensOhm[1]), i.coupled ? 1 : 0, i.stop ? 1 : 0);
   }
 
