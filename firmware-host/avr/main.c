@@ -1,6 +1,19 @@
 /*
  * Thin hardware layer for the ATmega328P: UART, 1 ms tick, TENS pulse trains,
  * PWM outputs, ADC, stop input and the watchdog. All behaviour is in core/.
+ *
+ * Timing near the hardware's limit:
+ *  - The stop input has a pin-change interrupt (PCINT18): its routine cuts every output itself, at once
+ *    (PWM disconnected, pins low, pulse edges suppressed), and holds them cut until the
+ *    core has latched STOP_INPUT (the core then drives zeros itself; only CLEAR, refused
+ *    while the button is pressed, re-enables anything). A bounce cannot re-enable.
+ *  - The core runs one tick ahead: the main loop computes tick T+1 during ms T and stages
+ *    its outputs as register values; the Timer2 overflow interrupt that starts ms T+1
+ *    writes them, so a set-point due at T+1 reaches the pins within microseconds of the
+ *    board's own millisecond edge, however long the main loop's pass was.
+ *  - The tick interrupt also watches the lease: no byte at all from the host for the lease
+ *    cuts every output at that millisecond edge; the core is then told (mod_host_silent)
+ *    and latches HOST_TIMEOUT.
  */
 #include <avr/interrupt.h>
 #include <avr/io.h>
@@ -12,6 +25,28 @@
 static mod_t board;
 static mod_inputs_t inputs;
 
+/* ----------------------------------------------------- fast cuts */
+#define CUT_STOP 1u  /* the stop input's pin-change interrupt fired */
+#define CUT_LEASE 2u /* the tick interrupt saw no byte for the lease */
+static volatile uint8_t cut;             /* outputs held off until the core has latched the cause */
+static volatile uint32_t tick_ms;        /* the board clock, ms (Timer2 overflows) */
+static volatile uint32_t rx_last_ms;     /* tick of the last byte received */
+static volatile uint16_t lease_watch_ms; /* 0: no session; else the lease the core holds */
+
+/* Every output off, from an interrupt: register writes only (a few cycles). */
+static inline void cut_outputs(void) {
+  TCCR0A &= (uint8_t)~(_BV(COM0A1) | _BV(COM0B1)); /* TENS amplitude PWM disconnected */
+  TCCR2A &= (uint8_t)~_BV(COM2B1);                  /* ultrasound intensity PWM disconnected */
+  PORTD &= (uint8_t)~(_BV(PIN_US_EN) | _BV(PIN_US_PWM) | _BV(PIN_TENS1_AMP) | _BV(PIN_TENS2_AMP));
+  PORTB &= (uint8_t)~(_BV(PIN_HEATER) | _BV(PIN_COOLER) | _BV(PIN_TENS1_PULSE) | _BV(PIN_TENS2_PULSE));
+}
+
+ISR(PCINT2_vect) {
+  if (!(PIND & _BV(PIN_STOP))) return; /* a glitch that is already gone */
+  cut_outputs();
+  cut |= CUT_STOP;
+}
+
 /* ------------------------------------------------------------ UART */
 #define RX_SIZE 64 /* power of two */
 #define TX_SIZE 128
@@ -21,6 +56,7 @@ static volatile uint8_t rx_overflows;
 
 ISR(USART_RX_vect) {
   uint8_t b = UDR0;
+  rx_last_ms = tick_ms;
   uint8_t next = (uint8_t)((rx_head + 1) & (RX_SIZE - 1));
   if (next == rx_tail) { rx_overflows++; return; } /* dropped: the CRC catches the hole */
   rx_buf[rx_head] = b;
@@ -51,8 +87,45 @@ static void uart_init(void) {
 }
 
 /* ------------------------------------------------------- 1 ms tick */
-static volatile uint32_t tick_ms;
-ISR(TIMER2_OVF_vect) { tick_ms++; }
+/* A tick's outputs as register values, computed ahead by the main loop (stage_outputs). */
+typedef struct {
+  uint8_t ocr0a, ocr0b, com0; /* TENS amplitude PWM and its COM0A1/COM0B1 bits */
+  uint8_t ocr2b, com2;        /* ultrasound intensity PWM and its COM2B1 bit */
+  uint8_t portd, portb;       /* US_EN on port D; heater, cooler, LED on port B */
+} stage_t;
+#define STAGE_PORTD_MASK _BV(PIN_US_EN)
+#define STAGE_PORTB_MASK (_BV(PIN_HEATER) | _BV(PIN_COOLER) | _BV(PIN_LED))
+static volatile stage_t stage;
+static volatile uint32_t stage_ms;
+static volatile uint8_t stage_pending;
+
+static inline void apply_stage(void) {
+  if (cut) { cut_outputs(); if (stage.portb & _BV(PIN_LED)) PORTB |= _BV(PIN_LED); else PORTB &= (uint8_t)~_BV(PIN_LED); return; }
+  OCR2B = stage.ocr2b;
+  TCCR2A = (uint8_t)((TCCR2A & (uint8_t)~_BV(COM2B1)) | stage.com2);
+  PORTD = (uint8_t)((PORTD & (uint8_t)~STAGE_PORTD_MASK) | stage.portd);
+  OCR0A = stage.ocr0a;
+  OCR0B = stage.ocr0b;
+  TCCR0A = (uint8_t)((TCCR0A & (uint8_t)~(_BV(COM0A1) | _BV(COM0B1))) | stage.com0);
+  PORTB = (uint8_t)((PORTB & (uint8_t)~STAGE_PORTB_MASK) | stage.portb);
+}
+
+/* The tick: count, then write the staged outputs (the time-critical part, a few µs), then
+ * let the pulse edges in (interrupts on) before the lease watch's 32-bit arithmetic. */
+ISR(TIMER2_OVF_vect) {
+  uint32_t t = tick_ms + 1;
+  tick_ms = t;
+  if (stage_pending && (uint16_t)stage_ms == (uint16_t)t) { apply_stage(); stage_pending = 0; }
+  uint16_t lease = lease_watch_ms;
+  if (!lease || (cut & CUT_LEASE)) return;
+  uint32_t last = rx_last_ms; /* read whole before interrupts are back on (the UART writes it) */
+  sei();
+  if (t - last >= lease) {
+    cli();
+    cut_outputs();
+    cut |= CUT_LEASE;
+  }
+}
 
 /* ------------------------------------------------ TENS pulse trains */
 /* Timer1 runs free at 2 MHz (0.5 µs). Each channel's compare unit schedules its next edge;
@@ -114,14 +187,14 @@ static inline uint16_t pulse_edge(pulse_t *p, uint16_t ocr, volatile uint16_t *r
 
 ISR(TIMER1_COMPA_vect) {
   uint8_t st = pulse[0].state;
-  if (st == P_RISE) PORTB |= _BV(PIN_TENS1_PULSE);
+  if (st == P_RISE && !cut) PORTB |= _BV(PIN_TENS1_PULSE);
   else if (st == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS1_PULSE);
   uint16_t ocr = OCR1A;
   OCR1A = pulse_edge(&pulse[0], ocr, &OCR1A);
 }
 ISR(TIMER1_COMPB_vect) {
   uint8_t st = pulse[1].state;
-  if (st == P_RISE) PORTB |= _BV(PIN_TENS2_PULSE);
+  if (st == P_RISE && !cut) PORTB |= _BV(PIN_TENS2_PULSE);
   else if (st == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS2_PULSE);
   uint16_t ocr = OCR1B;
   OCR1B = pulse_edge(&pulse[1], ocr, &OCR1B);
@@ -212,41 +285,47 @@ static void read_inputs(void) {
 }
 
 /* --------------------------------------------------------- outputs */
-static void pwm0(uint8_t chan, uint8_t v) { /* Timer0: chan 0 = OC0A, 1 = OC0B; 0 disconnects (a true zero) */
-  uint8_t com = chan ? _BV(COM0B1) : _BV(COM0A1);
-  if (chan) OCR0B = v; else OCR0A = v;
-  if (v) TCCR0A |= com; else TCCR0A &= (uint8_t)~com;
-}
-
 #if MOD_LIMIT_MAX_TENS_MA != 80 || MOD_LIMIT_MAX_US_WPER_CM2 != 3
 #error "the PWM scaling below assumes 80 mA and 3 W/cm² full scale"
 #endif
 /* Counters instead of 32-bit modulo of the board ms (a 32-bit division is ~40 µs on the AVR). */
 static uint8_t us_gate_phase, pad_phase;
 
-static void apply_outputs(void) {
+/* The outputs of the tick just computed (for board ms `ms`), as register values for the tick
+ * interrupt; applied here at once if that millisecond has already begun (the main loop fell
+ * behind). The TENS pulse trains start and stop here, on the main loop's time. */
+static void stage_outputs(uint32_t ms) {
   const mod_outputs_t *o = &board.out;
-  /* ultrasound first: its enable pin is the benchmarks' timing probe */
+  stage_t st = {0};
   uint8_t us = (uint8_t)((uint16_t)(o->us_x100 * 83u) / 100u); /* x * 249 / 300, in 16 bits */
-  OCR2B = us;
-  if (us) TCCR2A |= _BV(COM2B1); else TCCR2A &= (uint8_t)~_BV(COM2B1);
+  st.ocr2b = us;
+  st.com2 = us ? _BV(COM2B1) : 0;
   uint8_t on_ms = (uint8_t)((o->us_duty_pct + 5) / 10);
   if (o->us_duty_pct && !on_ms) on_ms = 1;
-  if (us && us_gate_phase < on_ms) PORTD |= _BV(PIN_US_EN); else PORTD &= (uint8_t)~_BV(PIN_US_EN);
+  if (us && us_gate_phase < on_ms) st.portd |= _BV(PIN_US_EN); /* the benchmarks' timing probe */
   if (++us_gate_phase >= US_GATE_PERIOD_MS) us_gate_phase = 0;
   for (uint8_t ch = 0; ch < 2; ch++) {
     uint16_t amp = o->tens_x10[ch];
     pulse_config(ch, amp && o->tens_rate_hz[ch] ? &board.tens_cfg[ch] : 0);
     uint16_t pwm = (uint16_t)(amp * 51u) / 160u; /* amp * 255 / 800, in 16 bits */
     /* amplitude modulation scales the set-point for the next pulse (set when it is planned,
-     * so the filtered level has settled when the pulse fires) */
-    pwm0(ch, (uint8_t)(((uint32_t)pwm * pulse_amp_level(ch)) >> 10));
+     * so the filtered level has settled when the pulse fires); 0 disconnects (a true zero) */
+    uint8_t v = (uint8_t)(((uint32_t)pwm * pulse_amp_level(ch)) >> 10);
+    if (ch) { st.ocr0b = v; if (v) st.com0 |= _BV(COM0B1); }
+    else { st.ocr0a = v; if (v) st.com0 |= _BV(COM0A1); }
   }
   uint8_t phase = pad_phase;
   if (++pad_phase >= PAD_PWM_WINDOW_MS) pad_phase = 0;
-  if (phase < o->heater_pct) PORTB |= _BV(PIN_HEATER); else PORTB &= (uint8_t)~_BV(PIN_HEATER);
-  if (phase < o->cooler_pct) PORTB |= _BV(PIN_COOLER); else PORTB &= (uint8_t)~_BV(PIN_COOLER);
-  if (board.session) PORTB |= _BV(PIN_LED); else PORTB &= (uint8_t)~_BV(PIN_LED);
+  if (phase < o->heater_pct) st.portb |= _BV(PIN_HEATER);
+  if (phase < o->cooler_pct) st.portb |= _BV(PIN_COOLER);
+  if (board.session) st.portb |= _BV(PIN_LED);
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    stage.ocr0a = st.ocr0a; stage.ocr0b = st.ocr0b; stage.com0 = st.com0;
+    stage.ocr2b = st.ocr2b; stage.com2 = st.com2; stage.portd = st.portd; stage.portb = st.portb;
+    stage_ms = ms;
+    if ((int32_t)(tick_ms - ms) >= 0) { apply_stage(); stage_pending = 0; }
+    else stage_pending = 1;
+  }
 }
 
 static void io_init(void) {
@@ -269,6 +348,9 @@ static void io_init(void) {
   OCR1A = 20000;
   OCR1B = 30000;
   TIMSK1 = _BV(OCIE1A) | _BV(OCIE1B);
+  /* pin-change interrupt on PD2 (PCINT18), the stop input: the routine acts on a high level (stop) */
+  PCMSK2 = _BV(PCINT18);
+  PCICR = _BV(PCIE2);
 }
 
 int main(void) {
@@ -286,11 +368,23 @@ int main(void) {
     wdt_reset();
     uint32_t now;
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { now = tick_ms; }
-    while (core_ms != now) { /* every millisecond is ticked, even after a long pass */
+    /* every millisecond is ticked, even after a long pass, and the core runs one ahead:
+     * tick now + 1 is computed now and its outputs staged for the interrupt that starts it */
+    while (core_ms != now + 1) {
       core_ms++;
-      inputs.stop = (PIND & _BV(PIN_STOP)) != 0;
+      uint8_t c = cut;
+      inputs.stop = (PIND & _BV(PIN_STOP)) != 0 || (c & CUT_STOP); /* a press the interrupt caught counts */
+      if (c & CUT_LEASE) mod_host_silent(&board);
       mod_tick(&board, core_ms, &inputs);
-      apply_outputs();
+      /* a fast cut holds until the core has latched its cause (then the core drives zeros) */
+      uint8_t clear = 0;
+      if (board.board_faults & (1u << (MOD_FAULT_STOP_INPUT - 1))) clear |= CUT_STOP;
+      if (board.board_faults & (1u << (MOD_FAULT_HOST_TIMEOUT - 1))) clear |= CUT_LEASE;
+      ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+        cut &= (uint8_t)~clear;
+        lease_watch_ms = board.session ? board.lease_ms : 0; /* the watch counts bytes, on its own */
+      }
+      stage_outputs(core_ms);
       read_inputs(); /* for the next tick */
     }
     while (rx_tail != rx_head) {

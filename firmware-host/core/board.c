@@ -603,15 +603,18 @@ static void run_queues(mod_t *m) {
   }
 }
 
+void mod_host_silent(mod_t *m) {
+  if (!m->session) return;
+  /* the host is gone: cut, report once, and close the session (no telemetry, no
+   * resends, commands answered NO_SESSION) until the next HELLO */
+  latch_board(m, MOD_FAULT_HOST_TIMEOUT);
+  flush_events(m);
+  m->session = 0;
+}
+
 static void check_safety(mod_t *m) {
   const mod_inputs_t *in = &m->in;
-  if (m->session && since(m->now, m->last_rx_ms) >= (int32_t)m->lease_ms) {
-    /* the host is gone: cut, report once, and close the session (no telemetry, no
-     * resends, commands answered NO_SESSION) until the next HELLO */
-    latch_board(m, MOD_FAULT_HOST_TIMEOUT);
-    flush_events(m);
-    m->session = 0;
-  }
+  if (m->session && since(m->now, m->last_rx_ms) >= (int32_t)m->lease_ms) mod_host_silent(m);
   if (in->stop) latch_board(m, MOD_FAULT_STOP_INPUT);
   if (in->pad_cx10 > PAD_OVER_X10) latch_board(m, MOD_FAULT_OVER_TEMP);
   if (m->pad_goal && in->pad_cx10 < PAD_UNDER_X10) latch_board(m, MOD_FAULT_UNDER_TEMP);

@@ -227,6 +227,11 @@ uint32_t mod_next_wake(const mod_t *m);
  * behind would). */
 uint8_t mod_steady(const mod_t *m);
 
+/* The hardware layer saw no byte at all for the lease (its own faster watch, in the tick
+ * interrupt): no valid frame can have come either, so the lease has expired. Latches
+ * HOST_TIMEOUT and closes the session, exactly as the core's own check does. */
+void mod_host_silent(mod_t *m);
+
 /* Exposed for unit tests. */
 uint8_t mod_tens_density_ok(const mod_tens_cfg_t *c, uint16_t amp_x10);
 void mod_emit(mod_t *m, uint8_t kind, uint8_t output, uint8_t code, uint16_t value, uint32_t aux);

@@ -234,7 +234,7 @@ export const contractScenarios: Scenario[] = [
       const h = new HostLink(b);
       await h.hello();
       h.autoAckEvents = false;
-      const T = (await h.boardNow()) + MARGIN_MS;
+      const T = (await h.boardNow()) + 4 * MARGIN_MS; // 16 requests go out first, one round trip each
       for (let i = 0; i < 8; i++) await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T + 10 * i, value: 50 + i }, 'OK');
       for (let i = 0; i < 8; i++) await h.expectStatus('SET', { output: OUTPUT.pad, atMs: T + 10 * i, value: 300 + i }, 'OK');
       await h.event('APPLIED_SET', { output: OUTPUT.pad, value: 307 }, 2000);
