@@ -1,7 +1,7 @@
 /** The host's absolute limits and the board's own (wire spec, firmware header) are the same numbers. */
 import { describe, expect, it } from 'vitest';
 import { ABSOLUTE_LIMITS as L } from '../../src/protocol/limits.js';
-import { BOARD_LIMITS as B } from '../../src/drivers/wire/spec.js';
+import { BOARD_LIMITS as B, US_DUTY_CYCLES_PCT, US_FREQUENCIES_MHZ } from '../../src/drivers/wire/spec.js';
 
 describe('host and board limits agree', () => {
   it('TENS', () => {
@@ -17,6 +17,10 @@ describe('host and board limits agree', () => {
     expect(B.maxPadTargetC).toBe(L.thermal.maxHotTargetC);
     expect(B.minPadTargetC).toBe(L.thermal.minColdTargetC);
     expect(B.padOverTempC).toBe(L.thermal.padSurfaceMaxC);
+  });
+  it('the ultrasound settings the board accepts (CONFIG_US) are the ones a protocol may ask for', () => {
+    expect([...US_FREQUENCIES_MHZ]).toEqual([...L.ultrasound.frequenciesMHz]);
+    expect([...US_DUTY_CYCLES_PCT]).toEqual([...L.ultrasound.dutyCyclesPct]);
   });
 });
 
