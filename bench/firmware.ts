@@ -22,8 +22,9 @@ import { RealClock } from '../src/clock.js';
 import type { BoardEvent } from '../src/drivers/board.js';
 import { SerialBoard } from '../src/drivers/serial-board.js';
 import { openSerialTransport } from '../src/drivers/serial-transport.js';
+import type { Transport } from '../src/drivers/transport.js';
 import {
-  buildFirmware, CYCLES_PER_TICK, CYCLES_PER_US, FIRMWARE_DIR, parseEdges, startFirmwareBoard, type FirmwareBoard,
+  buildFirmware, CYCLES_PER_TICK, CYCLES_PER_US, FIRMWARE_DIR, parseEdges, parseIsr, startFirmwareBoard, VECTOR_NAMES, type FirmwareBoard,
 } from '../sim/firmware-runner.js';
 
 export interface BenchFirmwareOptions {
@@ -64,9 +65,10 @@ function cpuLoad(count: number): { stop: () => void } {
   return { stop: () => { for (const k of kids) k.kill('SIGKILL'); } };
 }
 
-async function connect(fw: FirmwareBoard, leaseMs: number): Promise<{ board: SerialBoard; refused: string[]; applied: BoardEvent[] }> {
+async function connect(fw: FirmwareBoard, leaseMs: number): Promise<{ board: SerialBoard; transport: Transport; refused: string[]; applied: BoardEvent[] }> {
   const clock = new RealClock();
-  const board = await SerialBoard.connect(clock, await openSerialTransport(fw.path), { leaseMs, label: fw.path });
+  const transport = await openSerialTransport(fw.path);
+  const board = await SerialBoard.connect(clock, transport, { leaseMs, label: fw.path });
   const refused: string[] = [];
   const applied: BoardEvent[] = [];
   board.subscribe((e) => {
@@ -74,7 +76,7 @@ async function connect(fw: FirmwareBoard, leaseMs: number): Promise<{ board: Ser
     if (e.type === 'applied') applied.push(e);
   });
   board.configureUltrasound({ frequencyMHz: 1, dutyCyclePct: 100, eraCm2: 5 });
-  return { board, refused, applied };
+  return { board, transport, refused, applied };
 }
 
 /** Wait (up to 2 s) for the board to report the ultrasound applied at `value`. */
@@ -144,7 +146,7 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
   const out: Record<string, unknown> = {};
   try {
     // ---- set-point timing under host CPU load
-    const { board, refused, applied } = await connect(fw, 400);
+    const { board, transport, refused, applied } = await connect(fw, 400);
     const loadProcesses = opts.loadProcesses ?? Math.max(1, availableParallelism() - 1);
     const load = cpuLoad(loadProcesses);
     let boardTimed: number[], hostTimed: number[], eventErrMs: number[], refusedBoard: number, refusedHost: number;
@@ -176,28 +178,54 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
       hostTimedSetPoints: `${ht.n}/${n} measured (${refusedHost} refused: ${refusedKinds[1]}; sent for host-now + ${leadMs} ms, the lead taken off the figures)`,
     });
 
-    // ---- stop input to outputs off (no load)
+    // ---- stop input to every output off, at the pins, under the firmware's worst load: a TENS
+    // train at 150 Hz on a ramp in progress, the ultrasound on, and a UART burst at full line rate
+    await fw.control('isr?'); // forget the interrupt run times so far
     const stopUs: number[] = [];
+    let pulsesAfterStop = 0;
     for (let i = 0; i < repeats; i++) {
       board.clear('all');
+      board.configureTens('tens1', { rateHz: 150, pulseWidthUs: 200, waveform: 'symmetric-biphasic', electrodeAreaCm2: 25, highDensityAcknowledged: false });
       const on = appliedUs(board, 1.5);
-      board.set('ultrasound', board.boardNow() + 60, 1.5);
+      const t = board.boardNow() + 60;
+      board.set('ultrasound', t, 1.5);
+      board.ramp('tens1', t, 0, 25, 2500);
       if (!(await on)) continue;
+      await sleep(300); // into the ramp, pulses running
       await fw.control('edges?');
+      await fw.control('edges? pulses');
+      transport.write(new Uint8Array(600).fill(0x7e)); // ~52 ms of sync bytes at 115200: the UART busy throughout
+      await sleep(10);
       await fw.control('stop 1');
       await sleep(20);
       const rep = parseEdges(await fw.control('edges?'));
+      const pulses = parseEdges(await fw.control('edges? pulses'));
       const press = rep.edges.find((e) => e.pin === 'stop' && e.level === 1);
-      const off = rep.edges.find((e) => e.pin === 'usen' && e.level === 0 && press && e.cycle >= press.cycle);
-      if (press && off) stopUs.push((off.cycle - press.cycle) / CYCLES_PER_US);
+      if (press) {
+        const offs = [
+          rep.edges.find((e) => e.pin === 'usen' && e.level === 0 && e.cycle >= press.cycle),
+          // TENS ch1: its pulse pin, if a pulse was high at the press, falls; no pulse rises after it
+          pulses.edges.find((e) => e.pin === 't1' && e.level === 0 && e.cycle >= press.cycle && e.cycle < press.cycle + 20 * CYCLES_PER_US),
+        ].filter((e) => e !== undefined);
+        pulsesAfterStop += pulses.edges.filter((e) => e.pin === 't1' && e.level === 1 && e.cycle > press.cycle).length;
+        if (offs[0]) stopUs.push((Math.max(...offs.map((e) => e!.cycle)) - press.cycle) / CYCLES_PER_US);
+      }
       await fw.control('stop 0');
       await sleep(30);
     }
+    const isr = parseIsr(await fw.control('isr?'));
     board.clear('all');
     await sleep(50);
     await board.close();
     const st = quantiles(stopUs);
-    Object.assign(out, { stopToOffP50Us: st.p50, stopToOffP99Us: st.p99, stopToOffMaxUs: st.max, stopSamples: st.n });
+    Object.assign(out, {
+      stopToOffP50Us: st.p50, stopToOffP99Us: st.p99, stopToOffMaxUs: st.max,
+      stopSamples: `${st.n} (TENS 150 Hz on a ramp, ultrasound on, UART burst at line rate)`,
+      tensPulsesAfterStop: pulsesAfterStop,
+    });
+    // the longest run of each interrupt routine during the stop runs (entry to RETI, nested ones included)
+    const longest = [...isr].sort((a, b) => b[1] - a[1]);
+    for (const [v, cycles] of longest) out[`longestIsr ${VECTOR_NAMES[v] ?? `vector ${v}`} (µs)`] = Math.round((cycles / CYCLES_PER_US) * 10) / 10;
 
     // ---- host silence to outputs off: the lease, measured from the last byte the board received
     const leaseMs = 200;

@@ -212,10 +212,26 @@ export interface EdgeReport {
   /** Cycle at which the UART last received a byte from the host. */
   lastRx: number;
   /** Changes since the previous `edges?` of usen, heat, cool, led and the stop input, oldest first. */
-  edges: { pin: string; level: 0 | 1; cycle: number }[];
+  /** (`edges? pulses`: a rising edge carries its amplitude PWM compare value, 0..255, as amp.) */
+  edges: { pin: string; level: 0 | 1; cycle: number; amp?: number }[];
 }
 
 /** Parse the answer to `edges?` (firmware-host/README.md). */
+/** ATmega328P interrupt vector names, by number. */
+export const VECTOR_NAMES: Record<number, string> = {
+  1: 'INT0', 2: 'INT1', 3: 'PCINT0', 4: 'PCINT1', 5: 'PCINT2 (stop input)', 6: 'WDT', 7: 'TIMER2_COMPA', 8: 'TIMER2_COMPB',
+  9: 'TIMER2_OVF (tick)', 10: 'TIMER1_CAPT', 11: 'TIMER1_COMPA (TENS 1 pulses)', 12: 'TIMER1_COMPB (TENS 2 pulses)', 13: 'TIMER1_OVF',
+  14: 'TIMER0_COMPA', 15: 'TIMER0_COMPB', 16: 'TIMER0_OVF', 17: 'SPI', 18: 'USART_RX', 19: 'USART_UDRE', 20: 'USART_TX', 21: 'ADC',
+};
+
+/** The runner's `isr?` answer: the longest run of each interrupt vector, in cycles. */
+export function parseIsr(line: string): Map<number, number> {
+  if (!line.startsWith('isr')) throw new Error(`not an isr line: ${line}`);
+  const out = new Map<number, number>();
+  for (const m of line.matchAll(/v(\d+)=(\d+)/g)) out.set(Number(m[1]), Number(m[2]));
+  return out;
+}
+
 export function parseEdges(line: string): EdgeReport {
   if (!line.startsWith('edges ')) throw new Error(`not an edges line: ${line}`);
   const out: EdgeReport = { now: 0, epoch: 0, lastRx: 0, edges: [] };
@@ -228,8 +244,8 @@ export function parseEdges(line: string): EdgeReport {
       else out.lastRx = v;
       continue;
     }
-    const e = /^([a-z0-9]+)([+-])(\d+)$/.exec(tok);
-    if (e) out.edges.push({ pin: e[1]!, level: e[2] === '+' ? 1 : 0, cycle: Number(e[3]) });
+    const e = /^([a-z0-9]+)([+-])(\d+)(?::(\d+))?$/.exec(tok);
+    if (e) out.edges.push({ pin: e[1]!, level: e[2] === '+' ? 1 : 0, cycle: Number(e[3]), ...(e[4] !== undefined ? { amp: Number(e[4]) } : {}) });
   }
   return out;
 }

@@ -19,7 +19,10 @@
  *                     firmware's boardMs = k) is at cycle epoch + 16000 k (Timer2 overflows);
  *                     lastrx = when the UART last received a byte
  *   edges? pulses     the same answer for the TENS pulse pins t1 and t2 (PB1, PB2), from their own
- *                     ring (8192 edges), so the fast trains never crowd out the slow outputs
+ *                     ring (8192 edges), so the fast trains never crowd out the slow outputs; a rising
+ *                     edge carries the channel's amplitude PWM compare value then: t1+<cycle>:<0..255>
+ *   isr?              "isr v<n>=<max cycles> ..." the longest run of each interrupt vector since the
+ *                     last query (entry to RETI, nested interrupts included), and forget them
  *   quit              exit
  * EOF on stdin also exits, so the runner never outlives its parent.
  */
@@ -78,7 +81,7 @@ static pin_t pins[P_COUNT] = {
 
 /* ---- a ring of timed edges of the slow outputs and the stop input, for benchmarks ---- */
 #define EDGE_RING 512
-typedef struct { const char *name; int level; avr_cycle_count_t cycle; } edge_t;
+typedef struct { const char *name; int level; avr_cycle_count_t cycle; int amp; } edge_t;
 typedef struct { edge_t *e; unsigned size, head, count; } ring_t;
 static edge_t slow_edges[EDGE_RING];
 static ring_t slow_ring = {slow_edges, EDGE_RING, 0, 0};
@@ -87,12 +90,22 @@ static edge_t pulse_edges[PULSE_RING];
 static ring_t pulse_ring = {pulse_edges, PULSE_RING, 0, 0};
 static avr_cycle_count_t last_rx_cycle;
 
-static void ring_add(ring_t *r, const char *name, int level, avr_cycle_count_t cycle) {
-  r->e[r->head] = (edge_t){name, level, cycle};
+static void ring_add(ring_t *r, const char *name, int level, avr_cycle_count_t cycle, int amp) {
+  r->e[r->head] = (edge_t){name, level, cycle, amp};
   r->head = (r->head + 1) % r->size;
   if (r->count < r->size) r->count++;
 }
-static void edge_add(const char *name, int level, avr_cycle_count_t cycle) { ring_add(&slow_ring, name, level, cycle); }
+static void edge_add(const char *name, int level, avr_cycle_count_t cycle) { ring_add(&slow_ring, name, level, cycle, -1); }
+
+/* ---- interrupt routines' run times (entry to RETI), per vector ---- */
+#define VECTORS 26
+static avr_cycle_count_t isr_entry[VECTORS], isr_max[VECTORS];
+static void isr_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq;
+  int v = (int)(intptr_t)param;
+  if (value) isr_entry[v] = avr->cycle;
+  else if (isr_entry[v] && avr->cycle - isr_entry[v] > isr_max[v]) isr_max[v] = avr->cycle - isr_entry[v];
+}
 
 static avr_cycle_count_t last_tick;
 static void tick_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
@@ -119,7 +132,12 @@ static void pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   account(p, now);
   p->level = level;
   if (p != &pins[P_TENS1] && p != &pins[P_TENS2]) edge_add(p->name, level, now);
-  else ring_add(&pulse_ring, p->name, level, now);
+  else {
+    /* the amplitude the pulse starts with: the channel's PWM compare while it is connected */
+    int t1 = p == &pins[P_TENS1];
+    uint8_t com = avr->data[R_TCCR0A] & (t1 ? 0x80 : 0x20);
+    ring_add(&pulse_ring, p->name, level, now, level ? (com ? avr->data[t1 ? R_OCR0A : R_OCR0B] : 0) : -1);
+  }
   if (level) { p->prev_rise = p->last_rise; p->last_rise = now; p->rises++; }
   else if (p->last_rise) p->width_us = (uint32_t)((now - p->last_rise) * 1000000ULL / F_CPU);
 }
@@ -194,6 +212,7 @@ static void print_edges(ring_t *r) {
   for (unsigned i = 0; i < r->count; i++) {
     edge_t *e = &r->e[(start + i) % r->size];
     printf(" %s%c%llu", e->name, e->level ? '+' : '-', (unsigned long long)e->cycle);
+    if (e->amp >= 0) printf(":%d", e->amp);
   }
   putchar('\n');
   r->count = 0;
@@ -206,6 +225,12 @@ static int command(char *line) {
   else if (strncmp(line, "pins?", 5) == 0) print_pins();
   else if (strncmp(line, "edges? pulses", 13) == 0) print_edges(&pulse_ring);
   else if (strncmp(line, "edges?", 6) == 0) print_edges(&slow_ring);
+  else if (strncmp(line, "isr?", 4) == 0) {
+    printf("isr");
+    for (int v = 1; v < VECTORS; v++) if (isr_max[v]) printf(" v%d=%llu", v, (unsigned long long)isr_max[v]);
+    putchar('\n');
+    memset(isr_max, 0, sizeof isr_max);
+  }
   else if (strncmp(line, "ms?", 3) == 0) printf("ms %llu\n", (unsigned long long)(avr->cycle * 1000 / F_CPU));
   else if (strncmp(line, "quit", 4) == 0) return 0;
   else printf("error unknown command: %s\n", line);
@@ -253,6 +278,10 @@ int main(int argc, char **argv) {
   avr_cycle_timer_register(avr, WINDOW_CYCLES, window_timer, NULL);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT), rx_hook, NULL);
   avr_irq_register_notify(avr_get_interrupt_irq(avr, 9 /* TIMER2_OVF */) + AVR_INT_IRQ_PENDING, tick_hook, NULL);
+  for (int v = 1; v < VECTORS; v++) {
+    avr_irq_t *irq = avr_get_interrupt_irq(avr, (uint8_t)v);
+    if (irq) avr_irq_register_notify(irq + AVR_INT_IRQ_RUNNING, isr_hook, (void *)(intptr_t)v);
+  }
 
   /* uart_pty prints its own banner on stdout; keep ours parseable after it */
   uart_pty_init(avr, &uart);

@@ -59,14 +59,16 @@ describe.runIf(available || ci)('TENS burst and modulation on the AVR firmware (
     expect(rep.edges.filter((e) => e.pin === 't2'), 'ch2 stays idle').toEqual([]);
     const rises: number[] = [];
     const widthsUs: number[] = [];
+    const amps: { cycle: number; pwm: number }[] = [];
     for (let i = 0; i < t1.length; i++) {
       const e = t1[i]!;
       if (e.level !== 1) continue;
       rises.push(e.cycle);
+      if (e.amp !== undefined) amps.push({ cycle: e.cycle, pwm: e.amp });
       const fall = t1[i + 1];
       if (fall && fall.level === 0) widthsUs.push((fall.cycle - e.cycle) / CYCLES_PER_US);
     }
-    return { rises, widthsUs, startCycle: rep.epoch + T * CYCLES_PER_TICK };
+    return { rises, widthsUs, amps, startCycle: rep.epoch + T * CYCLES_PER_TICK };
   }
 
   it('burst 2/s × 7 pulses at 100 Hz: two trains of 7 pulses in a second, 10 ms apart inside a train', async () => {
@@ -119,5 +121,36 @@ describe.runIf(available || ci)('TENS burst and modulation on the AVR firmware (
     expect(Math.abs((centres[0]! - r0) / 16e6 - 0.5), `first slowest at ${(centres[0]! - r0) / 16e6} s`).toBeLessThanOrEqual(0.05);
     expect(Math.abs((centres[1]! - centres[0]!) / 16e6 - 1), 'sweep period, s').toBeLessThanOrEqual(0.05);
     checkWidths(widthsUs, 150);
+  }, 30_000);
+
+  it('width modulation 200 µs → 50 % over 1 s: the pulse widths sweep between 100 and 200 µs at the pin, never wider', async () => {
+    const { board, h } = await boot();
+    await h.expectStatus('CONFIG_TENS', tensConfig({ pulseWidthUs: 200, modKind: 2, modMinPct: 50, modPeriodDs: 10 }), 'OK');
+    const { rises, widthsUs } = await stimulate(board, h, 2300);
+    expect(rises.length, 'pulses').toBeGreaterThan(150);
+    // the rate is untouched: 100 Hz
+    const hz = rises.slice(1).map((c, i) => 16e6 / (c - rises[i]!));
+    for (const f of hz) expect(Math.abs(f - 100), `rate ${f} Hz`).toBeLessThanOrEqual(1);
+    expect(Math.max(...widthsUs), 'widest').toBeLessThanOrEqual(200 + 10);
+    expect(Math.max(...widthsUs), 'widest').toBeGreaterThanOrEqual(195);
+    expect(Math.min(...widthsUs), 'narrowest').toBeGreaterThanOrEqual(100 - 1);
+    expect(Math.min(...widthsUs), 'narrowest').toBeLessThanOrEqual(105);
+    // a triangle: about half of the pulses below the middle width (150 µs)
+    const narrow = widthsUs.filter((w) => w < 150).length / widthsUs.length;
+    expect(narrow).toBeGreaterThan(0.35);
+    expect(narrow).toBeLessThan(0.65);
+  }, 30_000);
+
+  it('amplitude modulation 10 mA → 40 % over 1 s: each pulse starts with the amplitude PWM of its level, between 40 and 100 %', async () => {
+    const { board, h } = await boot();
+    await h.expectStatus('CONFIG_TENS', tensConfig({ pulseWidthUs: 200, modKind: 3, modMinPct: 40, modPeriodDs: 10 }), 'OK');
+    const { amps, startCycle } = await stimulate(board, h, 2300);
+    // after the 1 s slew to 10 mA: PWM 31 of 255 at 100 % (10 mA of 80 mA)
+    const plateau = amps.filter((a) => a.cycle > startCycle + 1050 * CYCLES_PER_TICK).map((a) => a.pwm);
+    expect(plateau.length, 'pulses on the plateau').toBeGreaterThan(80);
+    expect(Math.max(...plateau), 'strongest pulse').toBe(31);
+    expect(Math.min(...plateau), 'weakest pulse: 40 % of 31').toBeGreaterThanOrEqual(12);
+    expect(Math.min(...plateau), 'weakest pulse: 40 % of 31').toBeLessThanOrEqual(14);
+    expect(plateau.every((v) => v > 0), 'no pulse at zero amplitude').toBe(true);
   }, 30_000);
 });
