@@ -1,0 +1,271 @@
+/**
+ * Clock synchronisation between the host and a board that counts milliseconds
+ * on its own oscillator (a ceramic resonator on an Uno is off by up to ±0.5 %).
+ *
+ * Three pieces:
+ *
+ * - `ClockExtender`: the board's clock is a u32 of milliseconds and wraps after
+ *   49.7 days. Every boardMs that arrives (ACK, TELEMETRY, EVENT, IDENTIFY) is
+ *   unwrapped against the last known value (to the nearest, so an old EVENT
+ *   resent after newer ACKs stays in the past), as Klipper's clocksync extends
+ *   the MCU clock to 64 bits. Values are JS numbers, exact up to 2^53 ms.
+ *
+ * - The estimate (`ClockSync.addSample`): samples of (host time, board time)
+ *   from first-try ACK round trips. The host does not know when, inside the
+ *   round trip, the board read its clock; it assumes the midpoint, which is off
+ *   by at most half the round trip, and by less the shorter the round trip
+ *   (Klipper keeps the minimum round trip for the same reason). So: the host
+ *   time is cut into windows (1 s); each window keeps its shortest-round-trip
+ *   sample; a weighted least-squares line through the last windows (2 min)
+ *   gives the board's rate (board ms per host ms) and offset. A window whose
+ *   best round trip is still long (the line was busy) counts less: its weight
+ *   is 1 / (q² + (excess round trip / 2)²), q = 0.5 ms, the board's tick
+ *   quantisation. A second pass drops samples far off the line. Until the
+ *   windows span 2 s the rate is taken as nominal (1).
+ *
+ * - The mapping between the times the engine sees ("board time" in the Board
+ *   interface) and the board's raw clock: raw = bA + rA·(t − tA). It starts
+ *   with rA = 1 and tA = bA, so for a board whose oscillator is exact the engine
+ *   sees the board's own milliseconds, unchanged. When the estimated rate
+ *   departs from rA by more than four standard errors (and at least 20 ppm),
+ *   the mapping is re-anchored at the present instant (continuous there) with
+ *   the new rate, like Klipper's `clock_adj` for secondary MCUs. The engine's
+ *   time therefore advances at the host's rate: a plateau of 30 minutes in the
+ *   engine's board time lasts 30 minutes of host time on a board 0.5 % fast,
+ *   and durations sent to the board (RAMP durationMs) are scaled by rA.
+ */
+
+export const U32 = 0x1_0000_0000;
+
+/** The low 32 bits of a non-negative 64-bit board time (what goes on the wire). */
+export function low32(v: number): number {
+  const r = Math.round(v) % U32;
+  return r < 0 ? r + U32 : r;
+}
+
+/** Unwraps u32 board times to a monotonic 64-bit view. */
+export class ClockExtender {
+  private last: number | null = null;
+
+  /** The last (highest) 64-bit value seen, or null. */
+  get lastMs(): number | null {
+    return this.last;
+  }
+
+  /** Set the starting point (a board whose 64-bit time is already known, e.g. in tests). */
+  seed(v64: number): void {
+    this.last = v64;
+  }
+
+  /** Extend a u32 reading to 64 bits: the value nearest the last known one with these low 32 bits. */
+  extend(raw32: number): number {
+    if (this.last === null) {
+      this.last = raw32;
+      return raw32;
+    }
+    let delta = (raw32 - low32(this.last)) % U32;
+    if (delta < 0) delta += U32;
+    if (delta >= U32 / 2) delta -= U32; // an older reading (an event resent after newer ACKs)
+    const v = this.last + delta;
+    if (v > this.last) this.last = v;
+    return v;
+  }
+}
+
+export interface ClockSyncOptions {
+  /** Width of a sample window, host ms (each keeps its shortest round trip). */
+  windowMs?: number;
+  /** Windows kept for the fit. */
+  maxWindows?: number;
+  /** Until the windows span this long (host ms), the rate is taken as nominal. */
+  minFitSpanMs?: number;
+  /** Re-anchor the mapping only when the rate moved by at least this many ppm. */
+  reanchorPpm?: number;
+}
+
+interface Sample { hostMs: number; boardMs: number; rttMs: number }
+
+export interface ClockEstimate {
+  /** Estimated board ms per host ms, minus 1, in ppm. */
+  ratePpm: number;
+  /** Standard error of ratePpm (Infinity until the fit has a span). */
+  rateSigmaPpm: number;
+  /** The rate the mapping to the engine's time uses now, ppm. */
+  mappedRatePpm: number;
+  /** Windows in the fit and the host time they span. */
+  windows: number;
+  spanMs: number;
+  /** How many times the mapping was re-anchored. */
+  reanchors: number;
+}
+
+const Q_MS = 0.5;
+
+export class ClockSync {
+  private readonly windowMs: number;
+  private readonly maxWindows: number;
+  private readonly minFitSpanMs: number;
+  private readonly reanchorPpm: number;
+  /** Closed windows (their best samples), oldest first. */
+  private windows: Sample[] = [];
+  private current: Sample | null = null;
+  private currentStart = 0;
+  private rough: { hostMs: number; boardMs: number } | null = null;
+  // The fit: board = fb + rate·(host − fh).
+  private fh = 0;
+  private fb = 0;
+  private rate = 1;
+  private rateSigma = Infinity;
+  private fitSpan = 0;
+  private fitted = false;
+  // The mapping: raw = bA + rA·(t − tA).
+  private tA = 0;
+  private bA = 0;
+  private rA = 1;
+  private anchored = false;
+  private reanchors = 0;
+
+  constructor(opts: ClockSyncOptions = {}) {
+    this.windowMs = opts.windowMs ?? 1000;
+    this.maxWindows = opts.maxWindows ?? 120;
+    this.minFitSpanMs = opts.minFitSpanMs ?? 2000;
+    this.reanchorPpm = opts.reanchorPpm ?? 20;
+  }
+
+  /** A board time with no usable round trip (IDENTIFY): used only until a real sample arrives. */
+  addRough(hostMs: number, boardMs: number): void {
+    if (this.fitted) return;
+    this.rough = { hostMs, boardMs };
+    this.anchorIfNeeded(boardMs);
+  }
+
+  /** A first-try round trip: sent at sentMs, answered at recvMs (host ms), the board read boardMs (64-bit). */
+  addSample(sentMs: number, recvMs: number, boardMs: number): void {
+    const s: Sample = { hostMs: (sentMs + recvMs) / 2, boardMs, rttMs: Math.max(0, recvMs - sentMs) };
+    this.anchorIfNeeded(boardMs);
+    if (this.current && s.hostMs >= this.currentStart + this.windowMs) {
+      this.windows.push(this.current);
+      if (this.windows.length > this.maxWindows) this.windows.shift();
+      this.current = null;
+    }
+    if (!this.current) {
+      this.current = s;
+      this.currentStart = s.hostMs;
+    } else if (s.rttMs < this.current.rttMs) {
+      this.current = s;
+    } else if (this.fitted) {
+      return; // nothing changed
+    }
+    this.fit();
+    this.maybeReanchor(recvMs);
+  }
+
+  /** Predicted raw board clock (64-bit ms) at host time hostMs. */
+  predictBoard(hostMs: number): number {
+    if (this.fitted) return this.fb + this.rate * (hostMs - this.fh);
+    if (this.rough) return this.rough.boardMs + (hostMs - this.rough.hostMs);
+    return hostMs;
+  }
+
+  /** Engine time (the Board interface's board time) now, at host time hostMs. */
+  engineNow(hostMs: number): number {
+    return this.fromBoard(this.predictBoard(hostMs));
+  }
+
+  /** Engine time → raw 64-bit board time. */
+  toBoard(t: number): number {
+    return this.bA + this.rA * (t - this.tA);
+  }
+
+  /** Raw 64-bit board time → engine time. */
+  fromBoard(raw: number): number {
+    return this.tA + (raw - this.bA) / this.rA;
+  }
+
+  /** A duration in engine ms → board ms. */
+  durationToBoard(ms: number): number {
+    return ms * this.rA;
+  }
+
+  /** A duration in board ms → engine ms. */
+  durationFromBoard(ms: number): number {
+    return ms / this.rA;
+  }
+
+  /** Board ms per engine ms (the mapping's rate). */
+  get mappedRate(): number {
+    return this.rA;
+  }
+
+  estimate(): ClockEstimate {
+    return {
+      ratePpm: (this.rate - 1) * 1e6,
+      rateSigmaPpm: this.rateSigma * 1e6,
+      mappedRatePpm: (this.rA - 1) * 1e6,
+      windows: this.windows.length + (this.current ? 1 : 0),
+      spanMs: this.fitSpan,
+      reanchors: this.reanchors,
+    };
+  }
+
+  private anchorIfNeeded(boardMs: number): void {
+    if (this.anchored) return;
+    this.anchored = true;
+    this.tA = this.bA = boardMs;
+    this.rA = 1;
+  }
+
+  private fit(): void {
+    const pts = this.current ? [...this.windows, this.current] : [...this.windows];
+    if (pts.length === 0) return;
+    let minRtt = Infinity;
+    for (const p of pts) minRtt = Math.min(minRtt, p.rttMs);
+    const weight = (p: Sample) => 1 / (Q_MS * Q_MS + ((p.rttMs - minRtt) / 2) ** 2);
+    const solve = (use: Sample[]) => {
+      let W = 0, mh = 0, mb = 0;
+      // Centre on the first point to keep the sums small.
+      const h0 = use[0]!.hostMs, b0 = use[0]!.boardMs;
+      for (const p of use) { const w = weight(p); W += w; mh += w * (p.hostMs - h0); mb += w * (p.boardMs - b0); }
+      mh /= W; mb /= W;
+      let shh = 0, shb = 0;
+      for (const p of use) {
+        const w = weight(p), dh = p.hostMs - h0 - mh, db = p.boardMs - b0 - mb;
+        shh += w * dh * dh; shb += w * dh * db;
+      }
+      const lo = Math.min(...use.map((p) => p.hostMs)), hi = Math.max(...use.map((p) => p.hostMs));
+      const span = hi - lo;
+      const rate = span >= this.minFitSpanMs && shh > 0 ? shb / shh : 1;
+      let chi2 = 0;
+      for (const p of use) { const r = p.boardMs - b0 - mb - rate * (p.hostMs - h0 - mh); chi2 += weight(p) * r * r; }
+      const dof = Math.max(1, use.length - 2);
+      const sigma = span >= this.minFitSpanMs && shh > 0 ? Math.sqrt(Math.max(1, chi2 / dof) / shh) : Infinity;
+      return { fh: h0 + mh, fb: b0 + mb, rate, sigma, span };
+    };
+    let f = solve(pts);
+    if (pts.length >= 5) {
+      // Drop samples far off the line (a board busy before it answered), then fit again.
+      const resid = (p: Sample) => Math.abs(p.boardMs - (f.fb + f.rate * (p.hostMs - f.fh)));
+      const rms = Math.sqrt(pts.reduce((s, p) => s + resid(p) ** 2, 0) / pts.length);
+      const keep = pts.filter((p) => resid(p) <= Math.max(2, 4 * rms));
+      if (keep.length >= 3 && keep.length < pts.length) f = solve(keep);
+    }
+    this.fh = f.fh;
+    this.fb = f.fb;
+    this.rate = f.rate;
+    this.rateSigma = f.sigma;
+    this.fitSpan = f.span;
+    this.fitted = true;
+  }
+
+  private maybeReanchor(hostMs: number): void {
+    if (!Number.isFinite(this.rateSigma)) return;
+    const diff = Math.abs(this.rate - this.rA);
+    if (diff <= Math.max(this.reanchorPpm * 1e-6, 4 * this.rateSigma)) return;
+    const raw = this.predictBoard(hostMs);
+    const t = this.fromBoard(raw);
+    this.tA = t;
+    this.bA = raw;
+    this.rA = this.rate;
+    this.reanchors++;
+  }
+}
