@@ -10,6 +10,7 @@ import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig
 import { OUTPUT_NAMES } from './board.js';
 import { ClockExtender, ClockSync, low32, type ClockEstimate } from './clock-sync.js';
 import type { Transport } from './transport.js';
+import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
 import { EVENT_KIND, FAULT, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
@@ -46,8 +47,8 @@ function outName(id: number): OutputName | 'all' {
   return id === OUTPUT.all ? 'all' : (OUTPUT_NAMES[id] ?? 'all');
 }
 
-/** Wire units per clinical unit, per output. */
-const SCALE: Record<OutputName, number> = { tens1: 10, tens2: 10, ultrasound: 100, pad: 10 };
+/** What SET/RAMP `value` means, per output (wire/units.ts: the table validate checks against). */
+const VALUE: Record<OutputName, WireQuantity> = { tens1: WQ.tensAmplitudeMa, tens2: WQ.tensAmplitudeMa, ultrasound: WQ.usIntensityWPerCm2, pad: WQ.padTargetC };
 
 export function faultNames(mask: number): FaultName[] {
   const out: FaultName[] = [];
@@ -171,32 +172,35 @@ export class SerialBoard implements Board {
     const mod = cfg.modulation;
     this.enqueue('CONFIG_TENS', {
       output: OUT_ID[output],
-      rateHz: Math.round(cfg.rateHz),
-      pulseWidthUs: Math.round(cfg.pulseWidthUs),
+      rateHz: toWire(WQ.tensRateHz, cfg.rateHz),
+      pulseWidthUs: toWire(WQ.tensPulseWidthUs, cfg.pulseWidthUs),
       waveform: cfg.waveform === 'symmetric-biphasic' ? 1 : 0,
-      electrodeAreaCm2x10: Math.round(cfg.electrodeAreaCm2 * 10),
+      electrodeAreaCm2x10: toWire(WQ.electrodeAreaCm2, cfg.electrodeAreaCm2),
       flags: cfg.highDensityAcknowledged ? 1 : 0,
-      burstsPerS: cfg.burst?.burstsPerS ?? 0,
-      pulsesPerBurst: cfg.burst?.pulsesPerBurst ?? 0,
+      burstsPerS: toWire(WQ.burstsPerS, cfg.burst?.burstsPerS ?? 0),
+      pulsesPerBurst: toWire(WQ.pulsesPerBurst, cfg.burst?.pulsesPerBurst ?? 0),
       modKind: mod ? { rate: 1, width: 2, amplitude: 3 }[mod.kind] : 0,
-      modMinPct: mod?.minPct ?? 100,
-      modPeriodDs: mod ? Math.round(mod.periodS * 10) : 0,
+      modMinPct: toWire(WQ.modMinPct, mod?.minPct ?? 100),
+      modPeriodDs: mod ? toWire(WQ.modPeriodS, mod.periodS) : 0,
     }, `CONFIG_TENS ${output}`, output);
   }
 
   configureUltrasound(cfg: UltrasoundConfig): void {
-    this.enqueue('CONFIG_US', { frequencyMHz: cfg.frequencyMHz, dutyCyclePct: cfg.dutyCyclePct, eraCm2x10: Math.round(cfg.eraCm2 * 10) }, 'CONFIG_US', 'ultrasound');
+    this.enqueue('CONFIG_US', {
+      frequencyMHz: toWire(WQ.usFrequencyMHz, cfg.frequencyMHz),
+      dutyCyclePct: toWire(WQ.usDutyCyclePct, cfg.dutyCyclePct),
+      eraCm2x10: toWire(WQ.eraCm2, cfg.eraCm2),
+    }, 'CONFIG_US', 'ultrasound');
   }
 
   set(output: OutputName, atMs: number, value: number): void {
     this.schedule(output, atMs, () =>
-      this.enqueue('SET', { output: OUT_ID[output], atMs: this.wireAt(atMs), value: Math.round(value * SCALE[output]) }, `SET ${output} ${value}`, output));
+      this.enqueue('SET', { output: OUT_ID[output], atMs: this.wireAt(atMs), value: toWire(VALUE[output], value) }, `SET ${output} ${value}`, output));
   }
 
   ramp(output: OutputName, atMs: number, from: number, to: number, durationMs: number): void {
     this.schedule(output, atMs, () => {
-      const s = SCALE[output];
-      const fromW = Math.round(from * s), toW = Math.round(to * s);
+      const fromW = toWire(VALUE[output], from), toW = toWire(VALUE[output], to);
       let dur = Math.round(this.sync.durationToBoard(durationMs));
       if ((output === 'tens1' || output === 'tens2') && toW > fromW && this.info) {
         // A slow board counts a ramp at the slew limit in fewer of its own ms, and would refuse it:
@@ -401,7 +405,7 @@ export class SerialBoard implements Board {
     this.seenEvents.push(m.eventId);
     if (this.seenEvents.length > 64) this.seenEvents.shift();
     const output = outName(m.output);
-    const value = output === 'all' ? m.value : m.value / SCALE[output];
+    const value = output === 'all' ? m.value : fromWire(VALUE[output], m.value);
     const fault = FAULT_NAME[m.code];
     const boardMs = this.fromWire(m.boardMs);
     switch (m.kind) {
@@ -424,7 +428,7 @@ export class SerialBoard implements Board {
         if (output !== 'all') this.emit({ type: 'causeGone', output, code: fault ?? 'LIMIT', boardMs });
         return;
       case EVENT_KIND.PAD_AT_TARGET:
-        return this.emit({ type: 'padAtTarget', targetC: m.value / 10, boardMs });
+        return this.emit({ type: 'padAtTarget', targetC: fromWire(WQ.padTargetC, m.value), boardMs });
       case EVENT_KIND.REFUSED:
         return this.emit({ type: 'refused', output, status: STATUS_NAME[m.code] ?? 'BAD_MESSAGE', boardMs, command: `queued command for ${output}` });
       default:
@@ -435,9 +439,9 @@ export class SerialBoard implements Board {
   private telemetry(m: MessageOf<'TELEMETRY'>): Telemetry {
     return {
       boardMs: this.fromWire(m.boardMs),
-      tensMa: [m.tens1X10 / 10, m.tens2X10 / 10],
-      usWPerCm2: m.usX100 / 100,
-      padTargetC: m.padTargetCX10 === 0 ? null : m.padTargetCX10 / 10,
+      tensMa: [fromWire(WQ.tensAmplitudeMa, m.tens1X10), fromWire(WQ.tensAmplitudeMa, m.tens2X10)],
+      usWPerCm2: fromWire(WQ.usIntensityWPerCm2, m.usX100),
+      padTargetC: m.padTargetCX10 === 0 ? null : fromWire(WQ.padTargetC, m.padTargetCX10),
       padC: m.padCX10 / 10,
       headC: m.headCX10 / 10,
       electrodeOhm: [m.tens1Ohm === 0xffff ? null : m.tens1Ohm, m.tens2Ohm === 0xffff ? null : m.tens2Ohm],
