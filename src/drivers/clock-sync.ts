@@ -27,7 +27,7 @@
  *   interface) and the board's raw clock: raw = bA + rA·(t − tA). It starts
  *   with rA = 1 and tA = bA, so for a board whose oscillator is exact the engine
  *   sees the board's own milliseconds, unchanged. When the estimated rate
- *   departs from rA by more than four standard errors (and at least 20 ppm),
+ *   departs from rA by more than four standard errors (and at least 5 ppm),
  *   the mapping is re-anchored at the present instant (continuous there) with
  *   the new rate, like Klipper's `clock_adj` for secondary MCUs. The engine's
  *   time therefore advances at the host's rate: a plateau of 30 minutes in the
@@ -130,7 +130,7 @@ export class ClockSync {
     this.windowMs = opts.windowMs ?? 1000;
     this.maxWindows = opts.maxWindows ?? 120;
     this.minFitSpanMs = opts.minFitSpanMs ?? 2000;
-    this.reanchorPpm = opts.reanchorPpm ?? 20;
+    this.reanchorPpm = opts.reanchorPpm ?? 5;
   }
 
   /** A board time with no usable round trip (IDENTIFY): used only until a real sample arrives. */

@@ -21,6 +21,10 @@ export class DriftBoard {
   private seq = 0;
   private eventId = 0;
   private telemetry = false;
+  /** Present output values in wire units (tens1, tens2, ultrasound, pad). */
+  private readonly values = [0, 0, 0, 0];
+  /** Timers of queued commands, per output (CANCEL and OFF now drop them). */
+  private readonly pending: number[][] = [];
   /** Extra ms the board waits before answering each frame (its loop is busy). */
   answerDelayMs: () => number = () => 0;
 
@@ -74,25 +78,45 @@ export class DriftBoard {
     const d = this.answerDelayMs();
     if (d > 0) this.clock.setTimeout(answer, d);
     else answer();
+    if (m.type === 'CANCEL' || (m.type === 'OFF' && m.atMs === 0)) {
+      const outs = m.output === 0xff ? [0, 1, 2, 3] : [m.output];
+      for (const o of outs) { for (const id of this.pending[o] ?? []) this.clock.clearTimeout(id); this.pending[o] = []; }
+      if (m.type === 'OFF') for (const o of outs) {
+        this.values[o] = 0;
+        this.send('EVENT', { eventId: ++this.eventId, boardMs: low32(this.nowMs()), kind: EVENT_KIND.APPLIED_OFF, output: o, code: 0, value: 0, aux: 0 });
+      }
+    }
     if (m.type === 'SET' || m.type === 'RAMP' || (m.type === 'OFF' && m.atMs !== 0)) {
       const at64 = this.extend(m.atMs);
       const r: Received = { name: m.type, atMs: m.atMs, atMs64: at64, hostMs: this.clock.now() };
       if (m.type === 'RAMP') r.durationMs = m.durationMs;
       this.received.push(r);
-      this.clock.setTimeout(() => {
+      const queue = (this.pending[m.output] ??= []);
+      queue.push(this.clock.setTimeout(() => {
         const e: Executed = { name: m.type, output: m.output, boardMs64: at64, hostMs: this.clock.now() };
         if (m.type === 'RAMP') e.durationMs = m.durationMs;
         this.executed.push(e);
         const kind = m.type === 'SET' ? EVENT_KIND.APPLIED_SET : m.type === 'RAMP' ? EVENT_KIND.RAMP_START : EVENT_KIND.APPLIED_OFF;
         const value = m.type === 'SET' ? m.value : m.type === 'RAMP' ? m.to : 0;
-        this.send('EVENT', { eventId: ++this.eventId, boardMs: low32(at64), kind, output: m.output, code: 0, value, aux: m.type === 'RAMP' ? m.durationMs : 0 });
-      }, Math.max(0, this.hostAt(at64) - this.clock.now()));
+        const outs = m.output === 0xff ? [0, 1, 2, 3] : [m.output];
+        if (m.type !== 'RAMP') for (const o of outs) this.values[o] = value;
+        for (const o of outs) this.send('EVENT', { eventId: ++this.eventId, boardMs: low32(at64), kind, output: o, code: 0, value, aux: m.type === 'RAMP' ? m.durationMs : 0 });
+        if (m.type === 'RAMP') {
+          // The ramp ends durationMs later on the board's clock, reported as APPLIED_SET (as the real boards do).
+          const end64 = at64 + m.durationMs;
+          this.clock.setTimeout(() => {
+            this.values[m.output] = m.to;
+            this.executed.push({ name: 'RAMP_END', output: m.output, boardMs64: end64, hostMs: this.clock.now() });
+            this.send('EVENT', { eventId: ++this.eventId, boardMs: low32(end64), kind: EVENT_KIND.APPLIED_SET, output: m.output, code: 0, value: m.to, aux: 0 });
+          }, Math.max(0, this.hostAt(end64) - this.clock.now()));
+        }
+      }, Math.max(0, this.hostAt(at64) - this.clock.now())));
     }
   }
 
   private tick(): void {
     this.send('TELEMETRY', {
-      boardMs: low32(this.nowMs()), tens1X10: 0, tens2X10: 0, usX100: 0, padTargetCX10: 0, padCX10: 300, headCX10: 300,
+      boardMs: low32(this.nowMs()), tens1X10: this.values[0]!, tens2X10: this.values[1]!, usX100: this.values[2]!, padTargetCX10: this.values[3]!, padCX10: 300, headCX10: 300,
       tens1Ohm: 1000, tens2Ohm: 1000, coupled: 1, stopInput: 0, faults: 0, outputFaults: 0,
     });
     this.clock.setTimeout(() => this.tick(), 250 / (1 + this.ppm * 1e-6));
