@@ -4,6 +4,11 @@
  * bench. Acks and retransmission (one frame in flight, same bytes resent),
  * clock synchronisation from ACK round trips, heartbeat to keep the board's
  * lease, reliable events acknowledged and de-duplicated.
+ *
+ * Board times: the Board interface's times (boardNow, atMs, event boardMs) are
+ * the board's clock extended to 64 bits and mapped to the host's rate
+ * (clock-sync.ts); on the wire they are the board's raw u32 milliseconds. For a
+ * board whose oscillator is exact the two are the same numbers.
  */
 import type { Clock, TimerId } from '../clock.js';
 import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
@@ -82,6 +87,7 @@ export class SerialBoard implements Board {
   private held: Held[] = [];
   private heldOrder = 0;
   private holdTimer: TimerId | null = null;
+  private lastNow = -Infinity;
   private seenEvents: number[] = [];
   private identifyWaiter: ((m: MessageOf<'IDENTIFY'>) => void) | null = null;
   private telemetryWaiter: (() => void) | null = null;
@@ -160,7 +166,10 @@ export class SerialBoard implements Board {
   // ---------------------------------------------------------------- Board
 
   boardNow(): number {
-    return Math.round(this.sync.engineNow(this.clock.now()));
+    // Never backwards, even when a new fit moves the estimate back by a fraction of a ms.
+    const v = Math.round(this.sync.engineNow(this.clock.now()));
+    if (v > this.lastNow) this.lastNow = v;
+    return this.lastNow;
   }
 
   /** The clock estimate: the board's rate against the host's, its standard error, the rate the mapping uses. */
