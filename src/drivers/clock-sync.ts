@@ -29,7 +29,8 @@
  *   sees the board's own milliseconds, unchanged. When the estimated rate
  *   departs from rA by more than four standard errors (and at least 5 ppm),
  *   the mapping is re-anchored at the present instant (continuous there) with
- *   the new rate, like Klipper's `clock_adj` for secondary MCUs. The engine's
+ *   the new rate, like Klipper's `clock_adj` for secondary MCUs. An estimate more
+ *   than 2 % off nominal is not followed (see `maxRatePpm`). The engine's
  *   time therefore advances at the host's rate: a plateau of 30 minutes in the
  *   engine's board time lasts 30 minutes of host time on a board 0.5 % fast,
  *   and durations sent to the board (RAMP durationMs) are scaled by rA.
@@ -81,6 +82,13 @@ export interface ClockSyncOptions {
   minFitSpanMs?: number;
   /** Re-anchor the mapping only when the rate moved by at least this many ppm. */
   reanchorPpm?: number;
+  /**
+   * Follow estimates within this many ppm of nominal only. Beyond it the board is not
+   * an oscillator off by a little (a ceramic resonator is within ±0.5 %) but one that
+   * cannot keep time at all (simavr lagging behind real time on a loaded host, a stalled
+   * board): the engine then keeps the board's own milliseconds, as it did before.
+   */
+  maxRatePpm?: number;
 }
 
 interface Sample { hostMs: number; boardMs: number; rttMs: number }
@@ -106,6 +114,7 @@ export class ClockSync {
   private readonly maxWindows: number;
   private readonly minFitSpanMs: number;
   private readonly reanchorPpm: number;
+  private readonly maxRatePpm: number;
   /** Closed windows (their best samples), oldest first. */
   private windows: Sample[] = [];
   private current: Sample | null = null;
@@ -131,6 +140,7 @@ export class ClockSync {
     this.maxWindows = opts.maxWindows ?? 120;
     this.minFitSpanMs = opts.minFitSpanMs ?? 2000;
     this.reanchorPpm = opts.reanchorPpm ?? 5;
+    this.maxRatePpm = opts.maxRatePpm ?? 20_000;
   }
 
   /** A board time with no usable round trip (IDENTIFY): used only until a real sample arrives. */
@@ -274,7 +284,8 @@ export class ClockSync {
   }
 
   private maybeReanchor(hostMs: number): void {
-    if (!Number.isFinite(this.rateSigma)) return;
+    if (!Number.isFinite(this.rateSigma) || this.windows.length < 4) return; // at least 5 windows (with the open one)
+    if (Math.abs(this.rate - 1) > this.maxRatePpm * 1e-6) return; // not a clock we follow
     const diff = Math.abs(this.rate - this.rA);
     if (diff <= Math.max(this.reanchorPpm * 1e-6, 4 * this.rateSigma)) return;
     const raw = this.predictBoard(hostMs);
