@@ -71,6 +71,14 @@ describe('clock rate estimate (unit, synthetic round trips)', () => {
     expect(Math.abs(r.est.mappedRatePpm - ppm)).toBeLessThan(50);
   });
 
+  it('a board far off nominal (simavr lagging real time: 40 % slow) is not followed: the engine keeps board ms', () => {
+    const sync = new ClockSync();
+    for (let h = 0; h < 120_000; h += 100) sync.addSample(h, h + 2, Math.floor(5000 + h * 0.6 + 1));
+    expect(Math.abs(sync.estimate().ratePpm + 400_000)).toBeLessThan(50);
+    expect(sync.estimate().mappedRatePpm).toBe(0);
+    expect(Math.abs(sync.predictBoard(120_000) - (5000 + 72_000))).toBeLessThan(2); // boardNow still tracks the board
+  });
+
   it('an exact board keeps the mapping at rate 1: the engine sees the board\'s own milliseconds', () => {
     const sync = new ClockSync();
     for (let h = 0; h < 300_000; h += 100) sync.addSample(h, h + 2, Math.floor(5000 + h + 1));
@@ -167,6 +175,20 @@ describe('SerialBoard against a board whose clock drifts', () => {
       expect(Math.abs(board.boardNow() - fake.nowMs())).toBeLessThanOrEqual(1);
     }
     expect(board.clockEstimate().mappedRatePpm).toBe(0);
+  });
+
+  it('held commands of an output are dropped when the board latches a fault on it (the board drops that queue)', async () => {
+    const { clock, fake, board } = await connectDrift(0);
+    const t = board.boardNow() + 250;
+    board.set('pad', t + 60_000, 30);
+    board.set('ultrasound', t + 60_000, 1);
+    board.off('ultrasound', t + 90_000);
+    clock.advance(1000);
+    fake.latch(2 /* UNCOUPLED */, 2);
+    clock.advance(5000);
+    fake.latch(5 /* HOST_TIMEOUT */, 0xff);
+    clock.advance(120_000);
+    expect(fake.received).toEqual([]);
   });
 
   it('held commands are dropped by CANCEL and OFF now, and never sent', async () => {

@@ -114,6 +114,13 @@ export class DriftBoard {
     }
   }
 
+  /** Latch a fault (FAULT_LATCHED event; output 0xFF board-wide) and drop the queues it blocks, as the real boards do. */
+  latch(code: number, output: number): void {
+    const outs = output === 0xff ? [0, 1, 2, 3] : [output];
+    for (const o of outs) { for (const id of this.pending[o] ?? []) this.clock.clearTimeout(id); this.pending[o] = []; this.values[o] = 0; }
+    this.send('EVENT', { eventId: ++this.eventId, boardMs: low32(this.nowMs()), kind: EVENT_KIND.FAULT_LATCHED, output, code, value: 0, aux: 0 });
+  }
+
   private tick(): void {
     this.send('TELEMETRY', {
       boardMs: low32(this.nowMs()), tens1X10: this.values[0]!, tens2X10: this.values[1]!, usX100: this.values[2]!, padTargetCX10: this.values[3]!, padCX10: 300, headCX10: 300,
