@@ -12,9 +12,10 @@
  *
  * - The estimate (`ClockSync.addSample`): samples of (host time, board time)
  *   from first-try ACK round trips. The host does not know when, inside the
- *   round trip, the board read its clock; it assumes the midpoint, which is off
- *   by at most half the round trip, and by less the shorter the round trip
- *   (Klipper keeps the minimum round trip for the same reason). So: the host
+ *   round trip, the board read its clock; it assumes the midpoint (of the round
+ *   trip less the frame's and the ACK's time on the line), which is off by at
+ *   most half the round trip, and by less the shorter the round trip (Klipper
+ *   keeps the minimum round trip for the same reason). So: the host
  *   time is cut into windows (1 s); each window keeps its shortest-round-trip
  *   sample; a weighted least-squares line through the last windows (2 min)
  *   gives the board's rate (board ms per host ms) and offset. A window whose
@@ -25,13 +26,16 @@
  *
  * - The mapping between the times the engine sees ("board time" in the Board
  *   interface) and the board's raw clock: raw = bA + rA·(t − tA). It starts
- *   with rA = 1 and tA = bA, so for a board whose oscillator is exact the engine
- *   sees the board's own milliseconds, unchanged. When the estimated rate
- *   departs from rA by more than four standard errors (and at least 5 ppm),
- *   the mapping is re-anchored at the present instant (continuous there) with
- *   the new rate, like Klipper's `clock_adj` for secondary MCUs. An estimate more
- *   than 2 % off nominal is not followed (see `maxRatePpm`). The engine's
- *   time therefore advances at the host's rate: a plateau of 30 minutes in the
+ *   with rA = 1 and tA = bA, so for a board whose oscillator is exact the
+ *   engine sees the board's own milliseconds, unchanged. When the estimated
+ *   rate departs from rA by more than four standard errors and at least 20
+ *   ppm (the simulated board's best samples wander by ±6 ppm over 2 minutes
+ *   as its traffic changes; 20 ppm keeps an exact board un-mapped, and costs
+ *   at most 36 ms in 30 minutes on a drifting one), the mapping is re-
+ *   anchored at the present instant (continuous there) with the new rate,
+ *   like Klipper's `clock_adj` for secondary MCUs. An estimate more than 2 %
+ *   off nominal is not followed (see `maxRatePpm`). The engine's time
+ *   therefore advances at the host's rate: a plateau of 30 minutes in the
  *   engine's board time lasts 30 minutes of host time on a board 0.5 % fast,
  *   and durations sent to the board (RAMP durationMs) are scaled by rA.
  */
@@ -139,7 +143,7 @@ export class ClockSync {
     this.windowMs = opts.windowMs ?? 1000;
     this.maxWindows = opts.maxWindows ?? 120;
     this.minFitSpanMs = opts.minFitSpanMs ?? 2000;
-    this.reanchorPpm = opts.reanchorPpm ?? 5;
+    this.reanchorPpm = opts.reanchorPpm ?? 20;
     this.maxRatePpm = opts.maxRatePpm ?? 20_000;
   }
 
@@ -150,9 +154,16 @@ export class ClockSync {
     this.anchorIfNeeded(boardMs);
   }
 
-  /** A first-try round trip: sent at sentMs, answered at recvMs (host ms), the board read boardMs (64-bit). */
-  addSample(sentMs: number, recvMs: number, boardMs: number): void {
-    const s: Sample = { hostMs: (sentMs + recvMs) / 2, boardMs, rttMs: Math.max(0, recvMs - sentMs) };
+  /**
+   * A first-try round trip: sent at sentMs, answered at recvMs (host ms), the board read boardMs
+   * (64-bit). outMs and backMs: the time the frame and its answer take on the line (bytes × 10
+   * bits at the baud rate). The board reads its clock once the whole frame is in, so the read is
+   * taken at the midpoint of what remains of the round trip without them; frames of different
+   * lengths then sample alike, and `rttMs` (what decides which sample a window keeps) is the
+   * round trip beyond the line time.
+   */
+  addSample(sentMs: number, recvMs: number, boardMs: number, outMs = 0, backMs = 0): void {
+    const s: Sample = { hostMs: (sentMs + outMs + recvMs - backMs) / 2, boardMs, rttMs: Math.max(0, recvMs - sentMs - outMs - backMs) };
     this.anchorIfNeeded(boardMs);
     if (this.current && s.hostMs >= this.currentStart + this.windowMs) {
       this.windows.push(this.current);

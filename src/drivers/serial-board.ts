@@ -18,7 +18,7 @@ import type { Transport } from './transport.js';
 import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
-import { EVENT_KIND, FAULT, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
+import { EVENT_KIND, FAULT, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
 
 export interface SerialBoardOptions {
   leaseMs?: number;
@@ -43,6 +43,10 @@ export interface SerialBoardOptions {
 }
 
 export class BoardConnectError extends Error {}
+
+/** Line time of one byte, and the length of an ACK frame (for the clock samples). */
+const MS_PER_BYTE = (LINE.bitsPerByte * 1000) / LINE.baudRate;
+const ACK_BYTES = frameLengthOf(MESSAGES.ACK.id) ?? 12;
 
 const FAULT_NAME = Object.fromEntries(Object.entries(FAULT).map(([k, v]) => [v, k])) as Record<number, FaultName>;
 const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) as Record<number, StatusName>;
@@ -401,7 +405,7 @@ export class SerialBoard implements Board {
     this.inFlight = null;
     const board64 = this.ext.extend(m.boardMs);
     // Only first-try round trips are unambiguous samples of the clock.
-    if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64);
+    if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64, p.frame.length * MS_PER_BYTE, ACK_BYTES * MS_PER_BYTE);
     if (m.status !== STATUS.OK) {
       this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: Math.round(this.sync.fromBoard(board64)), command: p.describe });
     }
