@@ -275,7 +275,7 @@ export class SerialBoard implements Board {
   }
 
   /** A u32 boardMs from the wire → the engine's board time (64-bit, at the host's rate). */
-  private fromWire(boardMs: number): number {
+  private engineTime(boardMs: number): number {
     return Math.round(this.sync.fromBoard(this.ext.extend(boardMs)));
   }
 
@@ -420,7 +420,7 @@ export class SerialBoard implements Board {
     const output = outName(m.output);
     const value = output === 'all' ? m.value : fromWire(VALUE[output], m.value);
     const fault = FAULT_NAME[m.code];
-    const boardMs = this.fromWire(m.boardMs);
+    const boardMs = this.engineTime(m.boardMs);
     switch (m.kind) {
       case EVENT_KIND.APPLIED_SET:
         if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'set', value });
@@ -451,7 +451,7 @@ export class SerialBoard implements Board {
 
   private telemetry(m: MessageOf<'TELEMETRY'>): Telemetry {
     return {
-      boardMs: this.fromWire(m.boardMs),
+      boardMs: this.engineTime(m.boardMs),
       tensMa: [fromWire(WQ.tensAmplitudeMa, m.tens1X10), fromWire(WQ.tensAmplitudeMa, m.tens2X10)],
       usWPerCm2: fromWire(WQ.usIntensityWPerCm2, m.usX100),
       padTargetC: m.padTargetCX10 === 0 ? null : fromWire(WQ.padTargetC, m.padTargetCX10),
