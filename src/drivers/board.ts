@@ -1,6 +1,8 @@
 /**
  * The abstract board: what the machines see. Values are in clinical units
- * (mA, W/cm², °C); times are board-clock milliseconds. Commands are
+ * (mA, W/cm², °C); times are board-clock milliseconds (64-bit; a driver whose
+ * board's oscillator is off maps them to the host's rate, see serial-board.ts,
+ * so durations mean host milliseconds). Commands are
  * fire-and-forget and never block: a refusal comes back as a `refused` event,
  * so the engine stays synchronous on its clock (no promise chains between the
  * engine and an in-process board).

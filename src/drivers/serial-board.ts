@@ -4,14 +4,21 @@
  * bench. Acks and retransmission (one frame in flight, same bytes resent),
  * clock synchronisation from ACK round trips, heartbeat to keep the board's
  * lease, reliable events acknowledged and de-duplicated.
+ *
+ * Board times: the Board interface's times (boardNow, atMs, event boardMs) are
+ * the board's clock extended to 64 bits and mapped to the host's rate
+ * (clock-sync.ts); on the wire they are the board's raw u32 milliseconds. For a
+ * board whose oscillator is exact the two are the same numbers.
  */
 import type { Clock, TimerId } from '../clock.js';
 import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
 import { OUTPUT_NAMES } from './board.js';
+import { ClockExtender, ClockSync, low32, type ClockEstimate } from './clock-sync.js';
 import type { Transport } from './transport.js';
+import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
-import { EVENT_KIND, FAULT, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
+import { EVENT_KIND, FAULT, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
 
 export interface SerialBoardOptions {
   leaseMs?: number;
@@ -26,9 +33,20 @@ export interface SerialBoardOptions {
   trace?: (dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number) => void;
   /** Describes the link in errors ("serial:/dev/ttyUSB0"). */
   label?: string;
+  /**
+   * A SET/RAMP/OFF due further ahead than this (board ms) is held on the host and
+   * sent this long before it is due, so its board time is computed with the clock
+   * estimate of then rather than of now (a 30-minute plateau's end, sent at the
+   * start, would otherwise carry the start's rate error). Infinity: send at once.
+   */
+  holdBeyondMs?: number;
 }
 
 export class BoardConnectError extends Error {}
+
+/** Line time of one byte, and the length of an ACK frame (for the clock samples). */
+const MS_PER_BYTE = (LINE.bitsPerByte * 1000) / LINE.baudRate;
+const ACK_BYTES = frameLengthOf(MESSAGES.ACK.id) ?? 12;
 
 const FAULT_NAME = Object.fromEntries(Object.entries(FAULT).map(([k, v]) => [v, k])) as Record<number, FaultName>;
 const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) as Record<number, StatusName>;
@@ -38,8 +56,8 @@ function outName(id: number): OutputName | 'all' {
   return id === OUTPUT.all ? 'all' : (OUTPUT_NAMES[id] ?? 'all');
 }
 
-/** Wire units per clinical unit, per output. */
-const SCALE: Record<OutputName, number> = { tens1: 10, tens2: 10, ultrasound: 100, pad: 10 };
+/** What SET/RAMP `value` means, per output (wire/units.ts: the table validate checks against). */
+const VALUE: Record<OutputName, WireQuantity> = { tens1: WQ.tensAmplitudeMa, tens2: WQ.tensAmplitudeMa, ultrasound: WQ.usIntensityWPerCm2, pad: WQ.padTargetC };
 
 export function faultNames(mask: number): FaultName[] {
   const out: FaultName[] = [];
@@ -48,6 +66,9 @@ export function faultNames(mask: number): FaultName[] {
 }
 
 interface Pending { frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
+
+/** A scheduled command held on the host until holdBeyondMs before it is due; built when released. */
+interface Held { atMs: number; order: number; output: OutputName | 'all'; send: () => void }
 
 export class SerialBoard implements Board {
   info!: BoardInfo;
@@ -64,8 +85,13 @@ export class SerialBoard implements Board {
   private retransmitTimer: TimerId | null = null;
   private heartbeatTimer: TimerId | null = null;
   private silenceTimer: TimerId | null = null;
-  private offsetMs: number | null = null;
-  private syncSamples: { rtt: number; offset: number }[] = [];
+  private readonly sync = new ClockSync();
+  private readonly ext = new ClockExtender();
+  private readonly holdBeyondMs: number;
+  private held: Held[] = [];
+  private heldOrder = 0;
+  private holdTimer: TimerId | null = null;
+  private lastNow = -Infinity;
   private seenEvents: number[] = [];
   private identifyWaiter: ((m: MessageOf<'IDENTIFY'>) => void) | null = null;
   private telemetryWaiter: (() => void) | null = null;
@@ -80,6 +106,7 @@ export class SerialBoard implements Board {
     this.maxTries = opts.maxTries ?? 8;
     this.silenceMs = opts.silenceMs ?? 1500;
     this.scheduleMarginMs = opts.scheduleMarginMs ?? 250;
+    this.holdBeyondMs = opts.holdBeyondMs ?? 2000;
     this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload), frameLengthOf);
     transport.onData((bytes) => {
       this.c.bytesReceived += bytes.length;
@@ -143,44 +170,73 @@ export class SerialBoard implements Board {
   // ---------------------------------------------------------------- Board
 
   boardNow(): number {
-    return Math.round(this.clock.now() + (this.offsetMs ?? 0));
+    // Never backwards, even when a new fit moves the estimate back by a fraction of a ms.
+    const v = Math.round(this.sync.engineNow(this.clock.now()));
+    if (v > this.lastNow) this.lastNow = v;
+    return this.lastNow;
+  }
+
+  /** The clock estimate: the board's rate against the host's, its standard error, the rate the mapping uses. */
+  clockEstimate(): ClockEstimate {
+    return this.sync.estimate();
   }
 
   configureTens(output: 'tens1' | 'tens2', cfg: TensConfig): void {
     const mod = cfg.modulation;
     this.enqueue('CONFIG_TENS', {
       output: OUT_ID[output],
-      rateHz: Math.round(cfg.rateHz),
-      pulseWidthUs: Math.round(cfg.pulseWidthUs),
+      rateHz: toWire(WQ.tensRateHz, cfg.rateHz),
+      pulseWidthUs: toWire(WQ.tensPulseWidthUs, cfg.pulseWidthUs),
       waveform: cfg.waveform === 'symmetric-biphasic' ? 1 : 0,
-      electrodeAreaCm2x10: Math.round(cfg.electrodeAreaCm2 * 10),
+      electrodeAreaCm2x10: toWire(WQ.electrodeAreaCm2, cfg.electrodeAreaCm2),
       flags: cfg.highDensityAcknowledged ? 1 : 0,
-      burstsPerS: cfg.burst?.burstsPerS ?? 0,
-      pulsesPerBurst: cfg.burst?.pulsesPerBurst ?? 0,
+      burstsPerS: toWire(WQ.burstsPerS, cfg.burst?.burstsPerS ?? 0),
+      pulsesPerBurst: toWire(WQ.pulsesPerBurst, cfg.burst?.pulsesPerBurst ?? 0),
       modKind: mod ? { rate: 1, width: 2, amplitude: 3 }[mod.kind] : 0,
-      modMinPct: mod?.minPct ?? 100,
-      modPeriodDs: mod ? Math.round(mod.periodS * 10) : 0,
+      modMinPct: toWire(WQ.modMinPct, mod?.minPct ?? 100),
+      modPeriodDs: mod ? toWire(WQ.modPeriodS, mod.periodS) : 0,
     }, `CONFIG_TENS ${output}`, output);
   }
 
   configureUltrasound(cfg: UltrasoundConfig): void {
-    this.enqueue('CONFIG_US', { frequencyMHz: cfg.frequencyMHz, dutyCyclePct: cfg.dutyCyclePct, eraCm2x10: Math.round(cfg.eraCm2 * 10) }, 'CONFIG_US', 'ultrasound');
+    this.enqueue('CONFIG_US', {
+      frequencyMHz: toWire(WQ.usFrequencyMHz, cfg.frequencyMHz),
+      dutyCyclePct: toWire(WQ.usDutyCyclePct, cfg.dutyCyclePct),
+      eraCm2x10: toWire(WQ.eraCm2, cfg.eraCm2),
+    }, 'CONFIG_US', 'ultrasound');
   }
 
   set(output: OutputName, atMs: number, value: number): void {
-    this.enqueue('SET', { output: OUT_ID[output], atMs: Math.round(atMs), value: Math.round(value * SCALE[output]) }, `SET ${output} ${value}`, output);
+    this.schedule(output, atMs, () =>
+      this.enqueue('SET', { output: OUT_ID[output], atMs: this.wireAt(atMs), value: toWire(VALUE[output], value) }, `SET ${output} ${value}`, output));
   }
 
   ramp(output: OutputName, atMs: number, from: number, to: number, durationMs: number): void {
-    const s = SCALE[output];
-    this.enqueue('RAMP', { output: OUT_ID[output], atMs: Math.round(atMs), from: Math.round(from * s), to: Math.round(to * s), durationMs: Math.round(durationMs) }, `RAMP ${output} ${from}→${to}`, output);
+    this.schedule(output, atMs, () => {
+      const fromW = toWire(VALUE[output], from), toW = toWire(VALUE[output], to);
+      let dur = Math.round(this.sync.durationToBoard(durationMs));
+      if ((output === 'tens1' || output === 'tens2') && toW > fromW && this.info) {
+        // A slow board counts a ramp at the slew limit in fewer of its own ms, and would refuse it:
+        // stretch it to the board's limit (by at most the clock error) rather than have it refused.
+        const minDur = Math.ceil(((toW - fromW) * 1000) / (this.info.maxTensSlewMaPerS * 10) - 1e-9);
+        if (dur < minDur && Math.round(durationMs) >= minDur) dur = minDur;
+      }
+      this.enqueue('RAMP', { output: OUT_ID[output], atMs: this.wireAt(atMs), from: fromW, to: toW, durationMs: dur }, `RAMP ${output} ${from}→${to}`, output);
+    });
   }
 
   off(output: OutputName | 'all', atMs: number | null): void {
-    this.enqueue('OFF', { output: OUT_ID[output], atMs: atMs === null ? 0 : Math.max(1, Math.round(atMs)) }, `OFF ${output}`, output, atMs === null);
+    if (atMs === null) {
+      this.dropHeld(output);
+      this.enqueue('OFF', { output: OUT_ID[output], atMs: 0 }, `OFF ${output}`, output, true);
+      return;
+    }
+    // atMs 0 on the wire means "now": a scheduled OFF whose low 32 bits are 0 (once in 49.7 days) goes 1 ms later.
+    this.schedule(output, atMs, () => this.enqueue('OFF', { output: OUT_ID[output], atMs: Math.max(1, this.wireAt(atMs)) }, `OFF ${output}`, output));
   }
 
   cancel(output: OutputName | 'all'): void {
+    this.dropHeld(output);
     this.enqueue('CANCEL', { output: OUT_ID[output] }, `CANCEL ${output}`, output);
   }
 
@@ -189,6 +245,7 @@ export class SerialBoard implements Board {
   }
 
   estop(): void {
+    this.dropHeld('all');
     this.enqueue('ESTOP', {}, 'ESTOP', 'all', true);
   }
 
@@ -208,6 +265,54 @@ export class SerialBoard implements Board {
   async close(): Promise<void> {
     this.shutdown();
     await this.transport.close();
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** An engine (Board interface) board time → the u32 atMs on the wire. */
+  private wireAt(atMs: number): number {
+    return low32(this.sync.toBoard(atMs));
+  }
+
+  /** A u32 boardMs from the wire → the engine's board time (64-bit, at the host's rate). */
+  private engineTime(boardMs: number): number {
+    return Math.round(this.sync.fromBoard(this.ext.extend(boardMs)));
+  }
+
+  /** Send a scheduled command now, or hold it until holdBeyondMs before it is due. */
+  private schedule(output: OutputName | 'all', atMs: number, send: () => void): void {
+    if (this.closed || this.lost) return;
+    if (!(atMs - this.sync.engineNow(this.clock.now()) > this.holdBeyondMs)) { send(); return; }
+    this.held.push({ atMs, order: this.heldOrder++, output, send });
+    this.armHold();
+  }
+
+  private armHold(): void {
+    if (this.holdTimer !== null) this.clock.clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.held.length === 0 || this.closed || this.lost) return;
+    let next = Infinity;
+    for (const h of this.held) next = Math.min(next, h.atMs);
+    const wait = next - this.holdBeyondMs - this.sync.engineNow(this.clock.now());
+    this.holdTimer = this.clock.setTimeout(() => {
+      this.holdTimer = null;
+      this.releaseHeld();
+    }, Math.max(0, Math.ceil(wait)));
+  }
+
+  private releaseHeld(): void {
+    const now = this.sync.engineNow(this.clock.now());
+    const due = this.held.filter((h) => h.atMs - now <= this.holdBeyondMs + 1).sort((a, b) => a.atMs - b.atMs || a.order - b.order);
+    this.held = this.held.filter((h) => !due.includes(h));
+    for (const h of due) h.send();
+    this.armHold();
+  }
+
+  /** The board dropped (or is told to drop) an output's queue: drop what the host holds for it too. */
+  private dropHeld(output: OutputName | 'all'): void {
+    if (this.held.length === 0) return;
+    this.held = output === 'all' ? [] : this.held.filter((h) => h.output !== output);
+    this.armHold();
   }
 
   // ---------------------------------------------------------------- sending
@@ -277,8 +382,10 @@ export class SerialBoard implements Board {
     if (!msg) return;
     switch (msg.type) {
       case 'ACK': return this.onAck(msg);
-      case 'IDENTIFY': this.sample(msg.boardMs, 1e6); // a first guess, until ACK round trips measure better
-         this.identifyWaiter?.(msg); return;
+      case 'IDENTIFY':
+        this.sync.addRough(this.clock.now(), this.ext.extend(msg.boardMs)); // a first guess, until ACK round trips measure better
+        this.identifyWaiter?.(msg);
+        return;
       case 'TELEMETRY': {
         const telemetry = this.telemetry(msg);
         this.lastFaults = telemetry.faults;
@@ -296,22 +403,13 @@ export class SerialBoard implements Board {
     if (this.retransmitTimer !== null) this.clock.clearTimeout(this.retransmitTimer);
     this.retransmitTimer = null;
     this.inFlight = null;
-    // Only first-try round trips are unambiguous samples of the clock offset.
-    if (p.tries === 1) this.sample(m.boardMs, this.clock.now() - p.sentAt);
+    const board64 = this.ext.extend(m.boardMs);
+    // Only first-try round trips are unambiguous samples of the clock.
+    if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64, p.frame.length * MS_PER_BYTE, ACK_BYTES * MS_PER_BYTE);
     if (m.status !== STATUS.OK) {
-      this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: m.boardMs, command: p.describe });
+      this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: Math.round(this.sync.fromBoard(board64)), command: p.describe });
     }
     this.pump();
-  }
-
-  /** Clock sync, as Klipper's clocksync: trust the sample with the shortest round trip lately. */
-  private sample(boardMs: number, rttMs: number): void {
-    const hostMid = this.clock.now() - rttMs / 2;
-    this.syncSamples.push({ rtt: rttMs, offset: boardMs - hostMid });
-    if (this.syncSamples.length > 32) this.syncSamples.shift();
-    let best = this.syncSamples[0] as { rtt: number; offset: number };
-    for (const s of this.syncSamples) if (s.rtt < best.rtt) best = s;
-    this.offsetMs = best.offset;
   }
 
   private onEvent(m: MessageOf<'EVENT'>): void {
@@ -320,29 +418,32 @@ export class SerialBoard implements Board {
     this.seenEvents.push(m.eventId);
     if (this.seenEvents.length > 64) this.seenEvents.shift();
     const output = outName(m.output);
-    const value = output === 'all' ? m.value : m.value / SCALE[output];
+    const value = output === 'all' ? m.value : fromWire(VALUE[output], m.value);
     const fault = FAULT_NAME[m.code];
+    const boardMs = this.engineTime(m.boardMs);
     switch (m.kind) {
       case EVENT_KIND.APPLIED_SET:
-        if (output !== 'all') this.emit({ type: 'applied', output, boardMs: m.boardMs, action: 'set', value });
+        if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'set', value });
         return;
       case EVENT_KIND.RAMP_START:
-        if (output !== 'all') this.emit({ type: 'applied', output, boardMs: m.boardMs, action: 'ramp', value, durationMs: m.aux });
+        if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'ramp', value, durationMs: Math.round(this.sync.durationFromBoard(m.aux)) });
         return;
       case EVENT_KIND.APPLIED_OFF:
-        if (output !== 'all') this.emit({ type: 'applied', output, boardMs: m.boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) });
+        if (fault) this.dropHeld(output); // a cut: the board dropped that queue
+        if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) });
         return;
       case EVENT_KIND.FAULT_LATCHED:
-        return this.emit({ type: 'fault', code: fault ?? 'LIMIT', output, boardMs: m.boardMs });
+        this.dropHeld(output); // a latch drops the queues it blocks
+        return this.emit({ type: 'fault', code: fault ?? 'LIMIT', output, boardMs });
       case EVENT_KIND.FAULT_CLEARED:
-        return this.emit({ type: 'faultCleared', output, boardMs: m.boardMs });
+        return this.emit({ type: 'faultCleared', output, boardMs });
       case EVENT_KIND.CAUSE_GONE:
-        if (output !== 'all') this.emit({ type: 'causeGone', output, code: fault ?? 'LIMIT', boardMs: m.boardMs });
+        if (output !== 'all') this.emit({ type: 'causeGone', output, code: fault ?? 'LIMIT', boardMs });
         return;
       case EVENT_KIND.PAD_AT_TARGET:
-        return this.emit({ type: 'padAtTarget', targetC: m.value / 10, boardMs: m.boardMs });
+        return this.emit({ type: 'padAtTarget', targetC: fromWire(WQ.padTargetC, m.value), boardMs });
       case EVENT_KIND.REFUSED:
-        return this.emit({ type: 'refused', output, status: STATUS_NAME[m.code] ?? 'BAD_MESSAGE', boardMs: m.boardMs, command: `queued command for ${output}` });
+        return this.emit({ type: 'refused', output, status: STATUS_NAME[m.code] ?? 'BAD_MESSAGE', boardMs, command: `queued command for ${output}` });
       default:
         return;
     }
@@ -350,10 +451,10 @@ export class SerialBoard implements Board {
 
   private telemetry(m: MessageOf<'TELEMETRY'>): Telemetry {
     return {
-      boardMs: m.boardMs,
-      tensMa: [m.tens1X10 / 10, m.tens2X10 / 10],
-      usWPerCm2: m.usX100 / 100,
-      padTargetC: m.padTargetCX10 === 0 ? null : m.padTargetCX10 / 10,
+      boardMs: this.engineTime(m.boardMs),
+      tensMa: [fromWire(WQ.tensAmplitudeMa, m.tens1X10), fromWire(WQ.tensAmplitudeMa, m.tens2X10)],
+      usWPerCm2: fromWire(WQ.usIntensityWPerCm2, m.usX100),
+      padTargetC: m.padTargetCX10 === 0 ? null : fromWire(WQ.padTargetC, m.padTargetCX10),
       padC: m.padCX10 / 10,
       headC: m.headCX10 / 10,
       electrodeOhm: [m.tens1Ohm === 0xffff ? null : m.tens1Ohm, m.tens2Ohm === 0xffff ? null : m.tens2Ohm],
@@ -380,8 +481,9 @@ export class SerialBoard implements Board {
   }
 
   private stopSending(): void {
-    for (const t of [this.retransmitTimer, this.heartbeatTimer, this.silenceTimer]) if (t !== null) this.clock.clearTimeout(t);
-    this.retransmitTimer = this.heartbeatTimer = this.silenceTimer = null;
+    for (const t of [this.retransmitTimer, this.heartbeatTimer, this.silenceTimer, this.holdTimer]) if (t !== null) this.clock.clearTimeout(t);
+    this.retransmitTimer = this.heartbeatTimer = this.silenceTimer = this.holdTimer = null;
+    this.held = [];
     this.queue = [];
     this.inFlight = null;
   }

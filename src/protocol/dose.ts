@@ -11,6 +11,7 @@
  * Current density = I_rms / electrode area.
  */
 import type { TensProgram, UltrasoundProgram } from './schema.ts';
+import { toWire, WIRE_QUANTITIES } from '../drivers/wire/units.ts';
 
 export type UltrasoundDoseInput = Pick<UltrasoundProgram, 'intensityWPerCm2' | 'dutyCyclePct' | 'eraCm2' | 'areaCm2'>;
 
@@ -79,6 +80,7 @@ export function tensCurrentDensityMaPerCm2(
 }
 
 /** Seconds to integer milliseconds, rounded to the nearest ms. */
+/** Seconds → the integer milliseconds the board schedules in (the same scale `validate` checks durations against). */
 export function secondsToMs(s: number): number {
-  return Math.round(s * 1000);
+  return toWire(WIRE_QUANTITIES.durationS, s);
 }

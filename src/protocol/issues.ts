@@ -4,7 +4,8 @@
 import type { core } from 'zod';
 import { PARALLEL_KEYS, STEP_KEYS } from './schema.ts';
 
-export type IssueLayer = 'absolute' | 'profile' | 'schema' | 'syntax';
+/** 'wire': a value the wire protocol cannot carry exactly (resolution or field range, src/drivers/wire/units.ts). */
+export type IssueLayer = 'absolute' | 'profile' | 'schema' | 'syntax' | 'wire';
 
 export type Issue = {
   /** file path as given, or protocols/<id>.yaml for built-ins */

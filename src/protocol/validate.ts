@@ -9,6 +9,7 @@ import type { Issue, PathSegment } from './issues.ts';
 import { pathToString } from './issues.ts';
 import type { Protocol, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.ts';
 import { areaToEraRatio, tensCurrentDensityMaPerCm2 } from './dose.ts';
+import { WIRE_QUANTITIES as WQ, wireProblem, type WireQuantity } from '../drivers/wire/units.ts';
 
 type Locate = (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
 
@@ -46,6 +47,21 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
   };
   const nonNegative = (segs: PathSegment[], value: number, unit: string) => {
     if (!(value >= 0)) add(segs, { value, limit: `≥ 0 ${unit}`, message: `must not be negative`, ...absolute() });
+  };
+
+  /**
+   * The value must be one the wire carries exactly (its resolution and field range, from the table the
+   * driver scales with). Checked after the limits: a field already reported is not reported twice.
+   */
+  const wire = (segs: PathSegment[], value: unknown, q: WireQuantity) => {
+    if (typeof value !== 'number') return;
+    const path = pathToString(segs);
+    if (out.some((i) => i.path === path && i.severity === 'error')) return;
+    const p = wireProblem(q, value);
+    if (p) add(segs, { value, limit: p.limit, message: p.message, layer: 'wire', setBy: 'wire protocol' });
+  };
+  const wireDurations = (at: PathSegment[], o: Record<string, unknown>, keys: string[]) => {
+    for (const k of keys) if (k in o) wire([...at, k], o[k], WQ.durationS);
   };
 
   const checkTens = (t: TensProgram, at: PathSegment[]) => {
@@ -141,6 +157,19 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
         });
       }
     }
+    wire([...at, 'rateHz'], t.rateHz, WQ.tensRateHz);
+    wire([...at, 'pulseWidthUs'], t.pulseWidthUs, WQ.tensPulseWidthUs);
+    wire([...at, 'amplitudeMa'], t.amplitudeMa, WQ.tensAmplitudeMa);
+    wire([...at, 'electrodeAreaCm2'], t.electrodeAreaCm2, WQ.electrodeAreaCm2);
+    wireDurations(at, t, ['rampUpS', 'durationS', 'rampDownS']);
+    if (t.burst) {
+      wire([...at, 'burst', 'burstsPerS'], t.burst.burstsPerS, WQ.burstsPerS);
+      wire([...at, 'burst', 'pulsesPerBurst'], t.burst.pulsesPerBurst, WQ.pulsesPerBurst);
+    }
+    if (t.modulation) {
+      wire([...at, 'modulation', 'minPct'], t.modulation.minPct, WQ.modMinPct);
+      wire([...at, 'modulation', 'periodS'], t.modulation.periodS, WQ.modPeriodS);
+    }
   };
 
   const checkUltrasound = (u: UltrasoundProgram, at: PathSegment[]) => {
@@ -187,6 +216,11 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
           setBy: 'dose rule',
         });
     }
+    wire([...at, 'intensityWPerCm2'], u.intensityWPerCm2, WQ.usIntensityWPerCm2);
+    wire([...at, 'eraCm2'], u.eraCm2, WQ.eraCm2);
+    wire([...at, 'frequencyMHz'], u.frequencyMHz, WQ.usFrequencyMHz);
+    wire([...at, 'dutyCyclePct'], u.dutyCyclePct, WQ.usDutyCyclePct);
+    wireDurations(at, u, ['durationS']);
   };
 
   const checkThermal = (th: ThermalProgram, at: PathSegment[]) => {
@@ -208,6 +242,12 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
       if (th.cycles < 1) add([...at, 'cycles'], { value: th.cycles, limit: '≥ 1', message: 'must be at least 1', ...absolute() });
       if (th.hot.targetC <= th.cold.targetC)
         add([...at, 'hot', 'targetC'], { value: th.hot.targetC, layer: 'schema', message: `the hot target must be above the cold target (${th.cold.targetC} °C)` });
+    }
+    for (const kind of ['hot', 'cold'] as const) {
+      const ph = (th as Partial<Record<'hot' | 'cold', { targetC: number; durationS: number }>>)[kind];
+      if (!ph) continue;
+      wire([...at, kind, 'targetC'], ph.targetC, WQ.padTargetC);
+      wireDurations([...at, kind], ph, ['durationS']);
     }
   };
 

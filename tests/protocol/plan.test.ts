@@ -34,7 +34,7 @@ describe('thermal phases', () => {
     expect(prog.phases.map((x) => x.kind)).toEqual(['cold', 'hot', 'cold', 'hot']);
   });
   it('heat and cold are one phase each', () => {
-    const p = plan(proto({ thermal: { mode: 'heat', hot: { targetC: 39, durationS: 600 } } }, { thermal: { mode: 'cold', cold: { targetC: 15, durationS: 300.0004 } } }));
+    const p = plan(proto({ thermal: { mode: 'heat', hot: { targetC: 39, durationS: 600 } } }, { thermal: { mode: 'cold', cold: { targetC: 15, durationS: 300 } } }));
     expect(p.steps.map((s) => (s.programs[0]!.modality === 'thermal' ? s.programs[0]!.phases : []))).toEqual([
       [{ kind: 'hot', targetC: 39, durationMs: 600000 }],
       [{ kind: 'cold', targetC: 15, durationMs: 300000 }],
@@ -58,9 +58,10 @@ describe('ultrasound and TENS resolution', () => {
     expect(u.energyJ).toBeCloseTo(240, 9);
   });
   it('TENS ramps and plateau in integer ms', () => {
-    const p = plan(proto({ tens: { channel: 2, waveform: 'asymmetric-biphasic', rateHz: 80, pulseWidthUs: 100, amplitudeMa: 10, electrodeAreaCm2: 25, rampUpS: 2.5, durationS: 6.0004, rampDownS: 0 } }));
-    expect(p.steps[0]!.programs[0]).toMatchObject({ modality: 'tens', rampUpMs: 2500, plateauMs: 6000, rampDownMs: 0, durationMs: 8500, channel: 2 });
-    expect(p.totalMs).toBe(8500);
+    const p = plan(proto({ tens: { channel: 2, waveform: 'asymmetric-biphasic', rateHz: 80, pulseWidthUs: 100, amplitudeMa: 10, electrodeAreaCm2: 25, rampUpS: 2.5, durationS: 6.004, rampDownS: 0 } }));
+    expect(p.steps[0]!.programs[0]).toMatchObject({ modality: 'tens', rampUpMs: 2500, plateauMs: 6004, rampDownMs: 0, durationMs: 8504, channel: 2 });
+    expect(p.totalMs).toBe(8504);
+    // (a sub-millisecond duration is refused by validate: the board schedules in whole ms; see wire.test.ts)
   });
 });
 
