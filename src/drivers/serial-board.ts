@@ -18,7 +18,7 @@ import type { Transport } from './transport.js';
 import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
-import { EVENT_KIND, FAULT, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
+import { EVENT_KIND, FAULT, HOST_TIMING, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
 
 export interface SerialBoardOptions {
   leaseMs?: number;
@@ -101,11 +101,11 @@ export class SerialBoard implements Board {
   private readonly c: LinkCounters = { framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 };
 
   private constructor(private readonly clock: Clock, private readonly transport: Transport, private readonly opts: SerialBoardOptions) {
-    this.leaseMs = opts.leaseMs ?? 400;
-    this.retransmitMs = opts.retransmitMs ?? 50;
-    this.maxTries = opts.maxTries ?? 8;
-    this.silenceMs = opts.silenceMs ?? 1500;
-    this.scheduleMarginMs = opts.scheduleMarginMs ?? 250;
+    this.leaseMs = opts.leaseMs ?? HOST_TIMING.leaseMs;
+    this.retransmitMs = opts.retransmitMs ?? HOST_TIMING.retransmitMs;
+    this.maxTries = opts.maxTries ?? HOST_TIMING.maxTries;
+    this.silenceMs = opts.silenceMs ?? HOST_TIMING.silenceMs;
+    this.scheduleMarginMs = opts.scheduleMarginMs ?? HOST_TIMING.scheduleMarginMs;
     this.holdBeyondMs = opts.holdBeyondMs ?? 2000;
     this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload), frameLengthOf);
     transport.onData((bytes) => {
@@ -124,7 +124,7 @@ export class SerialBoard implements Board {
    */
   static connect(clock: Clock, transport: Transport, opts: SerialBoardOptions = {}): Promise<SerialBoard> {
     const board = new SerialBoard(clock, transport, opts);
-    const timeoutMs = opts.connectTimeoutMs ?? 3000;
+    const timeoutMs = opts.connectTimeoutMs ?? HOST_TIMING.connectTimeoutMs;
     return new Promise((resolve, reject) => {
       const timer = clock.setTimeout(() => {
         board.identifyWaiter = null;
@@ -362,7 +362,7 @@ export class SerialBoard implements Board {
       this.heartbeatTimer = null;
       if (!this.inFlight && this.queue.length === 0) this.enqueue('PING', {}, 'PING', null);
       else this.armHeartbeat();
-    }, Math.floor(this.leaseMs / 4));
+    }, Math.floor((this.leaseMs * HOST_TIMING.heartbeatMs) / HOST_TIMING.leaseMs)); // a quarter of the lease
   }
 
   private armSilence(): void {
@@ -430,7 +430,9 @@ export class SerialBoard implements Board {
         return;
       case EVENT_KIND.APPLIED_OFF:
         if (fault) this.dropHeld(output); // a cut: the board dropped that queue
-        if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) });
+        // protocol v1 boards send one APPLIED_OFF per output; an older firmware sent one for 0xFF
+        // after a board-wide latch: it cut every output, and the accounting must see each cut
+        for (const o of output === 'all' ? OUTPUT_NAMES : [output]) this.emit({ type: 'applied', output: o, boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) });
         return;
       case EVENT_KIND.FAULT_LATCHED:
         this.dropHeld(output); // a latch drops the queues it blocks

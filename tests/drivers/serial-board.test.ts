@@ -62,3 +62,17 @@ describe('serial board driver against the simulated board', () => {
     expect(events.filter((e) => e.type === 'applied' && e.action === 'ramp').length).toBe(2);
   });
 });
+
+describe('serial board driver: a board-wide cut reported the old way', () => {
+  it('an APPLIED_OFF for output 0xFF (firmware before protocol revision 0.2) reaches the accounting as a cut of every output', async () => {
+    const { encodeFrame } = await import('../../src/drivers/wire/frame.js');
+    const { encodeMessage } = await import('../../src/drivers/wire/messages.js');
+    const { EVENT_KIND, FAULT } = await import('../../src/drivers/wire/spec.js');
+    const { clock, link, sim, events } = await connectSim();
+    const at = sim.boardMs();
+    link.board.write(encodeFrame(200, encodeMessage('EVENT', { eventId: 999, boardMs: at, kind: EVENT_KIND.APPLIED_OFF, output: OUTPUT.all, code: FAULT.STOP_INPUT, value: 0, aux: 0 })));
+    clock.advance(50);
+    const offs = events.filter((e) => e.type === 'applied' && e.action === 'off');
+    expect(offs).toEqual(['tens1', 'tens2', 'ultrasound', 'pad'].map((output) => ({ type: 'applied', output, boardMs: at, action: 'off', value: 0, cause: 'STOP_INPUT' })));
+  });
+});
