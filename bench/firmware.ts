@@ -230,6 +230,7 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
     // ---- host silence to outputs off: the lease, measured from the last byte the board received
     const leaseMs = 200;
     const silenceUs: number[] = [];
+    const fromByteUs: number[] = [];
     for (let i = 0; i < repeats; i++) {
       const c = await connect(fw, leaseMs);
       c.board.clear('all');
@@ -241,15 +242,24 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
       await sleep(leaseMs + 150);
       const rep = parseEdges(await fw.control('edges?'));
       const off = rep.edges.find((e) => e.pin === 'usen' && e.level === 0);
-      if (off && rep.lastRx) silenceUs.push((off.cycle - rep.lastRx) / CYCLES_PER_US - leaseMs * 1000);
+      if (off && rep.lastRxIsr) {
+        // the lease expires at the tick edge leaseMs after the tick in which the last byte came in
+        const lastTick = Math.floor((rep.lastRxIsr - rep.epoch) / CYCLES_PER_TICK);
+        const expiry = rep.epoch + (lastTick + leaseMs) * CYCLES_PER_TICK;
+        silenceUs.push((off.cycle - expiry) / CYCLES_PER_US);
+        fromByteUs.push((off.cycle - rep.lastRxIsr) / CYCLES_PER_US - leaseMs * 1000);
+      }
     }
     const si = quantiles(silenceUs);
+    const fb = quantiles(fromByteUs);
     Object.assign(out, {
       leaseMs,
-      silenceToOffMinusLeaseP50Us: si.p50,
-      silenceToOffMinusLeaseP99Us: si.p99,
-      silenceToOffMinusLeaseMaxUs: si.max,
-      silenceSamples: si.n,
+      leaseExpiryToOffP50Us: si.p50,
+      leaseExpiryToOffP99Us: si.p99,
+      leaseExpiryToOffMaxUs: si.max,
+      lastByteToOffMinusLeaseP50Us: fb.p50,
+      lastByteToOffMinusLeaseMaxUs: fb.max,
+      silenceSamples: `${si.n} (the lease counts whole ticks: it expires at the tick edge leaseMs after the tick of the last byte)`,
     });
   } finally {
     await fw.stop();

@@ -209,8 +209,10 @@ export interface EdgeReport {
   now: number;
   /** Board tick k (boardMs = k) happened at cycle epoch + k · CYCLES_PER_TICK. */
   epoch: number;
-  /** Cycle at which the UART last received a byte from the host. */
+  /** Cycle at which the last byte from the host entered the UART's input (the pty feeds bytes in bursts). */
   lastRx: number;
+  /** Cycle at which the firmware's receive interrupt last started: that byte was in. */
+  lastRxIsr: number;
   /** Changes since the previous `edges?` of usen, heat, cool, led and the stop input, oldest first. */
   /** (`edges? pulses`: a rising edge carries its amplitude PWM compare value, 0..255, as amp.) */
   edges: { pin: string; level: 0 | 1; cycle: number; amp?: number }[];
@@ -234,13 +236,14 @@ export function parseIsr(line: string): Map<number, number> {
 
 export function parseEdges(line: string): EdgeReport {
   if (!line.startsWith('edges ')) throw new Error(`not an edges line: ${line}`);
-  const out: EdgeReport = { now: 0, epoch: 0, lastRx: 0, edges: [] };
+  const out: EdgeReport = { now: 0, epoch: 0, lastRx: 0, lastRxIsr: 0, edges: [] };
   for (const tok of line.slice(6).trim().split(/\s+/)) {
-    const kv = /^(now|epoch|lastrx)=(\d+)$/.exec(tok);
+    const kv = /^(now|epoch|lastrx|lastrxisr)=(\d+)$/.exec(tok);
     if (kv) {
       const v = Number(kv[2]);
       if (kv[1] === 'now') out.now = v;
       else if (kv[1] === 'epoch') out.epoch = v;
+      else if (kv[1] === 'lastrxisr') out.lastRxIsr = v;
       else out.lastRx = v;
       continue;
     }

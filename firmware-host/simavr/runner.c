@@ -17,7 +17,9 @@
  *                     them: the changes of the slow outputs (usen, heat, cool, led) and of the stop
  *                     input since the last query, in CPU cycles (16 per µs); board tick k (the
  *                     firmware's boardMs = k) is at cycle epoch + 16000 k (Timer2 overflows);
- *                     lastrx = when the UART last received a byte
+ *                     lastrx = when the last byte entered the UART's input (the pty feeds them in
+ *                     bursts, the UART then takes 10 bits a byte), lastrxisr = when the firmware's
+ *                     receive interrupt last started (the byte is in)
  *   edges? pulses     the same answer for the TENS pulse pins t1 and t2 (PB1, PB2), from their own
  *                     ring (8192 edges), so the fast trains never crowd out the slow outputs; a rising
  *                     edge carries the channel's amplitude PWM compare value then: t1+<cycle>:<0..255>
@@ -100,10 +102,11 @@ static void edge_add(const char *name, int level, avr_cycle_count_t cycle) { rin
 /* ---- interrupt routines' run times (entry to RETI), per vector ---- */
 #define VECTORS 26
 static avr_cycle_count_t isr_entry[VECTORS], isr_max[VECTORS];
+static avr_cycle_count_t last_rx_isr_cycle; /* the firmware's USART_RX routine last started: a byte is in */
 static void isr_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq;
   int v = (int)(intptr_t)param;
-  if (value) isr_entry[v] = avr->cycle;
+  if (value) { isr_entry[v] = avr->cycle; if (v == 18 /* USART_RX */) last_rx_isr_cycle = avr->cycle; }
   else if (isr_entry[v] && avr->cycle - isr_entry[v] > isr_max[v]) isr_max[v] = avr->cycle - isr_entry[v];
 }
 
@@ -206,8 +209,8 @@ static void print_edges(ring_t *r) {
   avr_cycle_count_t now = avr->cycle;
   /* Timer2 (fast PWM, TOP 249, /64) overflows every 16000 cycles: board tick k is at epoch + k * 16000 */
   avr_cycle_count_t epoch = last_tick % 16000;
-  printf("edges now=%llu epoch=%llu lastrx=%llu", (unsigned long long)now, (unsigned long long)epoch,
-         (unsigned long long)last_rx_cycle);
+  printf("edges now=%llu epoch=%llu lastrx=%llu lastrxisr=%llu", (unsigned long long)now, (unsigned long long)epoch,
+         (unsigned long long)last_rx_cycle, (unsigned long long)last_rx_isr_cycle);
   unsigned start = (r->head + r->size - r->count) % r->size;
   for (unsigned i = 0; i < r->count; i++) {
     edge_t *e = &r->e[(start + i) % r->size];
