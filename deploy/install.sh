@@ -62,4 +62,4 @@ else
   echo "install: no desktop user given: add deploy/kiosk/labwc-autostart to the kiosk user's ~/.config/labwc/autostart by hand" >&2
 fi
 
-echo "installed. The service: systemctl status modality-cart; its log: journalctl -u modality-cart"
+echo "installed. Check the cart: sudo -u modality modality doctor --data /var/lib/modality"

@@ -30,6 +30,13 @@ describe('the simulated board is the firmware core', () => {
     expect(Buffer.compare(fresh, committed), 'src/drivers/core/board-core.wasm is stale: run make -C firmware-host wasm').toBe(0);
   }, 120_000);
 
+  it('the core version in spec.ts is the one the firmware reports (modality.h)', async () => {
+    const { CORE_VERSION } = await import('../../src/drivers/wire/spec.js');
+    const h = readFileSync(join(FW, 'core', 'modality.h'), 'utf8');
+    const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => Number(new RegExp(`#define MOD_FW_${k} (\\d+)`).exec(h)?.[1]));
+    expect(v).toEqual([...CORE_VERSION]);
+  });
+
   it('sim/ holds no limit, latch or queue logic of its own (no limit table, status or fault codes)', () => {
     for (const f of readdirSync(join(ROOT, 'sim')).filter((n) => n.endsWith('.ts') && n !== 'firmata-board.ts' && n !== 'firmata-pty.ts')) {
       const text = readFileSync(join(ROOT, 'sim', f), 'utf8');
