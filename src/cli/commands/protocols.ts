@@ -1,7 +1,8 @@
 /** `modality protocols`: list the built-in protocols. */
 import type { Command } from 'commander';
 import { listBuiltins, resolveProtocol, formatIssue } from '../../protocol/index.ts';
-import { addProfileOption, formatMs, modalitiesOf, profileFrom } from '../common.ts';
+import { addProfileOption, modalitiesOf, profileFrom } from '../common.ts';
+import { formatMs } from '../../util/time.ts';
 import { io } from '../io.ts';
 
 export function register(program: Command): void {
