@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerId } from '../clock.js';
 import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
-import { OUTPUT_NAMES } from './board.js';
+import { ConnectError, OUTPUT_NAMES } from './board.js';
 import type { Transport } from './transport.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
@@ -28,7 +28,8 @@ export interface SerialBoardOptions {
   label?: string;
 }
 
-export class BoardConnectError extends Error {}
+/** The modality board did not answer, or answered with another protocol version. */
+export class BoardConnectError extends ConnectError {}
 
 const FAULT_NAME = Object.fromEntries(Object.entries(FAULT).map(([k, v]) => [v, k])) as Record<number, FaultName>;
 const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) as Record<number, StatusName>;
