@@ -6,6 +6,7 @@
 import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
 import { formatMs, formatSessionTime } from '../util/time.ts';
+import { stdoutClosed } from './io.ts';
 
 export const KEY_HELP = 'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
 
@@ -91,6 +92,7 @@ export class LivePanel {
   private drawn = 0;
   constructor(private readonly view: SessionView, private readonly out: NodeJS.WriteStream = process.stdout) {}
   draw(): void {
+    if (this.out === process.stdout && stdoutClosed()) return;
     const lines = this.view.render(this.out.columns ?? 80);
     let s = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
     for (const l of lines) s += `\x1b[2K${l}\n`;
