@@ -235,15 +235,16 @@ async function connectHardware(clock: RealClock, spec: Exclude<BoardSpec, { kind
   }
   // Loaded only when asked for: johnny-five is heavy and only bench technicians need it.
   const firmata = await import('../../drivers/firmata-board.js');
-  io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
   const t = (d: 'out' | 'in', ms: number) => `${d === 'out' ? '→' : '←'} ${(ms / 1000).toFixed(3).padStart(11, '0')}`;
-  return firmata.FirmataBoard.connect(clock, {
+  const board = await firmata.FirmataBoard.connect(clock, {
     path: spec.path, ...(o.pins ? { pins: o.pins } : {}),
     ...(o.trace ? {
       traceBytes: (d: 'out' | 'in', b: Uint8Array, ms: number) => io().err(`${t(d, ms)} firmata   ${hex(b)}`),
       trace: (d: 'out' | 'in', text: string, ms: number) => io().err(`${t(d, ms)} ${text}`),
     } : {}),
   });
+  io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
+  return board;
 }
 
 type TraceFn = (d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => void;
