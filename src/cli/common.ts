@@ -47,8 +47,8 @@ export function describeProgram(p: PlannedProgram): string {
         `; time ${formatMs(p.durationMs)}, dose ${round(p.doseJPerCm2, 2)} J/cm², energy ${round(p.energyJ, 1)} J (${round(p.averagePowerW, 2)} W average)`
       );
     case 'thermal': {
-      const ph = p.phases.map((x) => `${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
-      return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}`;
+      const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
+      return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;
     }
   }
 }

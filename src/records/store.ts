@@ -175,7 +175,7 @@ export class RecordStore {
    */
   static open(dataDir: string, opts: StoreOptions = {}): RecordStore {
     const file = join(dataDir, DB_FILE);
-    if (opts.readonly) return RecordStore.openReadonly(file, opts);
+    if (opts.readonly) return RecordStore.openReadonly(dataDir, file, opts);
     try {
       mkdirSync(dataDir, { recursive: true });
     } catch (e) {
@@ -228,7 +228,13 @@ export class RecordStore {
     return store;
   }
 
-  private static openReadonly(file: string, opts: StoreOptions): RecordStore {
+  private static openReadonly(dataDir: string, file: string, opts: StoreOptions): RecordStore {
+    try {
+      if (!statSync(dataDir).isDirectory()) throw new RecordsError(`the records directory ${dataDir} is not a directory`, file);
+    } catch (e) {
+      if (e instanceof RecordsError) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RecordsError(`cannot use the records directory ${dataDir}: ${describe(e)}`, file);
+    }
     if (!existsSync(file)) {
       const empty = new Database(':memory:');
       empty.exec(SCHEMA);
