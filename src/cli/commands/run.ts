@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--fault <spec>', 'simulated board only: inject a fault; repeat for several (see below)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--seed <n>', 'seed for the simulated board (boot clock, line noise)', '1')
     .option('--json', 'print one JSON event per line; the last line is the summary')
-    .option('--trace', 'print every frame on the link, decoded, with its bytes, to stderr')
+    .option('--trace', 'print every frame on the link to stderr: decoded with its bytes (modality boards), or the Firmata bytes in hex and the pin writes (firmata:)')
     .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)')
     .option('--clear-faults', 'hardware: acknowledge faults the board latched before this session (after you have removed their cause)');
   addProfileOption(cmd);
@@ -93,6 +93,10 @@ second), fault, action; the last line is the summary:
 Every run is written, as it happens, to the treatment records in --data (see
 "modality history", "modality report"); a run cannot start if the records
 database cannot be opened.
+
+SIGINT, SIGTERM and SIGHUP stop the session like the Stop key (ramp down,
+outputs off, recorded as stopped with the signal as the reason); a second one
+is an emergency stop. A closed stdout does not end the session.
 
 Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
 
