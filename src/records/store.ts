@@ -16,6 +16,7 @@ import type { BoardInfo } from '../drivers/board.js';
 import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
 import { DeliveredTracker } from '../engine/delivered.js';
+import { openReadonlyDatabase } from './readonly.js';
 
 /** 'MODA' in the SQLite header's application_id: marks a modality records database. */
 export const APPLICATION_ID = 0x4d4f4441;
@@ -229,37 +230,16 @@ export class RecordStore {
   }
 
   private static openReadonly(dataDir: string, file: string, opts: StoreOptions): RecordStore {
+    let db: Database.Database | null;
     try {
-      if (!statSync(dataDir).isDirectory()) throw new RecordsError(`the records directory ${dataDir} is not a directory`, file);
+      db = openReadonlyDatabase(dataDir, file);
     } catch (e) {
-      if (e instanceof RecordsError) throw e;
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RecordsError(`cannot use the records directory ${dataDir}: ${describe(e)}`, file);
+      throw new RecordsError(describe(e), file);
     }
-    if (!existsSync(file)) {
-      const empty = new Database(':memory:');
-      empty.exec(SCHEMA);
-      return new RecordStore(empty, file, opts);
-    }
-    if (!statSync(file).isFile()) throw new RecordsError(`the records database ${file} is not a file`, file);
-    let db: Database.Database;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-      try {
-        db.pragma('application_id', { simple: true }); // a WAL database in a read-only directory fails here
-      } catch (e) {
-        db.close();
-        if (!/^SQLITE_(READONLY_DIRECTORY|READONLY_CANTINIT|CANTOPEN)$/.test(String((e as { code?: unknown }).code))) throw e;
-        // SQLite cannot create the WAL index (-shm) in a read-only directory (a backup on a
-        // read-only mount): read a snapshot of the file in memory instead, unless the -wal
-        // beside it holds changes the file does not have yet.
-        if (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0) throw new RecordsError(`the records database ${file} has changes in ${file}-wal that cannot be read from a read-only directory: copy the directory somewhere writable and read it there`, file);
-        const bytes = readFileSync(file);
-        if (bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1; // WAL → rollback journal, in this in-memory copy only
-        db = new Database(bytes, { readonly: true });
-      }
-    } catch (e) {
-      if (e instanceof RecordsError) throw e;
-      throw new RecordsError(`cannot open the records database ${file}: ${describe(e)}`, file);
+    if (!db) { // no database yet: read as empty, create nothing
+      db = new Database(':memory:');
+      db.exec(SCHEMA);
+      return new RecordStore(db, file, opts);
     }
     const store = new RecordStore(db, file, opts);
     try {
