@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -26,6 +29,9 @@ const REALTIME = [
 
 export default defineConfig({
   test: {
+    // Every `modality run` a test starts without --data writes here, never into the
+    // user's own records (~/.local/share/modality), which may belong to another version.
+    env: { MODALITY_DATA: mkdtempSync(join(tmpdir(), 'modality-test-records-')) },
     // Process- and simavr-based tests on a loaded 2-core machine: the default 5 s is not a fair limit.
     testTimeout: 120_000,
     hookTimeout: 120_000,
