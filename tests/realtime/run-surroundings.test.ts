@@ -5,7 +5,7 @@
  * `t` of the events it prints), never on host time, so a loaded machine only
  * makes them slower.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BIN, modality, tmp } from '../records/helpers.js';
 
@@ -13,7 +13,7 @@ interface Ev { type: string; t?: number; phase?: string; modality?: string; kind
 
 /** A `modality run --json` process, its events as they come, and a way to wait for one. */
 function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'run', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
+  const child = spawn(process.execPath, [BIN, 'run', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Ev[] = [];
   let buf = '';
   let err = '';
