@@ -11,7 +11,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -92,12 +91,6 @@ export async function startFirmwareBoard(opts: FirmwareBoardOptions = {}): Promi
   const child = spawn(SIMAVR_RUNNER, ['--speed', String(opts.speed ?? 1), '--quiet', elf], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  // The simulated board stands for a microcontroller with a CPU of its own. Where the
-  // user may (root), raise its scheduling priority so a loaded host does not starve its
-  // clock (the host's watchdogs run on host time, as they must with a real board).
-  if (child.pid !== undefined) {
-    try { setPriority(child.pid, -10); } catch { /* not permitted: it runs at normal priority */ }
-  }
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout! });
