@@ -53,7 +53,7 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
       await sampler;
       await board.stop();
     }
-    expect(code, `exit code; stderr:\n${stderr}`).toBe(0);
+    expect(code, `exit code; stderr:\n${stderr}\nsummary: ${stdout.trim().split("\n").at(-1)}`).toBe(0);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const summary = lines.at(-1) as { type: string; outcome: string; board: { kind: string }; delivered: { modality: string; plateauMs: number; stimulationMs: number; peakMa: number; planned: { plateauMs: number } }[] };
     expect(summary.type).toBe('summary');
