@@ -25,6 +25,11 @@ export interface SimBoardOptions {
   /** Crystal error of the board's clock, parts per million (+5000: the board's clock runs 0.5 % fast). */
   driftPpm?: number;
   pad?: Partial<PadParams>;
+  /** A device profile may give the board less: fewer TENS channels, no head, no pad, a lower TENS limit. */
+  tensChannels?: 1 | 2;
+  hasUltrasound?: boolean;
+  hasPad?: boolean;
+  maxTensMa?: number;
 }
 
 export interface SimBoardStats { framesIn: number; framesOut: number; crcErrors: number; framingErrors: number; eventsDropped: number }
@@ -58,7 +63,15 @@ export class SimBoard {
     this.pad = new ThermalPad({ ...DEFAULT_PAD, ...options.pad });
     this.rate = 1 + (options.driftPpm ?? 0) * 1e-6;
     this.bootOffsetMs = options.bootOffsetMs ?? 0;
-    this.core = new BoardCore(clock, { bootOffsetMs: this.bootOffsetMs, driftPpm: options.driftPpm ?? 0, inputs: this.readings() });
+    this.core = new BoardCore(clock, {
+      bootOffsetMs: this.bootOffsetMs, driftPpm: options.driftPpm ?? 0, inputs: this.readings(),
+      has: {
+        ...(options.tensChannels !== undefined ? { tensChannels: options.tensChannels } : {}),
+        ...(options.hasUltrasound !== undefined ? { ultrasound: options.hasUltrasound } : {}),
+        ...(options.hasPad !== undefined ? { pad: options.hasPad } : {}),
+        ...(options.maxTensMa !== undefined ? { maxTensMa: options.maxTensMa } : {}),
+      },
+    });
     this.core.onTx = (frame) => this.onTx(frame);
     transport.onData((bytes) => {
       if (!this.powered) return;

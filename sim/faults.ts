@@ -133,3 +133,27 @@ export function boardOptionsFor(specs: readonly FaultSpec[]): { driftPpm?: numbe
   const drift = specs.find((f): f is Extract<FaultSpec, { kind: 'clock-drift' }> => f.kind === 'clock-drift');
   return drift ? { driftPpm: drift.ppm } : {};
 }
+
+/** What a board offers to inject faults into (the simulated board's outputs). */
+export interface FaultableBoard { tensChannels: number; hasUltrasound: boolean; hasPad: boolean }
+
+const faultName = (f: FaultSpec): string => (f.kind === 'lead-off' ? `lead-off:${f.channel}` : f.kind);
+
+/**
+ * Faults that cannot happen as asked, refused before anything starts: a time at
+ * or past the planned end of the session (it would never happen, and the record
+ * would say it was asked for), or a kind the board cannot inject (no such
+ * channel, head or pad). Returns one line per problem; empty when all is well.
+ */
+export function checkFaultSpecs(specs: readonly FaultSpec[], plannedMs: number, board: FaultableBoard, format: (ms: number) => string): string[] {
+  const problems: string[] = [];
+  for (const f of specs) {
+    if ('atMs' in f && f.atMs >= plannedMs) {
+      problems.push(`--fault ${faultName(f)}@${format(f.atMs)}: that is not before the planned end of the session (${format(plannedMs)}), so it would never happen`);
+    }
+    if (f.kind === 'lead-off' && f.channel > board.tensChannels) problems.push(`--fault lead-off:${f.channel}: the board has ${board.tensChannels === 1 ? 'one TENS channel' : `${board.tensChannels} TENS channels`}`);
+    if (f.kind === 'coupling-loss' && !board.hasUltrasound) problems.push('--fault coupling-loss: the board has no ultrasound head');
+    if (f.kind === 'overtemp' && !board.hasPad) problems.push('--fault overtemp: the board has no thermal pad');
+  }
+  return problems;
+}

@@ -149,6 +149,16 @@ export class SimFirmataBoard {
     return 0;
   }
 
+  /**
+   * What StandardFirmata's setup() sends when the board comes out of reset (the
+   * DTR pulse of opening a real Arduino's port): its version, then its
+   * firmware name. A pty never resets the board; an in-process stream does.
+   */
+  announce(): void {
+    this.send([FIRMATA.REPORT_VERSION, 2, 5]);
+    this.sysex([FIRMATA.QUERY_FIRMWARE]);
+  }
+
   close(): void {
     this.closed = true;
     for (const t of [this.sampleTimer, this.plantTimer]) if (t !== null) this.clock.clearTimeout(t);

@@ -1,4 +1,5 @@
 import { ELECTRODE_GOOD_OHM, ELECTRODE_OPEN_OHM } from './faults.js';
+import { REFERENCE_PAD, type PadModel } from '../src/protocol/thermal-estimate.js';
 
 /**
  * Plant models of the simulated board: the thermal pad, the electrodes and the
@@ -6,28 +7,10 @@ import { ELECTRODE_GOOD_OHM, ELECTRODE_OPEN_OHM } from './faults.js';
  * on the shared clock.
  */
 
-export interface PadParams {
-  ambientC: number;
-  /** Skin-side starting temperature. */
-  startC: number;
-  /** Passive time constant towards ambient, seconds. */
-  tauS: number;
-  /** Maximum heating rate at full drive, °C/s. */
-  maxHeatCPerS: number;
-  /** Maximum cooling rate at full drive, °C/s. */
-  maxCoolCPerS: number;
-  /** Skin sensor lag, seconds (first order). */
-  sensorLagS: number;
-}
+/** The pad's parameters: the reference model the plans estimate transitions with (src/protocol/thermal-estimate.ts). */
+export type PadParams = PadModel;
 
-export const DEFAULT_PAD: PadParams = {
-  ambientC: 24,
-  startC: 31,
-  tauS: 600,
-  maxHeatCPerS: 0.5,
-  maxCoolCPerS: 0.4,
-  sensorLagS: 2,
-};
+export const DEFAULT_PAD: PadParams = REFERENCE_PAD;
 
 /** First-order pad with bounded heating/cooling rates and a lagging skin sensor. */
 export class ThermalPad {

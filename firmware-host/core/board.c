@@ -53,10 +53,10 @@ static void send_identify(mod_t *m) {
   p[MOD_IDENTIFY_FW_MINOR] = MOD_FW_MINOR;
   p[MOD_IDENTIFY_FW_PATCH] = MOD_FW_PATCH;
   p[MOD_IDENTIFY_BOARD_KIND] = m->board_kind;
-  p[MOD_IDENTIFY_TENS_CHANNELS] = 2;
-  p[MOD_IDENTIFY_HAS_ULTRASOUND] = 1;
-  p[MOD_IDENTIFY_HAS_PAD] = 1;
-  mod_put16(&p[MOD_IDENTIFY_MAX_TENS_MA_X10], TENS_MAX_X10);
+  p[MOD_IDENTIFY_TENS_CHANNELS] = m->tens_channels;
+  p[MOD_IDENTIFY_HAS_ULTRASOUND] = m->has_us;
+  p[MOD_IDENTIFY_HAS_PAD] = m->has_pad;
+  mod_put16(&p[MOD_IDENTIFY_MAX_TENS_MA_X10], m->max_tens_x10);
   mod_put16(&p[MOD_IDENTIFY_MAX_TENS_SLEW_MA_PER_SX10], (uint16_t)TENS_SLEW_X10_PER_S);
   mod_put16(&p[MOD_IDENTIFY_MAX_US_WPER_CM2_X100], US_MAX_X100);
   mod_put16(&p[MOD_IDENTIFY_MAX_PAD_CX10], PAD_MAX_X10);
@@ -259,9 +259,15 @@ uint8_t mod_tens_density_ok(const mod_tens_cfg_t *c, uint16_t amp_x10) {
   return lhs <= rhs;
 }
 
+static uint8_t has_output(const mod_t *m, uint8_t o) {
+  if (o <= MOD_OUTPUT_TENS2) return o < m->tens_channels;
+  if (o == MOD_OUTPUT_ULTRASOUND) return m->has_us;
+  return o == MOD_OUTPUT_PAD && m->has_pad;
+}
+
 static uint8_t check_value(const mod_t *m, uint8_t o, uint16_t v) {
   if (o <= MOD_OUTPUT_TENS2) {
-    if (v > TENS_MAX_X10 || !mod_tens_density_ok(&m->tens_cfg[o], v)) return MOD_STATUS_OUT_OF_LIMIT;
+    if (v > m->max_tens_x10 || !mod_tens_density_ok(&m->tens_cfg[o], v)) return MOD_STATUS_OUT_OF_LIMIT;
   } else if (o == MOD_OUTPUT_ULTRASOUND) {
     if (v > US_MAX_X100) return MOD_STATUS_OUT_OF_LIMIT;
   } else {
@@ -288,7 +294,7 @@ static uint8_t enqueue(mod_t *m, uint8_t o, const mod_cmd_t *cmd) {
 static uint8_t on_set(mod_t *m, const uint8_t *p) {
   uint8_t o = p[MOD_SET_OUTPUT];
   mod_cmd_t cmd = {0};
-  if (o >= MOD_OUTPUT_COUNT) return MOD_STATUS_BAD_OUTPUT;
+  if (o >= MOD_OUTPUT_COUNT || !has_output(m, o)) return MOD_STATUS_BAD_OUTPUT;
   cmd.kind = CMD_SET;
   cmd.at_ms = mod_get32(&p[MOD_SET_AT_MS]);
   cmd.to = mod_get16(&p[MOD_SET_VALUE]);
@@ -302,7 +308,7 @@ static uint8_t on_set(mod_t *m, const uint8_t *p) {
 static uint8_t on_ramp(mod_t *m, const uint8_t *p) {
   uint8_t o = p[MOD_RAMP_OUTPUT];
   mod_cmd_t cmd;
-  if (o >= MOD_OUTPUT_COUNT) return MOD_STATUS_BAD_OUTPUT;
+  if (o >= MOD_OUTPUT_COUNT || !has_output(m, o)) return MOD_STATUS_BAD_OUTPUT;
   cmd.kind = CMD_RAMP;
   cmd.at_ms = mod_get32(&p[MOD_RAMP_AT_MS]);
   cmd.from = mod_get16(&p[MOD_RAMP_FROM]);
@@ -327,9 +333,10 @@ static uint8_t on_off(mod_t *m, const uint8_t *p) {
   uint32_t at = mod_get32(&p[MOD_OFF_AT_MS]);
   uint8_t lo = o, hi = o;
   if (o == MOD_OUTPUT_ALL) { lo = 0; hi = MOD_OUTPUT_COUNT - 1; }
-  else if (o >= MOD_OUTPUT_COUNT) return MOD_STATUS_BAD_OUTPUT;
+  else if (o >= MOD_OUTPUT_COUNT || !has_output(m, o)) return MOD_STATUS_BAD_OUTPUT;
   if (at == 0) {
     for (uint8_t i = lo; i <= hi; i++) {
+      if (!has_output(m, i)) continue;
       drop_queue(m, i);
       output_off(m, i);
       mod_emit(m, MOD_EVENT_APPLIED_OFF, i, 0, 0, 0); /* one per output, as a scheduled OFF */
@@ -338,11 +345,11 @@ static uint8_t on_off(mod_t *m, const uint8_t *p) {
   }
   if (is_late(m, at)) return MOD_STATUS_LATE;
   for (uint8_t i = lo; i <= hi; i++)
-    if (m->ch[i].n >= MOD_QDEPTH) return MOD_STATUS_QUEUE_FULL;
+    if (has_output(m, i) && m->ch[i].n >= MOD_QDEPTH) return MOD_STATUS_QUEUE_FULL;
   mod_cmd_t cmd = {0};
   cmd.kind = CMD_OFF;
   cmd.at_ms = at;
-  for (uint8_t i = lo; i <= hi; i++) enqueue(m, i, &cmd);
+  for (uint8_t i = lo; i <= hi; i++) if (has_output(m, i)) enqueue(m, i, &cmd);
   return MOD_STATUS_OK;
 }
 
@@ -373,7 +380,7 @@ static uint8_t on_clear(mod_t *m, uint8_t o) {
     cleared = all_faults(m);
     m->board_faults = 0;
     for (uint8_t i = 0; i < MOD_OUTPUT_COUNT; i++) m->out_faults[i] = 0;
-  } else if (o < MOD_OUTPUT_COUNT) {
+  } else if (o < MOD_OUTPUT_COUNT && has_output(m, o)) {
     if (causes_present(m, m->out_faults[o], o)) return MOD_STATUS_CAUSE_PRESENT;
     cleared = m->out_faults[o];
     m->out_faults[o] = 0;
@@ -386,7 +393,7 @@ static uint8_t on_clear(mod_t *m, uint8_t o) {
 
 static uint8_t on_config_tens(mod_t *m, const uint8_t *p) {
   uint8_t o = p[MOD_CONFIG_TENS_OUTPUT];
-  if (o > MOD_OUTPUT_TENS2) return MOD_STATUS_BAD_OUTPUT;
+  if (o > MOD_OUTPUT_TENS2 || !has_output(m, o)) return MOD_STATUS_BAD_OUTPUT;
   mod_tens_cfg_t c;
   c.rate_hz = mod_get16(&p[MOD_CONFIG_TENS_RATE_HZ]);
   c.width_us = mod_get16(&p[MOD_CONFIG_TENS_PULSE_WIDTH_US]);
@@ -424,6 +431,7 @@ static uint8_t in_list(uint8_t v, const uint8_t *list, uint8_t n) {
 static uint8_t on_config_us(mod_t *m, const uint8_t *p) {
   static const uint8_t freqs[MOD_US_FREQUENCY_COUNT] = MOD_US_FREQUENCIES_MHZ;
   static const uint8_t duties[MOD_US_DUTY_CYCLE_COUNT] = MOD_US_DUTY_CYCLES_PCT;
+  if (!m->has_us) return MOD_STATUS_BAD_OUTPUT;
   uint8_t f = p[MOD_CONFIG_US_FREQUENCY_MHZ], d = p[MOD_CONFIG_US_DUTY_CYCLE_PCT];
   uint16_t era = mod_get16(&p[MOD_CONFIG_US_ERA_CM2X10]);
   if (!in_list(f, freqs, MOD_US_FREQUENCY_COUNT) || !in_list(d, duties, MOD_US_DUTY_CYCLE_COUNT) || era == 0)
@@ -462,7 +470,7 @@ static uint8_t dispatch(mod_t *m, const uint8_t *p, uint8_t n) {
     case MOD_MSG_CANCEL: {
       uint8_t o = p[MOD_CANCEL_OUTPUT];
       if (o == MOD_OUTPUT_ALL) for (uint8_t i = 0; i < MOD_OUTPUT_COUNT; i++) drop_queue(m, i);
-      else if (o < MOD_OUTPUT_COUNT) drop_queue(m, o);
+      else if (o < MOD_OUTPUT_COUNT && has_output(m, o)) drop_queue(m, o);
       else return MOD_STATUS_BAD_OUTPUT;
       return MOD_STATUS_OK;
     }
@@ -754,6 +762,10 @@ void mod_init(mod_t *m, mod_tx_fn tx) {
   for (uint16_t i = 0; i < sizeof *m; i++) p[i] = 0;
   m->tx = tx;
   m->board_kind = MOD_BOARD_KIND_AVR;
+  m->tens_channels = 2;
+  m->has_us = 1;
+  m->has_pad = 1;
+  m->max_tens_x10 = TENS_MAX_X10;
   m->next_event_id = 1;
   m->us_duty_pct = 100;
   m->us_freq_mhz = 1;

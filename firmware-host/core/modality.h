@@ -161,6 +161,11 @@ typedef void (*mod_tx_fn)(const uint8_t *bytes, uint8_t n);
 typedef struct {
   mod_tx_fn tx;
   uint8_t board_kind;     /* IDENTIFY's boardKind: set by the hardware layer after mod_init */
+  /* What this board has, set by the hardware layer after mod_init (default: everything,
+   * the full TENS range). A missing output answers BAD_OUTPUT; max_tens_x10 may only
+   * narrow the limit. IDENTIFY reports them. */
+  uint8_t tens_channels, has_us, has_pad;
+  uint16_t max_tens_x10;
   mod_rx_t rx;
   uint32_t now;
   mod_inputs_t in;

@@ -99,6 +99,15 @@ EXPORT("sim_set_inputs") void sim_set_inputs(int32_t pad_cx10, int32_t head_cx10
   DIRTY = 1;
 }
 
+/* What the simulated board has (a device profile may give it less): missing outputs answer
+ * BAD_OUTPUT, and the TENS limit may only go down. */
+EXPORT("sim_configure") void sim_configure(uint32_t tens_channels, uint32_t has_us, uint32_t has_pad, uint32_t max_tens_x10) {
+  M.tens_channels = (uint8_t)(tens_channels > 2 ? 2 : tens_channels);
+  M.has_us = has_us ? 1 : 0;
+  M.has_pad = has_pad ? 1 : 0;
+  if (max_tens_x10 < M.max_tens_x10) M.max_tens_x10 = (uint16_t)max_tens_x10;
+}
+
 EXPORT("sim_set_defects") void sim_set_defects(uint32_t mask) { M.defects = (uint16_t)mask; }
 EXPORT("sim_board_faults") uint32_t sim_board_faults(void) { return M.board_faults; }
 EXPORT("sim_now") uint32_t sim_now(void) { return M.now; }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type DeviceProfile, formatIssue, tryLoadProfile, type Plan, type PlannedProgram } from '../protocol/index.ts';
 import { CliExit, EXIT, io } from './io.ts';
+import { formatMs } from '../util/time.ts';
 
 export function addProfileOption(cmd: Command): Command {
   return cmd.option('--profile <file>', 'device profile JSON that narrows the limits (default: profiles/default.json)');
@@ -17,18 +18,6 @@ export function profileFrom(cmd: Command): DeviceProfile {
     throw new CliExit(EXIT.badInput);
   }
   return r.profile;
-}
-
-/** 1234567 ms → "20:34.6"; whole seconds drop the fraction; hours shown when needed. */
-export function formatMs(ms: number): string {
-  const neg = ms < 0 ? '-' : '';
-  let s = Math.abs(ms) / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  const sec = Number.isInteger(s) ? String(s).padStart(2, '0') : s.toFixed(1).padStart(4, '0');
-  return h ? `${neg}${h}:${String(m).padStart(2, '0')}:${sec}` : `${neg}${m}:${sec}`;
 }
 
 export const round = (x: number, digits = 2) => Number(x.toFixed(digits));
@@ -58,8 +47,8 @@ export function describeProgram(p: PlannedProgram): string {
         `; time ${formatMs(p.durationMs)}, dose ${round(p.doseJPerCm2, 2)} J/cm², energy ${round(p.energyJ, 1)} J (${round(p.averagePowerW, 2)} W average)`
       );
     case 'thermal': {
-      const ph = p.phases.map((x) => `${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
-      return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}`;
+      const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
+      return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;
     }
   }
 }

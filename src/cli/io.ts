@@ -5,9 +5,38 @@
  */
 export type CliIo = { out: (text: string) => void; err: (text: string) => void };
 
+/**
+ * stdout or stderr may close under us: `modality run … | head -2`, a dropped
+ * SSH session. A write to a closed pipe is not an error of the command: from
+ * the first error on a stream, nothing more is written to it, and the command
+ * goes on (a session runs to its planned end and is recorded; a print-only
+ * command ends with exit 0, as if everything had been read).
+ */
+const closed = { stdout: false, stderr: false };
+let guarded = false;
+export function guardStdStreams(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on('error', () => { closed.stdout = true; });
+  process.stderr.on('error', () => { closed.stderr = true; });
+}
+/** Has stdout gone away (EPIPE, EIO)? Writers that bypass io() (the live panel) check it. */
+export const stdoutClosed = (): boolean => closed.stdout || process.stdout.destroyed;
+
+function write(stream: 'stdout' | 'stderr', t: string): void {
+  guardStdStreams();
+  const s = process[stream];
+  if (closed[stream] || s.destroyed) return;
+  try {
+    s.write(t.endsWith('\n') ? t : `${t}\n`);
+  } catch {
+    closed[stream] = true;
+  }
+}
+
 export const processIo: CliIo = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  out: (t) => write('stdout', t),
+  err: (t) => write('stderr', t),
 };
 
 let current: CliIo = processIo;

@@ -5,7 +5,8 @@
  */
 import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
-import { formatMs } from './common.ts';
+import { formatMs, formatSessionTime } from '../util/time.ts';
+import { stdoutClosed } from './io.ts';
 
 export const KEY_HELP = 'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
 
@@ -45,13 +46,13 @@ export class SessionView {
         return;
       }
       case 'fault':
-        this.faults.push(`${formatMs(e.t)} ${e.code}${e.message ? `: ${e.message}` : ''}`);
+        this.faults.push(`${formatSessionTime(e.t)} ${e.code}${e.message ? `: ${e.message}` : ''}`);
         return;
       case 'action':
         if (e.kind === 'pause') this.paused = true;
         if (e.kind === 'resume') this.paused = false;
         if (e.kind === 'step' && typeof e['step'] === 'number') this.step = e['step'];
-        if (e.kind !== 'step') this.notes.push(`${formatMs(e.t)} ${e.kind}${e['toMa'] !== undefined ? ` → ${e['toMa']} mA` : ''}`);
+        if (e.kind !== 'step') this.notes.push(`${formatSessionTime(e.t)} ${e.kind}${e['toMa'] !== undefined ? ` → ${e['toMa']} mA` : ''}`);
         return;
       case 'telemetry':
         this.telemetry = e;
@@ -91,6 +92,7 @@ export class LivePanel {
   private drawn = 0;
   constructor(private readonly view: SessionView, private readonly out: NodeJS.WriteStream = process.stdout) {}
   draw(): void {
+    if (this.out === process.stdout && stdoutClosed()) return;
     const lines = this.view.render(this.out.columns ?? 80);
     let s = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
     for (const l of lines) s += `\x1b[2K${l}\n`;
@@ -106,11 +108,11 @@ export function plainLine(e: RunEvent): string | null {
     case 'session': return `session: ${e.name} (${e.protocol}) on a ${e.board.kind} board, firmware ${e.board.firmware}; planned ${formatMs(e.plannedMs)}`;
     case 'phase': {
       const extra = Object.entries(e).filter(([k]) => !['type', 't', 'boardMs', 'program', 'modality', 'phase'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-      return `${formatMs(e.t).padStart(8)}  ${e.modality === 'prompt' ? 'prompt' : `#${e.program} ${e.modality}`} ${e.phase}${extra ? ` ${extra}` : ''}`;
+      return `${formatSessionTime(e.t).padStart(8)}  ${e.modality === 'prompt' ? 'prompt' : `#${e.program} ${e.modality}`} ${e.phase}${extra ? ` ${extra}` : ''}`;
     }
-    case 'fault': return `${formatMs(e.t).padStart(8)}  FAULT ${e.code}${e.output ? ` on ${e.output}` : ''}${e.message ? `: ${e.message}` : ''}`;
-    case 'action': return e.kind === 'step' ? null : `${formatMs(e.t).padStart(8)}  ${e.kind}`;
-    case 'link': return `${formatMs(e.t).padStart(8)}  link: ${e.message}`;
+    case 'fault': return `${formatSessionTime(e.t).padStart(8)}  FAULT ${e.code}${e.output ? ` on ${e.output}` : ''}${e.message ? `: ${e.message}` : ''}`;
+    case 'action': return e.kind === 'step' ? null : `${formatSessionTime(e.t).padStart(8)}  ${e.kind}`;
+    case 'link': return `${formatSessionTime(e.t).padStart(8)}  link: ${e.message}`;
     default: return null;
   }
 }
@@ -126,7 +128,7 @@ export function describeDelivered(d: Delivered): string {
 export function summaryLines(s: Summary): string[] {
   const lines = [`outcome: ${s.outcome.toUpperCase()}${s.stopReason ? ` (${s.stopReason})` : ''} after ${formatMs(s.elapsedMs)} (planned ${formatMs(s.plannedMs)})`];
   for (const d of s.delivered) lines.push(`  delivered #${d.program} ${describeDelivered(d)}`);
-  for (const f of s.faults) lines.push(`  fault ${f.code} at ${formatMs(f.t)}${f.message ? `: ${f.message}` : ''}`);
+  for (const f of s.faults) lines.push(`  fault ${f.code} at ${formatSessionTime(f.t)}${f.message ? `: ${f.message}` : ''}`);
   lines.push(`  link: ${s.link.framesSent} frames sent, ${s.link.retransmits} retransmitted, ${s.link.crcErrors} CRC errors`);
   return lines;
 }

@@ -13,7 +13,7 @@ import { register as registerHistory } from './commands/history.ts';
 import { register as registerReport } from './commands/report.ts';
 import { register as registerExport } from './commands/export.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
-import { CliExit, type CliIo, EXIT, io, processIo, setIo } from './io.ts';
+import { CliExit, type CliIo, EXIT, guardStdStreams, io, processIo, setIo } from './io.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -60,6 +60,7 @@ Run "modality <command> --help" for the protocol file format and units.`,
 
 /** Run the CLI; resolves to the exit code (never throws, never prints a stack trace). */
 export async function main(argv: string[] = process.argv.slice(2), out: CliIo = processIo): Promise<number> {
+  if (out === processIo) guardStdStreams();
   const prev = setIo(out);
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });

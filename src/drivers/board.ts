@@ -9,6 +9,19 @@
  */
 import type { FaultName, StatusName } from './wire/spec.js';
 
+/**
+ * Every way a board connection can fail before a session starts (no port, no
+ * answer, wrong firmware or protocol, a pin map that does not fit), whatever
+ * the driver: callers check `instanceof ConnectError`. The message is one line
+ * a technician can act on. A driver that throws it has released the port.
+ */
+export class ConnectError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 export type OutputName = 'tens1' | 'tens2' | 'ultrasound' | 'pad';
 export const OUTPUT_NAMES: readonly OutputName[] = ['tens1', 'tens2', 'ultrasound', 'pad'];
 

@@ -21,7 +21,7 @@ import firmataIo from 'firmata-io';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../clock.js';
 import { listSerialPorts } from './serial-transport.js';
-import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, UltrasoundConfig } from './board.js';
+import { ConnectError, type Board, type BoardEvent, type BoardInfo, type LinkCounters, type OutputName, type TensConfig, type UltrasoundConfig } from './board.js';
 import { loadFirmataPins, type FirmataPinMap } from './firmata-pins.js';
 import { FirmataLink, type FirmataIo } from './firmata-link.js';
 import type { FaultName } from './wire/spec.js';
@@ -37,6 +37,14 @@ export interface FirmataConnectOptions {
   connectTimeoutMs?: number | undefined;
   /** Called for every pin write (out) and every input change (in). */
   trace?: ((dir: 'out' | 'in', text: string, hostMs: number) => void) | undefined;
+  /** Called with the Firmata bytes in both directions, as they are written and read (for --trace). */
+  traceBytes?: ((dir: 'out' | 'in', bytes: Uint8Array, hostMs: number) => void) | undefined;
+  /**
+   * The byte stream to the board, instead of opening `path` with serialport:
+   * tests give an in-process stream to the simulated StandardFirmata on a
+   * virtual clock (sim/firmata-stream.ts). `path` then only names it.
+   */
+  port?: FirmataPort | undefined;
   /** The core's lease against this process's heartbeats: a host stall longer than this latches HOST_TIMEOUT (default 400 ms). */
   leaseMs?: number | undefined;
   /** No report from the board this long = link lost (default 1500 ms). */
@@ -51,9 +59,24 @@ export interface FirmataConnectOptions {
   listPorts?: (() => Promise<string[]>) | undefined;
 }
 
-export class FirmataConnectError extends Error {
-  override name = 'FirmataConnectError';
+/** The byte stream under firmata-io: serialport's SerialPort, or an in-process stream. */
+export interface FirmataPort {
+  readonly isOpen: boolean;
+  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  write(data: Buffer | Uint8Array | number[], callback?: (err?: Error | null) => void): unknown;
+  drain(callback: () => void): unknown;
+  close(callback: (err?: Error | null) => void): unknown;
 }
+
+/** --trace for Firmata: every chunk of bytes read and every write, before firmata-io sees or sends it. */
+function tapPort(port: FirmataPort, clock: Clock, trace: (dir: 'out' | 'in', bytes: Uint8Array, hostMs: number) => void): void {
+  port.on('data', (d: Buffer) => trace('in', new Uint8Array(d), clock.now()));
+  const write = port.write.bind(port);
+  (port as { write: FirmataPort['write'] }).write = (data, cb) => { trace('out', Uint8Array.from(data), clock.now()); return write(data, cb); };
+}
+
+/** The Firmata board cannot be used: no port, no StandardFirmata answer, a pin map that does not fit. */
+export class FirmataConnectError extends ConnectError {}
 
 // firmata-io exports a function that binds a default transport, with the class as a property.
 const Firmata = (firmataIo as unknown as { Firmata: new (port: unknown, opts: object, cb: (err?: unknown) => void) => FirmataIo }).Firmata;
@@ -87,12 +110,12 @@ export class FirmataBoard implements Board {
     const timeoutMs = Math.min(10000, Math.max(100, opts.connectTimeoutMs ?? 5000));
     const pins = typeof opts.pins === 'object' ? opts.pins : loadFirmataPins(opts.pins);
     const list = opts.listPorts ?? listSerialPorts;
-    if (!existsSync(opts.path)) {
+    if (!opts.port && !existsSync(opts.path)) {
       throw new FirmataConnectError(`no serial port ${opts.path}: ${describePorts(await list())}`);
     }
     return new Promise<FirmataBoard>((resolve, reject) => {
       let settled = false;
-      let port: SerialPort | null = null;
+      let port: FirmataPort | null = null;
       let io: FirmataIo | null = null;
       let j5: { timer?: NodeJS.Timeout | null; on(ev: string, cb: (...a: unknown[]) => void): void; removeAllListeners(): void } | null = null;
       const cleanup = () => {
@@ -114,7 +137,8 @@ export class FirmataBoard implements Board {
         `no Firmata answer from ${opts.path} within ${timeoutMs} ms: check that the board runs StandardFirmata (57600 baud), that the cable carries data and that no other program holds the port`,
       ), timeoutMs);
       try {
-        port = new SerialPort({ path: opts.path, baudRate: 57600 });
+        port = opts.port ?? new SerialPort({ path: opts.path, baudRate: 57600 });
+        if (opts.traceBytes) tapPort(port, clock, opts.traceBytes);
         port.on('error', (e: Error) => fail(`cannot open ${opts.path}: ${e.message}`));
         io = new Firmata(port, {
           // Ask for the version soon: a pty or an already-running board will not announce itself.
@@ -147,7 +171,7 @@ export class FirmataBoard implements Board {
 
 
   /** The core on the host, the in-process link to it, and the Arduino's pins as its I/O. */
-  private static async open(clock: Clock, io: FirmataIo, port: SerialPort, pins: FirmataPinMap, opts: FirmataConnectOptions): Promise<FirmataBoard> {
+  private static async open(clock: Clock, io: FirmataIo, port: FirmataPort, pins: FirmataPinMap, opts: FirmataConnectOptions): Promise<FirmataBoard> {
     return new FirmataBoard(await FirmataLink.start(clock, io, port, pins, opts));
   }
 

@@ -12,9 +12,9 @@
  * Only what changed is written. A link gone silent (no Firmata report for silenceMs)
  * writes every pin to 0 (best effort) and reports linkLost.
  */
-import type { SerialPort } from 'serialport';
 import type { Clock, TimerId } from '../clock.js';
 import type { BoardEvent, BoardInfo, LinkCounters, OutputName } from './board.js';
+import type { FirmataPort } from './firmata-board.js';
 import { BoardCore, OHM_OPEN } from './core/board-core.js';
 import { electrodeOhm, PWM_MAX, thermistorC, type FirmataPinMap } from './firmata-pins.js';
 import { SerialBoard } from './serial-board.js';
@@ -83,7 +83,7 @@ export class FirmataLink {
   private constructor(
     private readonly clock: Clock,
     private readonly io: FirmataIo,
-    private readonly port: SerialPort,
+    private readonly port: FirmataPort,
     readonly pins: FirmataPinMap,
     private readonly opts: FirmataLinkOptions,
     private readonly core: BoardCore,
@@ -91,22 +91,20 @@ export class FirmataLink {
   ) {
     const fw = io.firmware;
     this.info = {
-      ...host.info,
+      ...host.info, // channels, head, pad and the TENS limit as the core reports them
       firmware: `${fw?.name ?? 'Firmata'} ${fw?.version ? `${fw.version.major}.${fw.version.minor}` : ''}`.trim(),
       kind: 'firmata',
-      tensChannels: pins.tens.length,
-      hasUltrasound: pins.ultrasound !== undefined,
-      hasPad: pins.pad !== undefined,
-      maxTensMa: Math.min(host.info.maxTensMa, ...pins.tens.map((t) => t.maxMa)),
       maxUsWPerCm2: Math.min(host.info.maxUsWPerCm2, pins.ultrasound?.maxWPerCm2 ?? BOARD_LIMITS.maxUsWPerCm2),
       timing: 'host',
     };
     this.lastRxMs = clock.now();
   }
 
-  static async start(clock: Clock, io: FirmataIo, port: SerialPort, pins: FirmataPinMap, opts: FirmataLinkOptions): Promise<FirmataLink> {
+  static async start(clock: Clock, io: FirmataIo, port: FirmataPort, pins: FirmataPinMap, opts: FirmataLinkOptions): Promise<FirmataLink> {
     const core = new BoardCore(clock, {
       inputs: { padCx10: NO_SENSOR_CX10, headCx10: NO_SENSOR_CX10, tensOhm: [CONTACT_OHM, CONTACT_OHM], coupled: true, stop: false },
+      // the core knows what the pins carry: missing outputs answer BAD_OUTPUT, TENS no more than the wiring's maximum
+      has: { tensChannels: pins.tens.length, ultrasound: pins.ultrasound !== undefined, pad: pins.pad !== undefined, maxTensMa: Math.min(...pins.tens.map((t) => t.maxMa)) },
     });
     const host = await SerialBoard.connect(clock, inProcessLink(clock, core), {
       leaseMs: opts.leaseMs ?? 400,
@@ -227,9 +225,9 @@ export class FirmataLink {
 
   // ---------------------------------------------------------------- the host side
 
-  /** The pin map's wiring may carry less than the board's limits: a value beyond it is refused here. */
+  /** The ultrasound wiring may carry less than 3 W/cm² (the core knows the TENS maximum itself): a value beyond it is refused here. */
   beyondWiring(output: OutputName, value: number, command: string): boolean {
-    const max = output === 'tens1' || output === 'tens2' ? this.info.maxTensMa : output === 'ultrasound' ? this.info.maxUsWPerCm2 : Infinity;
+    const max = output === 'ultrasound' ? this.info.maxUsWPerCm2 : Infinity;
     if (value <= max + 1e-9) return false;
     this.emitLater({ type: 'refused', output, status: 'OUT_OF_LIMIT', boardMs: this.host.boardNow(), command });
     return true;

@@ -12,7 +12,7 @@
  */
 import type { Clock, TimerId } from '../clock.js';
 import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
-import { OUTPUT_NAMES } from './board.js';
+import { ConnectError, OUTPUT_NAMES } from './board.js';
 import { ClockExtender, ClockSync, low32, type ClockEstimate } from './clock-sync.js';
 import type { Transport } from './transport.js';
 import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
@@ -42,7 +42,8 @@ export interface SerialBoardOptions {
   holdBeyondMs?: number;
 }
 
-export class BoardConnectError extends Error {}
+/** The modality board did not answer, or answered with another protocol version. */
+export class BoardConnectError extends ConnectError {}
 
 /** Line time of one byte, and the length of an ACK frame (for the clock samples). */
 const MS_PER_BYTE = (LINE.bitsPerByte * 1000) / LINE.baudRate;

@@ -7,8 +7,10 @@ import { delimiter, join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { LINE } from './wire/spec.js';
 import type { Transport } from './transport.js';
+import { ConnectError } from './board.js';
 
-export class SerialPortError extends Error {}
+/** The serial port cannot be opened (missing, no permission). */
+export class SerialPortError extends ConnectError {}
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));

@@ -36,7 +36,8 @@ export const boardListener = fromCallback<EventObject, { board: Board }>(({ send
 export type ProgramControlEvent =
   | { type: 'PAUSE' }
   | { type: 'RESUME' }
-  | { type: 'STOP' }
+  /** reason: why the session was stopped when not by the clinician's key ("SIGHUP"); the record keeps it. */
+  | { type: 'STOP'; reason?: string }
   | { type: 'ADJUST_INTENSITY'; deltaMa?: number; amplitudeMa?: number; channel?: number };
 
 export type ProgramFaultEvent = { type: 'PROGRAM.FAULT'; programIndex: number; code: string; message: string; boardMs: number };

@@ -27,7 +27,8 @@ export interface SessionContext extends SessionInput {
   /** programIndex of the programs still running in this step. */
   running: number[];
   fault: LatchedFault | null;
-  stopReason: 'clinician' | 'emergency' | 'patient' | null;
+  /** clinician, emergency, patient, or what a STOP event named (a signal: "SIGTERM"). */
+  stopReason: string | null;
 }
 
 export type SessionEvent =
@@ -127,7 +128,7 @@ export const sessionMachine = setup({
     }),
     allOff: ({ context }) => context.board.off('all', null),
     estop: ({ context }) => context.board.estop(),
-    noteAction: ({ context, event }) => context.reporter.note(event.type.toLowerCase(), context.board.boardNow(), 'deltaMa' in event || 'amplitudeMa' in event ? { ...event } : undefined),
+    noteAction: ({ context, event }) => context.reporter.note(event.type.toLowerCase(), context.board.boardNow(), 'deltaMa' in event || 'amplitudeMa' in event || 'reason' in event ? { ...event } : undefined),
     recordFault: assign({ fault: ({ event }) => (event.type === 'SAFETY.FAULT' ? event.fault : null) }),
     hostFaultToSupervisor: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'PROGRAM.FAULT') return;
@@ -135,6 +136,7 @@ export const sessionMachine = setup({
     }),
     ackToSupervisor: enqueueActions(({ enqueue }) => enqueue.sendTo('supervisor', { type: 'ACK_FAULT' })),
     stopReason: assign({ stopReason: (_, params: { reason: SessionContext['stopReason'] }) => params.reason }),
+    stopReasonOfStop: assign({ stopReason: ({ event }) => (event.type === 'STOP' && event.reason ? event.reason : 'clinician') }),
   },
 }).createMachine({
   id: 'session',
@@ -156,7 +158,7 @@ export const sessionMachine = setup({
     running: {
       initial: 'route',
       on: {
-        STOP: { target: 'stopping', actions: ['noteAction', { type: 'stopReason', params: { reason: 'clinician' } }] },
+        STOP: { target: 'stopping', actions: ['noteAction', 'stopReasonOfStop'] },
         EMERGENCY_STOP: { target: 'stopped', actions: ['noteAction', 'estop', 'killPrograms', { type: 'stopReason', params: { reason: 'emergency' } }] },
         'SAFETY.PATIENT_STOP': { target: 'stopped', actions: ['killPrograms', { type: 'stopReason', params: { reason: 'patient' } }] },
       },

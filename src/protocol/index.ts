@@ -6,6 +6,7 @@ export type { Protocol, TensProgram, UltrasoundProgram, ThermalProgram, PromptSt
 export { ProtocolSchema, StepSchema, TensProgramSchema, UltrasoundProgramSchema, ThermalProgramSchema, PromptStepSchema, protocolJsonSchema } from './schema.ts';
 export type { Plan, PlanStep, PlannedProgram, PlannedTens, PlannedUltrasound, PlannedThermal, ThermalPhase, TimelineEntry, BuildPlanOptions } from './plan.ts';
 export { buildPlan, planTimeline, protocolHash, canonicalJson, thermalPhases, THERMAL_PLAN_NOTE } from './plan.ts';
+export { estimateTransitionsMs, REFERENCE_PAD, type PadModel } from './thermal-estimate.ts';
 export type { Issue, IssueLayer } from './issues.ts';
 export { formatIssue, pathToString } from './issues.ts';
 export { ABSOLUTE_LIMITS, STANDARDS, HIGH_CURRENT_DENSITY_ACK } from './limits.ts';

@@ -2,20 +2,29 @@
  * Plan building: a validated Protocol resolved to integer-millisecond timings.
  * Pure: no I/O, no clocks.
  *
- * Thermal note: a thermal phase's planned length is its time AT TARGET. The
- * engine adds a transition (the pad heating or cooling to the target) before
- * each hot/cold phase; its length depends on the pad, so the real session is
- * longer than totalMs by those transitions.
+ * Thermal note: a thermal phase's time AT TARGET is what the protocol asks
+ * for; before each hot/cold phase the pad must first heat or cool to the
+ * target. Those transitions are estimated from the reference pad model
+ * (thermal-estimate.ts) and included in the program's durationMs, the step's
+ * plannedMs and the plan's totalMs.
  */
 import { createHash } from 'node:crypto';
 import type { Issue } from './issues.ts';
 import type { Protocol, PromptStep, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.ts';
+import { estimateTransitionsMs } from './thermal-estimate.ts';
 import { resolveUltrasound, secondsToMs, tensCurrentDensityMaPerCm2, tensEffectivePulseRateHz, tensRmsCurrentMa } from './dose.ts';
 
 export const THERMAL_PLAN_NOTE =
-  'Thermal phases are planned as time at target; the engine adds a transition (pad heating/cooling) before each hot/cold phase, whose length depends on the pad.';
+  'Thermal times are time at target; the planned length adds an estimate of each transition (pad heating/cooling to the target) from the reference pad model. A real pad can be faster or slower.';
 
-export type ThermalPhase = { kind: 'hot' | 'cold'; targetC: number; durationMs: number };
+export type ThermalPhase = {
+  kind: 'hot' | 'cold';
+  targetC: number;
+  /** time at target */
+  durationMs: number;
+  /** estimated transition to the target before it (0 when not estimated) */
+  transitionMs?: number;
+};
 
 export type PlannedTens = TensProgram & {
   modality: 'tens';
@@ -45,6 +54,10 @@ export type PlannedThermal = ThermalProgram & {
   programIndex: number;
   phases: ThermalPhase[];
   /** sum of the phases' time at target */
+  atTargetMs: number;
+  /** sum of the estimated transitions */
+  transitionMs: number;
+  /** atTargetMs + transitionMs: the program's estimated length */
   durationMs: number;
 };
 
@@ -56,7 +69,7 @@ export type PlanStep = {
   programs: PlannedProgram[];
   prompt?: { text: string; durationMs: number };
   plannedMs: number;
-  /** planned start offset from the session start (thermal transitions not included) */
+  /** planned start offset from the session start (estimated thermal transitions included) */
   startMs: number;
 };
 
@@ -128,8 +141,12 @@ export function planUltrasound(u: UltrasoundProgram, programIndex: number): Plan
 }
 
 export function planThermal(t: ThermalProgram, programIndex: number): PlannedThermal {
-  const phases = thermalPhases(t);
-  return { ...t, modality: 'thermal', programIndex, phases, durationMs: phases.reduce((s, p) => s + p.durationMs, 0) };
+  const bare = thermalPhases(t);
+  const transitions = estimateTransitionsMs(bare);
+  const phases = bare.map((p, i) => ({ ...p, transitionMs: transitions[i] ?? 0 }));
+  const atTargetMs = phases.reduce((s, p) => s + p.durationMs, 0);
+  const transitionMs = phases.reduce((s, p) => s + p.transitionMs, 0);
+  return { ...t, modality: 'thermal', programIndex, phases, atTargetMs, transitionMs, durationMs: atTargetMs + transitionMs };
 }
 
 export type BuildPlanOptions = {
@@ -185,7 +202,9 @@ export type TimelineEntry = {
   stepIndex: number;
   programIndex?: number;
   modality: 'tens' | 'ultrasound' | 'thermal' | 'prompt';
-  phase: 'ramp-up' | 'plateau' | 'ramp-down' | 'emission' | 'hot' | 'cold' | 'prompt';
+  phase: 'ramp-up' | 'plateau' | 'ramp-down' | 'emission' | 'to-hot' | 'hot' | 'to-cold' | 'cold' | 'prompt';
+  /** an estimated length (thermal transitions) */
+  estimated?: boolean;
   label: string;
 };
 
@@ -198,9 +217,9 @@ export function planTimeline(plan: Plan): TimelineEntry[] {
     }
     for (const p of step.programs) {
       let t = step.startMs;
-      const push = (phase: TimelineEntry['phase'], ms: number, label: string) => {
+      const push = (phase: TimelineEntry['phase'], ms: number, label: string, estimated = false) => {
         if (ms <= 0 && phase !== 'plateau') return;
-        out.push({ startMs: t, endMs: t + ms, stepIndex: step.index, programIndex: p.programIndex, modality: p.modality, phase, label });
+        out.push({ startMs: t, endMs: t + ms, stepIndex: step.index, programIndex: p.programIndex, modality: p.modality, phase, label, ...(estimated ? { estimated } : {}) });
         t += ms;
       };
       if (p.modality === 'tens') {
@@ -210,7 +229,10 @@ export function planTimeline(plan: Plan): TimelineEntry[] {
       } else if (p.modality === 'ultrasound') {
         push('emission', p.durationMs, `${p.frequencyMHz} MHz, ${p.intensityWPerCm2} W/cm², ${p.dutyCyclePct} % duty`);
       } else {
-        for (const ph of p.phases) push(ph.kind, ph.durationMs, `${ph.kind} ${ph.targetC} °C`);
+        for (const ph of p.phases) {
+          push(ph.kind === 'hot' ? 'to-hot' : 'to-cold', ph.transitionMs ?? 0, `pad to ${ph.targetC} °C (estimated)`, true);
+          push(ph.kind, ph.durationMs, `${ph.kind} ${ph.targetC} °C`);
+        }
       }
     }
   }

@@ -23,9 +23,13 @@ export function openStoreOrExit(dataOption: string | undefined, opts: StoreOptio
   }
 }
 
-/** Run fn with the store open; SQLite errors while reading become one line and exit 2. */
+/**
+ * Run fn with the store open READ ONLY (history, report, export: a backup on a
+ * read-only mount can be read; only `run` writes); SQLite errors while reading
+ * become one line and exit 2.
+ */
 export function withStore<T>(dataOption: string | undefined, fn: (store: RecordStore) => T): T {
-  const store = openStoreOrExit(dataOption);
+  const store = openStoreOrExit(dataOption, { readonly: true });
   try {
     return fn(store);
   } catch (e) {

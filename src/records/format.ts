@@ -1,6 +1,6 @@
 /** Text for delivered values: one line per program (history, report table). */
 import type { Delivered } from '../engine/recorder.js';
-import { formatMs } from '../cli/common.ts';
+import { formatMs } from '../util/time.js';
 
 const n = (x: number, digits = 2) => String(Number(x.toFixed(digits)));
 

@@ -8,7 +8,7 @@
  * screenshot test can find each series.
  */
 import type { RunEvent } from '../engine/recorder.js';
-import { formatMs } from '../cli/common.ts';
+import { formatMs, formatSessionTime } from '../util/time.js';
 import { deliveredLine, deliveredTable } from './format.js';
 import type { SessionRecord } from './store.js';
 
@@ -212,11 +212,11 @@ ${table.map((r) => row(r)).join('\n')}
 ${rec.delivered.map((d) => `<li>${esc(deliveredLine(d))}</li>`).join('\n')}
 </ul>
 <h2>Faults</h2>
-${rec.faults.length ? `<table>\n${row(['Time', 'Code', 'Source', 'Output', 'Message'], 'th')}\n${rec.faults.map((f) => row([formatMs(f.t), f.code, f.source, f.output ?? '', f.message ?? ''])).join('\n')}\n</table>` : '<p>None.</p>'}
+${rec.faults.length ? `<table>\n${row(['Time', 'Code', 'Source', 'Output', 'Message'], 'th')}\n${rec.faults.map((f) => row([formatSessionTime(f.t), f.code, f.source, f.output ?? '', f.message ?? ''])).join('\n')}\n</table>` : '<p>None.</p>'}
 <h2>Clinician actions and engine notes</h2>
 ${actions.length ? `<table>\n${row(['Time', 'Wall clock', 'Action', 'Detail'], 'th')}\n${actions.map((a) => {
     const { type: _t, t, boardMs: _b, kind, ...detail } = a.event as Extract<RunEvent, { type: 'action' }>;
-    return row([formatMs(t), new Date(a.wallMs).toISOString(), kind, Object.keys(detail).length ? JSON.stringify(detail) : '']);
+    return row([formatSessionTime(t), new Date(a.wallMs).toISOString(), kind, Object.keys(detail).length ? JSON.stringify(detail) : '']);
   }).join('\n')}\n</table>` : `<p>None (${stepsActions} step changes).</p>`}
 </body>
 </html>

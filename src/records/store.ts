@@ -16,6 +16,7 @@ import type { BoardInfo } from '../drivers/board.js';
 import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
 import { DeliveredTracker } from '../engine/delivered.js';
+import { openReadonlyDatabase } from './readonly.js';
 
 /** 'MODA' in the SQLite header's application_id: marks a modality records database. */
 export const APPLICATION_ID = 0x4d4f4441;
@@ -40,6 +41,14 @@ export interface StoreOptions {
   hostname?: string;
   /** Is the process that wrote a running session still alive? (default: signal 0, and /proc start time on Linux) */
   isAlive?: (pid: number, procStart: string | null) => boolean;
+  /**
+   * Read only (history, report, export): the file is opened with SQLite's
+   * read-only flag and nothing is written, not even a pragma, so a read-only
+   * copy or mount can be read. A running session whose process is gone is
+   * shown as interrupted without being marked. A missing database reads as
+   * empty and is not created.
+   */
+  readonly?: boolean;
 }
 
 export interface FaultRow { code: string; t: number; boardMs: number; source: 'board' | 'host'; output?: string; message?: string }
@@ -150,6 +159,8 @@ export class RecordStore {
   private readonly pid: number;
   private readonly host: string;
   private readonly isAlive: (pid: number, procStart: string | null) => boolean;
+  /** Read only: running sessions whose process is gone, shown as interrupted. */
+  private readonly gone = new Set<number>();
 
   private constructor(readonly db: Database.Database, readonly file: string, opts: StoreOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -165,6 +176,7 @@ export class RecordStore {
    */
   static open(dataDir: string, opts: StoreOptions = {}): RecordStore {
     const file = join(dataDir, DB_FILE);
+    if (opts.readonly) return RecordStore.openReadonly(dataDir, file, opts);
     try {
       mkdirSync(dataDir, { recursive: true });
     } catch (e) {
@@ -217,6 +229,34 @@ export class RecordStore {
     return store;
   }
 
+  private static openReadonly(dataDir: string, file: string, opts: StoreOptions): RecordStore {
+    let db: Database.Database | null;
+    try {
+      db = openReadonlyDatabase(dataDir, file);
+    } catch (e) {
+      throw new RecordsError(describe(e), file);
+    }
+    if (!db) { // no database yet: read as empty, create nothing
+      db = new Database(':memory:');
+      db.exec(SCHEMA);
+      return new RecordStore(db, file, opts);
+    }
+    const store = new RecordStore(db, file, opts);
+    try {
+      const appId = db.pragma('application_id', { simple: true }) as number;
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (appId !== APPLICATION_ID) throw new RecordsError(`${file} is not a modality records database (application_id ${appId})`, file);
+      if (version > SCHEMA_VERSION) throw new RecordsError(`the records database ${file} is from a newer modality (schema ${version}, this one knows ${SCHEMA_VERSION})`, file);
+      db.pragma('busy_timeout = 5000'); // this connection only; nothing is written to the file
+      store.reconcile();
+    } catch (e) {
+      store.close();
+      if (e instanceof RecordsError) throw e;
+      throw new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+    }
+    return store;
+  }
+
   /**
    * Mark `interrupted` every running session whose process is gone (same host,
    * pid not alive or reused). Sessions written on another host are left as they
@@ -224,13 +264,14 @@ export class RecordStore {
    */
   reconcile(): number {
     const running = this.db.prepare(`SELECT id, pid, host, proc_start, last_write_at FROM sessions WHERE outcome = 'running'`).all() as Row[];
-    const mark = this.db.prepare(`UPDATE sessions SET outcome = 'interrupted', ended_at = last_write_at WHERE id = ? AND outcome = 'running'`);
+    const mark = (id: unknown) => this.db.prepare(`UPDATE sessions SET outcome = 'interrupted', ended_at = last_write_at WHERE id = ? AND outcome = 'running'`).run(id).changes;
     let n = 0;
     for (const r of running) {
       if (r['host'] !== this.host) continue;
       const pid = Number(r['pid']);
       if (pid === this.pid || this.isAlive(pid, (r['proc_start'] as string | null) ?? null)) continue;
-      n += mark.run(r['id']).changes;
+      if (this.db.readonly) { this.gone.add(Number(r['id'])); n++; continue; }
+      n += mark(r['id']);
     }
     return n;
   }
@@ -266,6 +307,7 @@ export class RecordStore {
   }
 
   private toRow(r: Row, faultStmt: Database.Statement): SessionRow {
+    if (this.gone.has(Number(r['id']))) r = { ...r, outcome: 'interrupted', ended_at: r['last_write_at'] };
     const summary = r['summary_json'] ? (JSON.parse(String(r['summary_json'])) as Summary) : null;
     const faults: FaultRow[] = summary
       ? summary.faults

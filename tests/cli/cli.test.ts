@@ -108,7 +108,8 @@ describe('validate, show and protocols on good input', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('time 5:00, dose 150 J/cm², energy 1500 J');
     expect(r.out).toContain('mA/cm²');
-    expect(r.out).toMatch(/15:00 –\s+15:10\s+step 3\s+tens\s+ramp-up/);
+    expect(r.out).toMatch(/15:19 –\s+15:29\s+step 3\s+tens\s+ramp-up/); // after the estimated 19 s for the pad to reach 40 °C
+    expect(r.out).toContain("thermal:    10:00 at target + ~0:19 estimated transitions");
     expect(r.out).toContain('transition');
   });
   it('show --json gives the plan and timeline', async () => {

@@ -26,8 +26,12 @@ export interface BoardUnderTest {
   write(bytes: Uint8Array): void;
   /** Register the sink of bytes from the board (called once). */
   onData(cb: (bytes: Uint8Array) => void): void;
-  /** Let `ms` of board time pass (a real wait on a real-time board, a clock advance on a virtual one). */
-  advance(ms: number): Promise<void>;
+  /**
+   * Let at least `ms` of BOARD time pass (a clock advance on a virtual board; on a
+   * real-time board, a wait until the board's own clock says so, never nominal host
+   * time). Resolves with the board time that did pass, when known.
+   */
+  advance(ms: number): Promise<number | void>;
   setStopInput(on: boolean): Promise<void>;
   /** Electrode impedance of TENS channel ch (0|1); Infinity = open. */
   setElectrodeOhm(ch: 0 | 1, ohm: number): Promise<void>;
@@ -93,9 +97,9 @@ export class HostLink {
         if (hit) return hit;
       }
       if (waited >= maxMs) return undefined;
-      await this.board.advance(10);
-      waited += 10;
-      this.elapsed += 10;
+      const passed = (await this.board.advance(10)) ?? 10;
+      waited += passed;
+      this.elapsed += passed;
       if (this.keepalive && this.elapsed - this.lastSent >= 100) this.sendRaw('PING', {});
     }
   }

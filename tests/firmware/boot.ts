@@ -14,18 +14,25 @@ export async function bootFirmware(): Promise<BootedFirmware> {
   const board = await startFirmwareBoard();
   const port = new SerialPort({ path: board.path, baudRate: 115200, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-  const boardMs = async () => Number(/^ms (\d+)/.exec(await board.control('ms?'))?.[1] ?? NaN);
+  const boardMs = async () => {
+    const answer = await board.control('ms?');
+    const m = /^ms (\d+)/.exec(answer.trim());
+    if (!m) throw new Error(`the simavr runner answered "${answer}" to ms?`);
+    return Number(m[1]);
+  };
   const under: BoardUnderTest = {
     write: (bytes) => void port.write(Buffer.from(bytes)),
     onData: (cb) => void port.on('data', (d: Buffer) => cb(new Uint8Array(d))),
-    // Wait on the board's own clock (simulated cycles), not the host's: on a loaded machine
-    // simavr runs behind real time, and a nominal host wait would see too little happen.
+    // On the board's own clock (the runner answers `ms?`): a loaded host that starves
+    // simavr then waits longer, instead of the scenario reading the board too early.
     advance: async (ms) => {
       const t0 = await boardMs();
-      for (;;) {
-        await new Promise((res) => setTimeout(res, Math.min(ms, 10)));
-        if ((await boardMs()) - t0 >= ms) return;
+      let now = t0;
+      while (now - t0 < ms) {
+        await new Promise((res) => setTimeout(res, Math.max(1, Math.min(20, ms - (now - t0)))));
+        now = await boardMs();
       }
+      return now - t0;
     },
     setStopInput: async (on) => void (await board.control(`stop ${on ? 1 : 0}`)),
     setElectrodeOhm: async (ch, ohm) => void (await board.control(`adc ${ch === 0 ? ADC.tens1Z : ADC.tens2Z} ${electrodeAdc(ohm)}`)),

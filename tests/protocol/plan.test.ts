@@ -16,7 +16,7 @@ describe('thermal phases', () => {
     const prog = p.steps[0]!.programs[0]!;
     expect(prog.modality).toBe('thermal');
     if (prog.modality !== 'thermal') return;
-    expect(prog.phases).toEqual([
+    expect(prog.phases.map(({ transitionMs: _, ...x }) => x)).toEqual([
       { kind: 'hot', targetC: 40, durationMs: 240000 },
       { kind: 'cold', targetC: 12, durationMs: 60000 },
       { kind: 'hot', targetC: 40, durationMs: 240000 },
@@ -24,7 +24,11 @@ describe('thermal phases', () => {
       { kind: 'hot', targetC: 40, durationMs: 240000 },
       { kind: 'cold', targetC: 12, durationMs: 60000 },
     ]);
-    expect(p.totalMs).toBe(900000);
+    // Time at target as asked, plus an estimated transition before every phase (the pad has to get there).
+    expect(prog.atTargetMs).toBe(900000);
+    for (const ph of prog.phases) expect(ph.transitionMs).toBeGreaterThan(0);
+    expect(prog.phases[2]!.transitionMs).toBe(prog.phases[4]!.transitionMs); // every cold → hot alike
+    expect(p.totalMs).toBe(900000 + prog.transitionMs);
     expect(p.protocol.steps[0]).toMatchObject({ thermal: { startWith: 'hot' } });
   });
   it('startWith cold puts cold first in every cycle', () => {
@@ -36,8 +40,8 @@ describe('thermal phases', () => {
   it('heat and cold are one phase each', () => {
     const p = plan(proto({ thermal: { mode: 'heat', hot: { targetC: 39, durationS: 600 } } }, { thermal: { mode: 'cold', cold: { targetC: 15, durationS: 300 } } }));
     expect(p.steps.map((s) => (s.programs[0]!.modality === 'thermal' ? s.programs[0]!.phases : []))).toEqual([
-      [{ kind: 'hot', targetC: 39, durationMs: 600000 }],
-      [{ kind: 'cold', targetC: 15, durationMs: 300000 }],
+      [{ kind: 'hot', targetC: 39, durationMs: 600000, transitionMs: expect.any(Number) }],
+      [{ kind: 'cold', targetC: 15, durationMs: 300000, transitionMs: expect.any(Number) }],
     ]);
   });
 });
@@ -77,15 +81,20 @@ describe('plan structure', () => {
       ),
     );
     expect(p.steps.map((s) => s.kind)).toEqual(['program', 'parallel', 'prompt', 'program']);
-    expect(p.steps.map((s) => s.plannedMs)).toEqual([600000, 480000, 60000, 480000]);
-    expect(p.steps.map((s) => s.startMs)).toEqual([0, 600000, 1080000, 1140000]);
+    const heat = p.steps[0]!.programs[0]!;
+    if (heat.modality !== 'thermal') throw new Error('not thermal');
+    const tr = heat.transitionMs; // the pad heating to 40 °C before its 10 minutes at target
+    expect(tr).toBeGreaterThan(0);
+    expect(p.steps.map((s) => s.plannedMs)).toEqual([600000 + tr, 480000, 60000, 480000]);
+    expect(p.steps.map((s) => s.startMs)).toEqual([0, 600000 + tr, 1080000 + tr, 1140000 + tr]);
     expect(p.steps.flatMap((s) => s.programs.map((x) => x.programIndex))).toEqual([0, 1, 2, 3, 4]);
     expect(p.steps[2]!.prompt).toEqual({ text: 'Stretch', durationMs: 60000 });
-    expect(p.totalMs).toBe(1620000);
+    expect(p.totalMs).toBe(1620000 + tr);
     for (const s of p.steps) for (const x of s.programs) for (const v of Object.entries(x)) if (v[0].endsWith('Ms')) expect(Number.isInteger(v[1])).toBe(true);
     const tl = planTimeline(p);
-    expect(tl[0]).toMatchObject({ startMs: 0, endMs: 600000, modality: 'thermal', phase: 'hot' });
-    expect(tl.filter((e) => e.stepIndex === 1).map((e) => [e.programIndex, e.phase, e.startMs])).toEqual([
+    expect(tl[0]).toMatchObject({ startMs: 0, endMs: tr, modality: 'thermal', phase: 'to-hot', estimated: true });
+    expect(tl[1]).toMatchObject({ startMs: tr, endMs: 600000 + tr, modality: 'thermal', phase: 'hot' });
+    expect(tl.filter((e) => e.stepIndex === 1).map((e) => [e.programIndex, e.phase, e.startMs - tr])).toEqual([
       [1, 'emission', 600000],
       [2, 'ramp-up', 600000],
       [3, 'ramp-up', 600000],

@@ -11,7 +11,8 @@ export function tmp(prefix = 'modality-records-'): string {
 
 /** Run the CLI as a user would: a real process. */
 export function modality(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  // The timeout only guards against a hung process (a synchronous spawn cannot be interrupted by the test timeout).
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -1,31 +1,37 @@
-/** A run killed with SIGKILL mid-session leaves a record: interrupted, with what was delivered so far. */
+/**
+ * A run killed with SIGKILL mid-session leaves a record: interrupted, with what
+ * was delivered so far. The kill is timed by the record itself (the test reads
+ * the database, read only, until it holds 15 s of delivery), not by how fast
+ * --speed paces the session on this host.
+ */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { RecordStore } from '../../src/records/store.js';
 import { BIN, modality, tmp } from './helpers.js';
 
 describe('a session killed mid-way', () => {
   it('is on record as interrupted, with the delivered values up to the last telemetry written', async () => {
     const data = tmp();
-    const child = spawn(process.execPath, [BIN, 'run', 'tens-conventional', '--speed', '20', '--json', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let lastT = 0;
-    let buf = '';
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no progress: ${buf.slice(-500)}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString('utf8');
-        for (const line of buf.split('\n').slice(0, -1)) {
-          const e = JSON.parse(line) as { type: string; t?: number };
-          if (e.type === 'telemetry') lastT = e.t ?? 0;
-        }
-        buf = buf.slice(buf.lastIndexOf('\n') + 1);
-        // ~2 s of wall time into the session at 20×: 10 s ramp, then the plateau
-        if (lastT >= 40_000) { clearTimeout(timer); resolve(); }
-      });
-      child.on('exit', () => reject(new Error('the run ended by itself')));
-    });
+    const child = spawn(process.execPath, [BIN, 'run', 'tens-conventional', '--speed', '5', '--json', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    let ended = false;
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => { ended = true; resolve(signal); }));
+    // Wait on the record: once it holds 15 s of delivered session (the 10 s ramp and some plateau), kill.
+    let seenAsOf = 0;
+    while (seenAsOf < 15_000) {
+      if (ended) throw new Error(`the run ended by itself before it was killed: ${out.slice(-300)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        const store = RecordStore.open(data, { readonly: true });
+        try { seenAsOf = store.list()[0]?.deliveredAsOfMs ?? 0; } finally { store.close(); }
+      } catch { /* not created yet */ }
+    }
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
+    // Everything the process printed before it died, and the last session time in it.
+    const printed = out.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l) as { t?: number }; } catch { return {}; } });
+    const lastT = Math.max(...printed.map((e) => e.t ?? 0));
 
     const h = modality('history', '--json', '--data', data);
     expect(h.code).toBe(0);
@@ -36,9 +42,10 @@ describe('a session killed mid-way', () => {
     expect(r.endedAt).not.toBeNull();
     const d = r.delivered[0]!;
     expect(d.modality).toBe('tens');
-    // Written within about a second (20 s of session time) of the kill, and never more than what the board reported.
-    expect(r.deliveredAsOfMs).toBeGreaterThan(15_000);
-    expect(r.deliveredAsOfMs).toBeLessThanOrEqual(lastT + 25_000);
+    // What was on record before the kill is still there; nothing beyond what the session had reached
+    // (the record is written before each line is printed: at most the next telemetry, 1 s, ahead).
+    expect(r.deliveredAsOfMs).toBeGreaterThanOrEqual(seenAsOf);
+    expect(r.deliveredAsOfMs).toBeLessThanOrEqual(lastT + 1000);
     expect(d.stimulationMs).toBeGreaterThan(10_000);
     expect(d.plateauMs).toBeGreaterThan(0);
     expect(d.plateauMs).toBeLessThan(d.planned.plateauMs);
@@ -47,5 +54,5 @@ describe('a session killed mid-way', () => {
     const plain = modality('history', '--data', data);
     expect(plain.out).toMatch(/interrupted/);
     expect(plain.out).toMatch(/delivered up to \d+:\d+/);
-  }, 60_000);
+  });
 });

@@ -75,7 +75,7 @@ describe('headless Chromium', () => {
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', `--user-data-dir=${tmp('modality-chromium-')}`, `--screenshot=${png}`,
       '--window-size=1200,900', `file://${html}`,
-    ], { encoding: 'utf8', timeout: 60_000 });
+    ], { encoding: 'utf8', timeout: 300_000 }); // a guard against a hung browser, not a measure
     expect(existsSync(png), r.stderr).toBe(true);
     const img = decodePng(readFileSync(png));
     expect([img.width, img.height]).toEqual([1200, 900]);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { addDataOption, withStore } from '../../records/cli.js';
 import { deliveredLine } from '../../records/format.js';
 import type { SessionRow } from '../../records/store.js';
-import { formatMs } from '../common.ts';
+import { formatMs, formatSessionTime } from '../../util/time.ts';
 import { CliExit, EXIT, io } from '../io.ts';
 
 export function register(program: Command): void {
@@ -39,7 +39,7 @@ export function historyLines(r: SessionRow): string[] {
   const lines = [head];
   if (r.outcome === 'interrupted' || r.outcome === 'running') lines.push(`      delivered up to ${formatMs(r.deliveredAsOfMs ?? 0)}:`);
   for (const d of r.delivered) lines.push(`      ${deliveredLine(d)}`);
-  for (const f of r.faults) lines.push(`      fault ${formatMs(f.t)} ${f.code}${f.output ? ` (${f.output})` : ''}${f.message ? `: ${f.message}` : ''}`);
+  for (const f of r.faults) lines.push(`      fault ${formatSessionTime(f.t)} ${f.code}${f.output ? ` (${f.output})` : ''}${f.message ? `: ${f.message}` : ''}`);
   if (r.outcome === 'running') lines.push(`      (running: process ${r.pid} on ${r.host})`);
   return lines;
 }

@@ -1,7 +1,8 @@
 /** `modality protocols`: list the built-in protocols. */
 import type { Command } from 'commander';
 import { listBuiltins, resolveProtocol, formatIssue } from '../../protocol/index.ts';
-import { addProfileOption, formatMs, modalitiesOf, profileFrom } from '../common.ts';
+import { addProfileOption, modalitiesOf, profileFrom } from '../common.ts';
+import { formatMs } from '../../util/time.ts';
 import { io } from '../io.ts';
 
 export function register(program: Command): void {
@@ -20,7 +21,7 @@ Examples:
 
 Built-in protocols live in protocols/<id>.yaml; run one by its id, or pass a
 file path to show/validate. Planned length counts thermal phases at target
-(the engine adds pad transitions) and TENS ramps.`,
+plus the estimated pad transitions (heating/cooling to each target), and TENS ramps.`,
   );
   cmd.action((opts: { json?: boolean }, command: Command) => {
     const profile = profileFrom(command);

@@ -2,19 +2,22 @@
 import type { Command } from 'commander';
 import { RealClock } from '../../clock.js';
 import type { Board } from '../../drivers/board.js';
-import { BoardConnectError, SerialBoard } from '../../drivers/serial-board.js';
-import { openSerialTransport, SerialPortError } from '../../drivers/serial-transport.js';
+import { ConnectError } from '../../drivers/board.js';
+import { SerialBoard } from '../../drivers/serial-board.js';
+import { openSerialTransport } from '../../drivers/serial-transport.js';
 import type { Message } from '../../drivers/wire/messages.js';
 import { STATUS } from '../../drivers/wire/spec.js';
 import type { RunEvent, Summary } from '../../engine/recorder.js';
 import { SessionRun } from '../../engine/session-runner.js';
 import type { SessionEvent } from '../../machines/session.machine.js';
-import { formatIssue, resolveProtocol, type Plan } from '../../protocol/index.js';
-import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
+import { formatIssue, resolveProtocol, type DeviceProfile, type Plan } from '../../protocol/index.js';
+import { checkFaultSpecs, FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
+import type { SimBoardOptions } from '../../../sim/board.js';
 import { simulateSession } from '../../../sim/harness.js';
 import { addDataOption, openStoreOrExit } from '../../records/cli.js';
 import type { RecordStore } from '../../records/store.js';
 import { addProfileOption, profileFrom } from '../common.ts';
+import { formatMs } from '../../util/time.ts';
 import { CliExit, EXIT, io } from '../io.ts';
 import { KEY_HELP, LivePanel, SessionView, plainLine, summaryLines } from '../live.ts';
 
@@ -27,6 +30,12 @@ export function parseBoardSpec(text: string): BoardSpec {
   const m = /^(serial|firmata):(.+)$/.exec(text);
   if (!m) throw new FaultSpecError(`--board "${text}": write sim, serial:<path> (modality firmware) or firmata:<path> (StandardFirmata bench board)`);
   return { kind: m[1] as 'serial' | 'firmata', path: m[2] as string };
+}
+
+/** The simulated board is shaped like the cart the profile describes: its TENS channels, head and pad. */
+function simBoardFor(profile: DeviceProfile): Required<Pick<SimBoardOptions, 'tensChannels' | 'hasUltrasound' | 'hasPad'>> {
+  const channels = profile.tens?.channels ?? [1, 2];
+  return { tensChannels: Math.max(...channels) >= 2 ? 2 : 1, hasUltrasound: profile.ultrasound !== undefined, hasPad: profile.thermal !== undefined };
 }
 
 function parseSpeed(text: string | undefined): number {
@@ -58,7 +67,7 @@ export function register(program: Command): void {
     .option('--fault <spec>', 'simulated board only: inject a fault; repeat for several (see below)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--seed <n>', 'seed for the simulated board (boot clock, line noise)', '1')
     .option('--json', 'print one JSON event per line; the last line is the summary')
-    .option('--trace', 'print every frame on the link, decoded, with its bytes, to stderr')
+    .option('--trace', 'print every frame on the link to stderr: decoded with its bytes (modality boards), or the Firmata bytes in hex and the pin writes (firmata:)')
     .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)')
     .option('--clear-faults', 'hardware: acknowledge faults the board latched before this session (after you have removed their cause)');
   addProfileOption(cmd);
@@ -85,6 +94,10 @@ Every run is written, as it happens, to the treatment records in --data (see
 "modality history", "modality report"); a run cannot start if the records
 database cannot be opened.
 
+SIGINT, SIGTERM and SIGHUP stop the session like the Stop key (ramp down,
+outputs off, recorded as stopped with the signal as the reason); a second one
+is an emergency stop. A closed stdout does not end the session.
+
 Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
 
   cmd.action(async (protocolArg: string, opts: RunOpts, command: Command) => {
@@ -105,17 +118,54 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
       if (board.kind !== 'sim' && opts.speed !== undefined) throw new FaultSpecError('--speed works only with the simulated board: real hardware always runs in real time');
       if (board.kind !== 'sim' && faults.length > 0) throw new FaultSpecError('--fault works only with the simulated board; on hardware, pull a lead or press the stop button');
       if (!/^\d+$/.test(opts.seed)) throw new FaultSpecError(`--seed "${opts.seed}" must be a whole number`);
+      const problems = checkFaultSpecs(faults, resolved.plan.totalMs, simBoardFor(profile), formatMs);
+      if (problems.length > 0) throw new FaultSpecError(problems.join('\nmodality: '));
     } catch (e) {
       if (e instanceof FaultSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
       throw e;
     }
     const records = openStoreOrExit(opts.data);
-    const summary = await runWithOutput(resolved.plan, board, { records, speed, faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, clearFaults: !!opts.clearFaults, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
+    const summary = await runWithOutput(resolved.plan, board, { records, speed, simBoard: simBoardFor(profile), faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, clearFaults: !!opts.clearFaults, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
     throw new CliExit(RUN_EXIT[summary.outcome]);
   });
 }
 
-interface OutputOpts { records: RecordStore; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean; pins?: string; profileMaxMa?: number }
+interface OutputOpts { records: RecordStore; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean; pins?: string; profileMaxMa?: number; simBoard: SimBoardOptions }
+
+type Send = (e: SessionEvent) => void;
+
+/**
+ * SIGINT, SIGTERM and SIGHUP (a dropped SSH session) stop the session the way
+ * the clinician's Stop does: ramp down, outputs off, the record finished as
+ * stopped with the signal as the reason. A second one (or a second Ctrl-C in
+ * the live panel) is an emergency stop. A signal before the session has
+ * started stops it as soon as it starts. Returns the interrupt function (the
+ * panel's Ctrl-C uses it too) and a function that removes the handlers.
+ */
+function interrupts(): { interrupt: (why: string) => void; attach: (send: Send) => void; detach: () => void } {
+  let count = 0;
+  let send: Send | null = null;
+  let pending: SessionEvent | null = null;
+  const deliver = (e: SessionEvent) => { if (send) send(e); else pending = e; };
+  const interrupt = (why: string) => {
+    count++;
+    if (count === 1) {
+      io().err(`modality: ${why}: stopping the session (ramping down, outputs off); a second ${why.startsWith('SIG') ? 'signal' : 'Ctrl-C'} is an emergency stop`);
+      deliver({ type: 'STOP', reason: why });
+    } else {
+      io().err(`modality: ${why} again: EMERGENCY STOP`);
+      deliver({ type: 'EMERGENCY_STOP' });
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => interrupt(sig);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    interrupt,
+    attach: (fn) => { send = fn; if (pending) { const e = pending; pending = null; fn(e); } },
+    detach: () => { for (const s of signals) process.off(s, onSignal); },
+  };
+}
 
 async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promise<Summary> {
   const interactive = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
@@ -130,8 +180,10 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
     if (!interactive) { const l = plainLine(e); if (l) io().out(l); }
   };
   const trace = o.trace ? (d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => { if (m?.type !== 'TELEMETRY') io().err(traceLine(d, m, b, t)); } : undefined;
-  let send: ((e: SessionEvent) => void) | null = null;
-  const keys = interactive ? attachKeys((e) => send?.(e)) : () => undefined;
+  const stops = interrupts();
+  const keys = interactive ? attachKeys((e) => send?.(e), stops.interrupt) : () => undefined;
+  let send: Send | null = null;
+  const started = (fn: Send) => { send = fn; stops.attach(fn); };
   let lastDraw = 0;
   const tick = () => { if (panel && performance.now() - lastDraw > 100) { lastDraw = performance.now(); panel.draw(); } };
   let summary: Summary;
@@ -139,24 +191,26 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
   try {
     if (spec.kind === 'sim') {
       const r = await simulateSession({
-        plan, faults: o.faults, seed: o.seed, speed: o.speed, onEvent,
+        plan, faults: o.faults, seed: o.seed, speed: o.speed, onEvent, board: o.simBoard,
         ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}),
         ...(trace ? { trace } : {}),
-        ...(interactive ? { onTick: tick, onStart: ({ run }) => { send = (e) => run.send(e); } } : {}),
+        onStart: ({ run }) => started((e) => run.send(e)),
+        ...(interactive ? { onTick: tick } : {}),
       });
       summary = r.summary;
     } else {
-      summary = await runOnHardware(plan, spec, o, onEvent, trace, (run) => { send = (e) => run.send(e); }, tick);
+      summary = await runOnHardware(plan, spec, o, onEvent, trace, (run) => started((e) => run.send(e)), tick);
     }
     ran = true;
   } catch (e) {
-    if (e instanceof SerialPortError || e instanceof BoardConnectError || (e instanceof Error && e.name === 'FirmataConnectError')) {
-      io().err(`modality: ${e.message}`);
+    if (e instanceof ConnectError) {
+      io().err(`modality: ${e.message.split('\n').join(' ')}`);
       throw new CliExit(EXIT.badInput);
     }
     throw e;
   } finally {
     keys();
+    stops.detach();
     if (!ran) { record.interrupted(); o.records.close(); }
   }
   record.finish(summary);
@@ -170,37 +224,51 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
   return summary;
 }
 
-async function runOnHardware(
-  plan: Plan, spec: Exclude<BoardSpec, { kind: 'sim' }>, o: OutputOpts, onEvent: (e: RunEvent) => void,
-  trace: ((d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => void) | undefined,
-  onStart: (run: SessionRun) => void, tick: () => void,
-): Promise<Summary> {
-  const clock = new RealClock();
-  let board: Board;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').replace(/(..)/g, '$1 ').trim();
+
+async function connectHardware(clock: RealClock, spec: Exclude<BoardSpec, { kind: 'sim' }>, o: OutputOpts, trace: TraceFn | undefined): Promise<Board> {
   if (spec.kind === 'serial') {
     const transport = await openSerialTransport(spec.path);
-    board = await SerialBoard.connect(clock, transport, { label: `serial:${spec.path}`, ...(trace ? { trace } : {}) });
-  } else {
-    // Loaded only when asked for: johnny-five is heavy and only bench technicians need it.
-    const firmata = await import('../../drivers/firmata-board.js');
-    io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
-    board = await firmata.FirmataBoard.connect(clock, { path: spec.path, ...(o.pins ? { pins: o.pins } : {}) });
+    try {
+      return await SerialBoard.connect(clock, transport, { label: `serial:${spec.path}`, ...(trace ? { trace } : {}) });
+    } catch (e) {
+      // The open port is what kept a failed connect's process alive: release it.
+      await transport.close();
+      throw e;
+    }
   }
+  // Loaded only when asked for: johnny-five is heavy and only bench technicians need it.
+  const firmata = await import('../../drivers/firmata-board.js');
+  const t = (d: 'out' | 'in', ms: number) => `${d === 'out' ? '→' : '←'} ${(ms / 1000).toFixed(3).padStart(11, '0')}`;
+  const board = await firmata.FirmataBoard.connect(clock, {
+    path: spec.path, ...(o.pins ? { pins: o.pins } : {}),
+    ...(o.trace ? {
+      traceBytes: (d: 'out' | 'in', b: Uint8Array, ms: number) => io().err(`${t(d, ms)} firmata   ${hex(b)}`),
+      trace: (d: 'out' | 'in', text: string, ms: number) => io().err(`${t(d, ms)} ${text}`),
+    } : {}),
+  });
+  io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
+  return board;
+}
+
+type TraceFn = (d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => void;
+
+async function runOnHardware(
+  plan: Plan, spec: Exclude<BoardSpec, { kind: 'sim' }>, o: OutputOpts, onEvent: (e: RunEvent) => void,
+  trace: TraceFn | undefined, onStart: (run: SessionRun) => void, tick: () => void,
+): Promise<Summary> {
+  const clock = new RealClock();
+  const board = await connectHardware(clock, spec, o, trace);
   if (o.clearFaults && board.latchedFaults().length > 0) await clearLatchedFaults(board);
   const run = new SessionRun({ plan, board, clock, onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
   run.start();
   if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
   onStart(run);
-  const onSignal = () => run.send({ type: 'STOP' });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
     while (!run.isFinished()) { tick(); await new Promise((r) => setTimeout(r, 50)); }
     await new Promise((r) => setTimeout(r, 1000)); // the board's last reports
     return run.summary();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     run.stop();
     await board.close();
   }
@@ -222,12 +290,11 @@ async function clearLatchedFaults(board: Board): Promise<void> {
 }
 
 /** Keys for the live panel; returns a function that restores the terminal. */
-function attachKeys(send: (e: SessionEvent) => void): () => void {
+function attachKeys(send: (e: SessionEvent) => void, interrupt: (why: string) => void): () => void {
   const stdin = process.stdin;
   stdin.setRawMode(true);
   stdin.resume();
   let paused = false;
-  let interrupts = 0;
   const onData = (buf: Buffer) => {
     for (const ch of buf.toString('utf8')) {
       if (ch === 'p') { send({ type: paused ? 'RESUME' : 'PAUSE' }); paused = !paused; }
@@ -237,13 +304,13 @@ function attachKeys(send: (e: SessionEvent) => void): () => void {
       else if (ch === 'e' || ch === ' ') send({ type: 'EMERGENCY_STOP' });
       else if (ch === 'a') send({ type: 'ACK_FAULT' });
       else if (ch === '\r' || ch === '\n') send({ type: 'CONTINUE' });
-      else if (ch === '\u0003') send({ type: ++interrupts > 1 ? 'EMERGENCY_STOP' : 'STOP' }); // Ctrl-C: stop, twice: emergency stop
+      else if (ch === '\u0003') interrupt('Ctrl-C'); // stop, twice: emergency stop (as SIGINT/SIGTERM/SIGHUP)
     }
   };
   stdin.on('data', onData);
   return () => {
     stdin.off('data', onData);
-    stdin.setRawMode(false);
+    try { stdin.setRawMode(false); } catch { /* the terminal is gone (SIGHUP) */ }
     stdin.pause();
   };
 }

@@ -1,7 +1,8 @@
 /** `modality show <id|file>`: the resolved plan with computed dose, current density and the phase timeline. */
 import type { Command } from 'commander';
 import { formatIssue, planTimeline, resolveProtocol, THERMAL_PLAN_NOTE } from '../../protocol/index.ts';
-import { addProfileOption, describeProgram, formatMs, FORMAT_HELP, profileFrom } from '../common.ts';
+import { addProfileOption, describeProgram, FORMAT_HELP, profileFrom } from '../common.ts';
+import { formatMs } from '../../util/time.ts';
 import { CliExit, EXIT, io } from '../io.ts';
 
 export function register(program: Command): void {
@@ -44,6 +45,12 @@ ${FORMAT_HELP}`,
     if (p.source) lines.push(`  source:     ${p.source}`);
     lines.push(`  from:       ${plan.source}  (sha256 ${plan.hash.slice(0, 16)}…)`);
     lines.push(`  planned:    ${formatMs(plan.totalMs)} (${plan.totalMs} ms)`);
+    const thermal = plan.steps.flatMap((s) => s.programs).filter((x) => x.modality === 'thermal');
+    if (thermal.length > 0) {
+      const atTarget = thermal.reduce((n, x) => n + x.atTargetMs, 0);
+      const transitions = thermal.reduce((n, x) => n + x.transitionMs, 0);
+      lines.push(`  thermal:    ${formatMs(atTarget)} at target + ~${formatMs(transitions)} estimated transitions (pad heating/cooling)`);
+    }
     if (plan.steps.some((s) => s.programs.some((x) => x.modality === 'thermal'))) lines.push(`  note:       ${THERMAL_PLAN_NOTE}`);
     lines.push('', 'Steps:');
     for (const s of plan.steps) {
@@ -51,9 +58,10 @@ ${FORMAT_HELP}`,
       if (s.prompt) lines.push(`       prompt: "${s.prompt.text}"`);
       for (const prog of s.programs) lines.push(`       #${prog.programIndex} ${describeProgram(prog)}`);
     }
-    lines.push('', 'Timeline (offsets from session start; thermal transitions not included):');
+    lines.push('', 'Timeline (offsets from session start; ~ marks an estimated thermal transition):');
     for (const t of timeline) {
-      lines.push(`  ${formatMs(t.startMs).padStart(8)} – ${formatMs(t.endMs).padStart(8)}  step ${t.stepIndex + 1}  ${t.modality.padEnd(10)} ${t.phase.padEnd(9)} ${t.label}`);
+      const mark = t.estimated ? '~' : ' ';
+      lines.push(` ${mark}${formatMs(t.startMs).padStart(8)} – ${formatMs(t.endMs).padStart(8)}  step ${t.stepIndex + 1}  ${t.modality.padEnd(10)} ${t.phase.padEnd(9)} ${t.label}`);
     }
     io().out(lines.join('\n'));
     for (const w of plan.warnings) io().err(formatIssue(w));

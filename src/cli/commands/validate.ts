@@ -1,7 +1,8 @@
 /** `modality validate <file...>`: check protocol files against the schema and both limit layers. */
 import type { Command } from 'commander';
 import { formatIssue, resolveProtocol } from '../../protocol/index.ts';
-import { addProfileOption, formatMs, profileFrom, FORMAT_HELP } from '../common.ts';
+import { addProfileOption, profileFrom, FORMAT_HELP } from '../common.ts';
+import { formatMs } from '../../util/time.ts';
 import { CliExit, EXIT, io } from '../io.ts';
 
 export function register(program: Command): void {

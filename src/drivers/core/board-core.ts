@@ -29,6 +29,8 @@ export interface BoardCoreOptions {
   /** Crystal error, parts per million (+5000: the board's clock runs 0.5 % fast). */
   driftPpm?: number;
   inputs: CoreInputs;
+  /** What the board has (default: two TENS channels, the head, the pad, the full TENS range). */
+  has?: { tensChannels?: number; ultrasound?: boolean; pad?: boolean; maxTensMa?: number };
 }
 
 interface CoreExports {
@@ -39,6 +41,7 @@ interface CoreExports {
   sim_rx(n: number): void;
   sim_set_inputs(padCx10: number, headCx10: number, ohm1: number, ohm2: number, coupled: number, stop: number): void;
   sim_set_defects(mask: number): void;
+  sim_configure(tensChannels: number, hasUs: number, hasPad: number, maxTensX10: number): void;
   sim_now(): number;
   sim_next_wake(): number;
   sim_output(o: number): number;
@@ -93,6 +96,8 @@ export class BoardCore {
     this.c = instance.exports as unknown as CoreExports;
     this.rxView = new Uint8Array(this.c.memory.buffer, this.c.sim_rx_buffer(), this.rxCap);
     this.c.sim_init(this.boardMs() >>> 0);
+    const has = opts.has ?? {};
+    this.c.sim_configure(has.tensChannels ?? 2, has.ultrasound === false ? 0 : 1, has.pad === false ? 0 : 1, Math.round((has.maxTensMa ?? 0xffff) * 10));
     this.writeInputs();
     this.schedule();
   }
