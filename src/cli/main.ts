@@ -12,6 +12,7 @@ import { register as registerSim } from './commands/sim.ts';
 import { register as registerHistory } from './commands/history.ts';
 import { register as registerReport } from './commands/report.ts';
 import { register as registerExport } from './commands/export.ts';
+import { register as registerCart } from './commands/cart.ts';
 import { CliExit, type CliIo, EXIT, io, processIo, setIo } from './io.ts';
 
 export function buildProgram(): Command {
@@ -51,6 +52,7 @@ Run "modality <command> --help" for the protocol file format and units.`,
   registerHistory(program);
   registerReport(program);
   registerExport(program);
+  registerCart(program);
 
   for (const c of program.commands) c.exitOverride();
   return program;
