@@ -77,7 +77,7 @@ export function SessionScreen({ state }: { state: CartState }) {
             </div>
           )}
         </div>
-        <div class="side">
+        <div class="status">
           <ul class="programs">
             {programs.map((p) => {
               const pp = phaseOf(p.programIndex);
