@@ -24,8 +24,12 @@ class HttpError extends Error {
 }
 
 export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
+  const app = Fastify({ logger: false, bodyLimit: 1_048_576, forceCloseConnections: true });
   installSecurity(app, d.security);
+  // On close, end every connection, upgraded or refused ones too (a refused WebSocket upgrade is no longer an HTTP connection the server tracks).
+  const sockets = new Set<import('node:net').Socket>();
+  app.server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  app.addHook('preClose', async () => { for (const s of sockets) s.destroy(); });
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
   await app.register(fastifyStatic, { root: d.bundleDir, prefix: '/', index: ['index.html'], cacheControl: false });
 

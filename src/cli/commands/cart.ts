@@ -63,7 +63,7 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
       speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) bad(`--speed "${opts.speed}": write a factor above 0 and at most 1000 (60 = one minute a second)`);
     }
-    const token = opts.token ?? process.env['MODALITY_TOKEN'] ?? null;
+    const token = opts.token ?? (process.env['MODALITY_TOKEN'] || null);
     if (token !== null && token.length < 8) bad('the token must be at least 8 characters');
     if (!isLoopback(opts.listen) && token === null) bad(`--listen ${opts.listen} is reachable from other machines: give --token <secret> (or MODALITY_TOKEN)`);
 
