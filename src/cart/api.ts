@@ -20,7 +20,11 @@ export const ActionSchema = z.discriminatedUnion('action', [
 ]);
 
 /** Simulated board only: inject a fault now, written as for `modality run --fault` with times from now, e.g. "lead-off@0s+20s". */
-export const SimFaultSchema = z.strictObject({ fault: z.string().min(1).max(100) });
+export const SimFaultSchema = z.union([
+  z.strictObject({ fault: z.string().min(1).max(100) }),
+  /** ...or end one: electrode contact back on a channel, or the head coupled again. */
+  z.strictObject({ restore: z.enum(['contact:1', 'contact:2', 'coupling']) }),
+]);
 
 export const HistoryQuerySchema = z.strictObject({
   patient: z.string().min(1).max(80).optional(),

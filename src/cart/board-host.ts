@@ -8,7 +8,7 @@ import type { Board, Telemetry } from '../drivers/board.js';
 import { SerialBoard } from '../drivers/serial-board.js';
 import { openSerialTransport } from '../drivers/serial-transport.js';
 import { connectSimBoard } from '../../sim/harness.js';
-import { scheduleFaults, type FaultSpec } from '../../sim/faults.js';
+import { ELECTRODE_GOOD_OHM, scheduleFaults, type FaultSpec } from '../../sim/faults.js';
 import type { SimBoard } from '../../sim/board.js';
 
 export type BoardSpec = { kind: 'sim' } | { kind: 'serial'; path: string } | { kind: 'firmata'; path: string };
@@ -68,6 +68,13 @@ export class BoardHost {
     const clock = this.clock as VirtualClock;
     const zero = clock.now();
     scheduleFaults([fault], { at: (ms, fn) => clock.setTimeout(fn, zero + ms - clock.now()), sim: this.sim });
+  }
+
+  /** Simulated board only: end an injected lead-off or coupling loss now. */
+  restore(what: 'contact:1' | 'contact:2' | 'coupling'): void {
+    if (!this.sim) throw new Error('only the simulated board can be told so');
+    if (what === 'coupling') this.sim.setCoupled(true);
+    else this.sim.setElectrodeOhm(what === 'contact:1' ? 0 : 1, ELECTRODE_GOOD_OHM);
   }
 
   async close(): Promise<void> {

@@ -88,7 +88,13 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
 
   app.post('/api/sim/faults', async (req) => {
     if (!d.host.sim) throw new HttpError(404, 'faults can be injected only into the simulated board');
-    const { fault } = parse(SimFaultSchema, req.body);
+    const body = parse(SimFaultSchema, req.body);
+    if ('restore' in body) {
+      d.host.restore(body.restore);
+      d.sessions.noteInjected(`restore ${body.restore}`);
+      return { ok: true };
+    }
+    const fault = body.fault;
     try {
       d.host.inject(parseFaultSpec(fault));
     } catch (e) {

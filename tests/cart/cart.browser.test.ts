@@ -33,7 +33,7 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
 
   it('at 800×480 with touch: choose, fill the context, answer the checklist, start, pause, resume, adjust, complete; the record has its context', async () => {
     const page = await touchPage();
-    await page.getByRole('link', { name: /Ultrasound 1 MHz pulsed 50 % with conventional TENS/ }).tap();
+    await page.getByRole('link', { name: /TENS, conventional \(high rate, low intensity\)/ }).tap();
     await page.getByRole('button', { name: 'Use this protocol' }).tap();
     const start = page.getByRole('button', { name: 'Start', exact: true });
     await expect(start.isDisabled()).resolves.toBe(true);
@@ -44,7 +44,7 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await page.getByLabel('Notes').fill('trigger point, first visit');
     const items = page.locator('.checklist li');
     const n = await items.count();
-    expect(n).toBeGreaterThan(8); // TENS and ultrasound items
+    expect(n).toBe(6); // the TENS items
     for (let i = 0; i < n; i++) await items.nth(i).locator('.toggle', { hasText: /^No$/ }).tap();
     await expect(start.isEnabled()).resolves.toBe(true);
     await start.tap();
@@ -62,18 +62,18 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await page.getByRole('button', { name: 'Resume', exact: true }).tap();
     await page.getByRole('button', { name: 'Pause', exact: true }).waitFor(WAIT);
 
-    // At amplitude (20 mA), one step up: the board reports 21 mA.
+    // At amplitude (25 mA), one step up: the board reports 26 mA.
     const amp = page.locator('output.amp[data-channel="1"]');
-    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '20 mA', undefined, WAIT);
+    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '25 mA', undefined, WAIT);
     await page.getByRole('button', { name: 'Increase intensity' }).tap();
-    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '21 mA', undefined, WAIT);
-    expect(await amp.textContent()).toBe('21 mA');
+    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '26 mA', undefined, WAIT);
+    expect(await amp.textContent()).toBe('26 mA');
 
     // It completes.
     await page.getByText('Session completed').waitFor(WAIT);
     const snap = (await call<{ session: { recordId: number; events: { type: string; kind?: string; fromMa?: number; toMa?: number }[] } }>(cart, '/api/session')).data.session;
     expect(snap.events.filter((e) => e.type === 'action').map((e) => e.kind)).toEqual(expect.arrayContaining(['pause', 'resume', 'adjust']));
-    expect(snap.events.find((e) => e.kind === 'adjust')).toMatchObject({ fromMa: 20, toMa: 21 });
+    expect(snap.events.find((e) => e.kind === 'adjust')).toMatchObject({ fromMa: 25, toMa: 26 });
 
     // History: the record with its context; its report reads as documentation.
     await page.getByRole('link', { name: 'History' }).tap();
@@ -85,7 +85,7 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await row.getByRole('link', { name: `Open report ${snap.recordId}` }).tap();
     const report = page.frameLocator('iframe');
     await report.getByText('A. Physio').waitFor(WAIT);
-    await report.getByText('intensity 20 → 21 mA', { exact: false }).waitFor(WAIT);
+    await report.getByText(/^intensity 25 → 26 mA at \d+:\d\d$/).waitFor(WAIT);
     const hist = await call<{ sessions: { id: number; context: Record<string, unknown>; simulated: boolean }[] }>(cart, '/api/history?all=true');
     expect(hist.data.sessions[0]).toMatchObject({
       id: snap.recordId, simulated: true,
@@ -98,9 +98,9 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
   });
 
   it('emergency stop from the session screen ends the session stopped, and the board reports every output off', async () => {
-    await startViaApi(cart, 'us-tens-combined');
+    await startViaApi(cart, 'tens-conventional');
     const page = await touchPage();
-    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '20 mA', undefined, WAIT);
+    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '25 mA', undefined, WAIT);
     await page.getByRole('button', { name: 'Emergency stop' }).tap();
     await page.getByText('Session stopped').waitFor(WAIT);
     const s = (await call<{ session: { summary: { outcome: string; stopReason?: string } }; board: { telemetry: { tensMa: number[]; usWPerCm2: number; padTargetC: number | null; faults: string[] } } }>(cart, '/api/session')).data;
@@ -119,12 +119,14 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await startViaApi(cart, 'tens-conventional');
     const page = await touchPage();
     await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '25 mA', undefined, WAIT);
-    expect((await call(cart, '/api/sim/faults', { fault: 'lead-off@0s+20s' })).status).toBe(200);
+    expect((await call(cart, '/api/sim/faults', { fault: 'lead-off@0s' })).status).toBe(200);
     const banner = page.getByRole('alert');
     await banner.getByText('Electrode contact lost on TENS channel 1.').waitFor(WAIT);
     await banner.getByText('That channel was switched off at once; the timer waits.').waitFor(WAIT);
     await page.locator('.reading dd.bad', { hasText: 'LOST' }).waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '0 mA', undefined, WAIT);
     // Contact back: the channel re-ramps and reaches its amplitude again; the session goes on.
+    expect((await call(cart, '/api/sim/faults', { restore: 'contact:1' })).status).toBe(200);
     await banner.getByText('The cause has gone.').waitFor(WAIT);
     await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '25 mA', undefined, WAIT);
     expect((await call<{ session: { status: string } }>(cart, '/api/session')).data.session.status).toBe('running');

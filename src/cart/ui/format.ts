@@ -11,7 +11,7 @@ export function duration(ms: number): string {
 }
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 export const localTime = (ms: number | Date | string) => timeFmt.format(new Date(ms));
 export const localDateTime = (ms: number | Date | string) => dateTimeFmt.format(new Date(ms));
