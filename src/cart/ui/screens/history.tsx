@@ -13,6 +13,14 @@ export function HistoryScreen({ open }: { open?: string | undefined }) {
     const q = new URLSearchParams({ ...(patient.trim() ? { patient: patient.trim() } : {}), ...(all ? { all: 'true' } : {}) });
     void api<{ sessions: SessionRow[] }>(`/api/history?${q}`).then((r) => setRows(r.sessions));
   }, [patient, all]);
+  if (open) {
+    return (
+      <div class="history report">
+        <button type="button" class="secondary" onClick={() => go('history')}>{M.history.close}</button>
+        <iframe title={`${M.history.open} ${open}`} src={`/api/history/${encodeURIComponent(open)}/report`} />
+      </div>
+    );
+  }
   return (
     <div class="history">
       <div class="row">
@@ -20,12 +28,6 @@ export function HistoryScreen({ open }: { open?: string | undefined }) {
         <input type="search" aria-label={M.history.filter} placeholder={M.history.filterPlaceholder} value={patient} onInput={(e) => setPatient((e.target as HTMLInputElement).value)} />
         <label class="check"><input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} />{M.history.all}</label>
       </div>
-      {open ? (
-        <div class="report">
-          <button type="button" class="secondary" onClick={() => go('history')}>{M.history.close}</button>
-          <iframe title={`${M.history.open} ${open}`} src={`/api/history/${encodeURIComponent(open)}/report`} />
-        </div>
-      ) : null}
       {rows && !rows.length ? <p>{M.history.none}</p> : null}
       {rows && rows.length ? (
         <table>
