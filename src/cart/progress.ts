@@ -38,7 +38,8 @@ export function remaining(plan: Plan, tracker: DeliveredTracker, events: readonl
   const phases = new Map<number, { phase: string; t: number }>();
   for (const e of events) {
     if (e.type === 'action' && e.kind === 'step' && typeof e['step'] === 'number') { step = e['step']; promptAt = null; }
-    if (e.type === 'phase' && e.modality === 'prompt') promptAt = e.t;
+    // A prompt step has no step action (it starts no program): its phase event names the step.
+    if (e.type === 'phase' && e.modality === 'prompt') { promptAt = e.t; if (typeof e['step'] === 'number') step = e['step']; }
     else if (e.type === 'phase') phases.set(e.program, { phase: e.phase, t: e.t });
   }
   const delivered = new Map(tracker.snapshot().map((d) => [d.program, d]));
