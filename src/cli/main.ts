@@ -37,6 +37,7 @@ Examples:
   $ modality validate my-protocol.yaml       check a file against every limit
   $ modality run tens-conventional --speed 60   a session on the simulated board at 60×
   $ modality sim --pty                       the simulated board on a pseudo-terminal
+  $ modality cart                            the touchscreen front end on http://127.0.0.1:8080/
 
 Exit codes: 0 ok (run: completed), 2 bad input (invalid protocol, profile or arguments),
 3 run stopped, 4 run faulted, 1 internal error.
