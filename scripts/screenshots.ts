@@ -29,7 +29,8 @@ try {
     const name = (screen: string) => join(OUT, `${screen}-${size.width}x${size.height}.png`);
     const page = await (await browser.newContext({ viewport: size, hasTouch: true })).newPage();
     await page.goto(`${cart.url}/#/library`);
-    await page.getByRole('heading', { name: 'Protocol library' }).waitFor(T);
+    await page.locator('.cards').first().waitFor(T);
+    await page.getByText('Connecting to the cart…').waitFor({ state: 'detached', ...T });
     await page.screenshot({ path: name('library') });
     await page.goto(`${cart.url}/#/protocol/upper-back-heat-us-tens`);
     await page.locator('.steps li').first().waitFor(T);

@@ -13,7 +13,11 @@ import type { SimBoard } from '../../sim/board.js';
 
 export type BoardSpec = { kind: 'sim' } | { kind: 'serial'; path: string } | { kind: 'firmata'; path: string };
 
-export interface BoardHostOptions { speed: number; seed?: number; pins?: string; onWarning?: (message: string) => void }
+export interface BoardHostOptions {
+  speed: number; seed?: number; pins?: string; onWarning?: (message: string) => void;
+  /** The simulated board's clock stopped on an error: outputs are off (the board is simulated); the process should end. */
+  onFatal?: (message: string) => void;
+}
 
 export class BoardHost {
   private closed = false;
@@ -38,7 +42,10 @@ export class BoardHost {
     if (spec.kind === 'sim') {
       const c = await connectSimBoard({ seed: o.seed ?? 1 });
       const host = new BoardHost(spec, c.board, c.clock, o.speed, c.sim);
-      host.pacing = paceVirtualClock(c.clock, o.speed, () => host.closed);
+      host.pacing = paceVirtualClock(c.clock, o.speed, () => host.closed).catch((e: unknown) => {
+        host.closed = true;
+        o.onFatal?.(e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+      });
       return host;
     }
     const clock = new RealClock();

@@ -3,7 +3,7 @@
  * `<data>/protocols/`, grouped by body region, searchable; and a protocol's
  * detail (plan, timeline, dose, current density, notes, checklist).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   formatIssue, listBuiltins, loadProtocolFile, parseProtocolText, planTimeline, resolveProtocol, validateProtocolData,
@@ -58,7 +58,19 @@ function entryOf(key: string, origin: LibraryEntry['origin'], plan: Plan): Libra
 }
 
 export class Library {
+  /** Validated plans by file and modification time: a file is read again only when it changed. */
+  private readonly cache = new Map<string, { mtimeMs: number; result: ProtocolResult }>();
+
   constructor(private readonly dataDir: string, private readonly profile: DeviceProfile) {}
+
+  private cached(file: string, load: () => ProtocolResult): ProtocolResult {
+    const mtimeMs = statSync(file).mtimeMs;
+    const hit = this.cache.get(file);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.result;
+    const result = load();
+    this.cache.set(file, { mtimeMs, result });
+    return result;
+  }
 
   get clinicDir(): string {
     return join(this.dataDir, 'protocols');
@@ -73,11 +85,11 @@ export class Library {
   list(): LibraryEntry[] {
     const out: LibraryEntry[] = [];
     for (const b of listBuiltins()) {
-      const r = resolveProtocol(b.id, this.profile);
+      const r = this.cached(b.file, () => resolveProtocol(b.id, this.profile));
       if (r.ok) out.push(entryOf(b.id, 'built-in', r.plan));
     }
     for (const c of this.clinicFiles()) {
-      const r = loadProtocolFile(c.file, this.profile, { displayPath: c.file.slice(this.dataDir.length + 1) });
+      const r = this.cached(c.file, () => loadProtocolFile(c.file, this.profile, { displayPath: c.file.slice(this.dataDir.length + 1) }));
       if (r.ok) out.push(entryOf(c.key, 'clinic', r.plan));
       else out.push({ key: c.key, origin: 'clinic', id: null, name: c.key.slice(7), indication: '', region: 'Other', modalities: [], plannedMs: null, errors: r.errors.map(formatIssue) });
     }
@@ -88,9 +100,10 @@ export class Library {
   resolve(key: string): ProtocolResult | null {
     if (key.startsWith('clinic:')) {
       const c = this.clinicFiles().find((x) => x.key === key);
-      return c ? loadProtocolFile(c.file, this.profile, { displayPath: c.file.slice(this.dataDir.length + 1) }) : null;
+      return c ? this.cached(c.file, () => loadProtocolFile(c.file, this.profile, { displayPath: c.file.slice(this.dataDir.length + 1) })) : null;
     }
-    return listBuiltins().some((b) => b.id === key) ? resolveProtocol(key, this.profile) : null;
+    const b = listBuiltins().find((x) => x.id === key);
+    return b ? this.cached(b.file, () => resolveProtocol(key, this.profile)) : null;
   }
 
   /** A protocol file the clinician uploads at the cart (YAML or JSON text): validated against the same limits. */

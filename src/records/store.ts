@@ -239,7 +239,7 @@ export class RecordStore {
       host: String(r['host']),
       pid: Number(r['pid']),
       context: r['context_json'] ? (JSON.parse(String(r['context_json'])) as SessionContext) : null,
-      speed: r['speed'] === null ? null : Number(r['speed']),
+      speed: r['speed'] == null ? null : Number(r['speed']),
       injectedFaults: JSON.parse(String(r['injected_faults'] ?? '[]')) as string[],
       simulated: Number(r['simulated']) === 1,
     };

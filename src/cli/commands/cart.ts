@@ -17,6 +17,9 @@ import { parseBoardSpec } from './run.ts';
 
 interface CartOpts { board: string; port: string; listen: string; token?: string; speed?: string; seed: string; pins?: string; data?: string }
 
+/** An error nothing else caught, while serving: one line, outputs off, exit 1 (never a stack trace). */
+let fatal: (message: string) => void = (m) => { io().err(`modality: internal error: ${m}`); process.exit(1); };
+
 function bad(message: string): never {
   io().err(`modality: ${message}`);
   throw new CliExit(EXIT.badInput);
@@ -71,7 +74,11 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
     const bundle = await ensureBundle();
     let host: BoardHost;
     try {
-      host = await BoardHost.open(spec, { speed, seed: Number(opts.seed), ...(opts.pins ? { pins: opts.pins } : {}), onWarning: (m) => io().err(`modality: ${m}`) });
+      host = await BoardHost.open(spec, {
+        speed, seed: Number(opts.seed), ...(opts.pins ? { pins: opts.pins } : {}),
+        onWarning: (m) => io().err(`modality: ${m}`),
+        onFatal: (m) => fatal(`the simulated board stopped: ${m}`),
+      });
     } catch (e) {
       store.close();
       if (e instanceof SerialPortError || e instanceof BoardConnectError || (e instanceof Error && e.name === 'FirmataConnectError')) bad(e.message);
@@ -95,6 +102,14 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
       const code = (e as NodeJS.ErrnoException).code;
       bad(code === 'EADDRINUSE' ? `port ${opts.port} on ${opts.listen} is in use (another modality cart?): choose --port` : `cannot listen on ${opts.listen}:${opts.port}: ${(e as Error).message.split('\n')[0]}`);
     }
+    fatal = (m) => {
+      io().err(`modality: internal error: ${m}; outputs off, the cart stops`);
+      try { host.board.estop(); } catch { /* the board's lease cuts the outputs anyway */ }
+      store.close();
+      process.exit(1);
+    };
+    process.on('uncaughtException', (e) => fatal(e.message.split('\n')[0] ?? ''));
+    process.on('unhandledRejection', (e) => fatal(e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)));
     io().out(`modality cart: serving ${address}/ (board ${host.specText}${spec.kind === 'sim' ? `, ${speed}× real time` : ''}; records in ${store.file})`);
     if (token !== null) io().out(`modality cart: open ${address}/?token=<your token> once on each browser`);
     await new Promise<void>((resolve) => {

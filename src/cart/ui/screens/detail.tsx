@@ -12,10 +12,13 @@ export function Timeline({ detail }: { detail: ProtocolDetail }) {
   return (
     <div class="timeline" aria-label={M.detail.timeline}>
       {rows.map((r) => (
-        <div class="lane" key={r}>
+        <div class="lane-row" key={r}>
+        <span class="lane-label">{M.modality[detail.timeline.find((e) => (e.programIndex ?? -1) === r)?.modality ?? ''] ?? ''}</span>
+        <div class="lane">
           {detail.timeline.filter((e) => (e.programIndex ?? -1) === r).map((e, i) => (
             <span key={i} class={`seg ${e.modality} ${e.phase}`} style={{ left: `${(e.startMs / total) * 100}%`, width: `${Math.max(0.5, ((e.endMs - e.startMs) / total) * 100)}%` }} title={e.label} />
           ))}
+        </div>
         </div>
       ))}
       <div class="axis"><span>0:00</span><span>{duration(total)}</span></div>
