@@ -5,13 +5,20 @@
  * of its sources (esbuild's metafile lists them), so a fresh clone works
  * and a stale bundle is never served. Nothing is fetched at run time.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { PROJECT_ROOT } from '../protocol/load.js';
 
 export const UI_DIR = join(PROJECT_ROOT, 'src', 'cart', 'ui');
 export const BUNDLE_DIR = join(PROJECT_ROOT, 'dist', 'cart');
 const INPUTS = 'inputs.json';
+
+/** Write a file so that a reader (a cart serving it, another cart building it) never sees half of it. */
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
 
 export async function buildBundle(outDir = BUNDLE_DIR): Promise<void> {
   const esbuild = await import('esbuild');
@@ -20,11 +27,12 @@ export async function buildBundle(outDir = BUNDLE_DIR): Promise<void> {
     entryPoints: { app: join(UI_DIR, 'main.tsx') },
     bundle: true, format: 'esm', minify: true, sourcemap: false, target: ['chrome100'],
     jsx: 'automatic', jsxImportSource: 'preact', outdir: outDir, metafile: true, logLevel: 'silent',
-    absWorkingDir: PROJECT_ROOT,
+    absWorkingDir: PROJECT_ROOT, write: false,
   });
-  copyFileSync(join(UI_DIR, 'index.html'), join(outDir, 'index.html'));
+  for (const f of r.outputFiles) writeAtomic(join(outDir, basename(f.path)), f.contents);
+  writeAtomic(join(outDir, 'index.html'), readFileSync(join(UI_DIR, 'index.html')));
   const inputs = [...Object.keys(r.metafile.inputs).filter((f) => !f.startsWith('node_modules/')), 'src/cart/ui/index.html'];
-  writeFileSync(join(outDir, INPUTS), JSON.stringify(inputs));
+  writeAtomic(join(outDir, INPUTS), JSON.stringify(inputs)); // last: the bundle counts as built only when all of it is there
 }
 
 /** True when the bundle is missing or any source it was built from changed since. */
