@@ -1,4 +1,6 @@
 /** `modality cart`: the cart's touchscreen front end, served by the process that owns the board. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BoardConnectError } from '../../drivers/serial-board.js';
 import { SerialPortError } from '../../drivers/serial-transport.js';
@@ -71,7 +73,11 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
     if (!isLoopback(opts.listen) && token === null) bad(`--listen ${opts.listen} is reachable from other machines: give --token <secret> (or MODALITY_TOKEN)`);
 
     const store = openStoreOrExit(opts.data);
-    const bundle = await ensureBundle();
+    // The bundle lives in the package (dist/cart); an installation we cannot write to builds it under the temp directory.
+    const bundle = await ensureBundle().catch(() => ensureBundle(join(tmpdir(), `modality-cart-bundle-${process.getuid?.() ?? 'user'}`))).catch((e: unknown) => {
+      store.close();
+      bad(`cannot build the front end: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    });
     let host: BoardHost;
     try {
       host = await BoardHost.open(spec, {
