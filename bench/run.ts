@@ -87,7 +87,20 @@ async function firmware(): Promise<void> {
   for (const [k, v] of Object.entries(figures)) line(k, typeof v === 'number' ? v.toLocaleString('en', { maximumFractionDigits: 1 }) : String(v));
 }
 
+async function cart(): Promise<void> {
+  const { haveChromium, CHROMIUM } = await import('../tests/cart/helpers.js');
+  if (!haveChromium) { console.log(`\n# Cart front end: skipped (no ${CHROMIUM}; apt-get install chromium)`); return; }
+  console.log('\n# Cart front end in Chromium: modality cart --board sim --speed 10, tens-conventional, 30 s');
+  const { benchCart } = await import('./cart.js');
+  const f = await benchCart();
+  line('telemetry → on-screen update, p50 / p99 (aim p99 ≤ 100 ms)', `${f.latencyP50Ms.toFixed(0)} / ${f.latencyP99Ms.toFixed(0)} ms (${f.samples} updates)`);
+  line('server RSS during the session, median / max', `${f.rssMedianMiB.toFixed(0)} / ${f.rssMaxMiB.toFixed(0)} MiB`);
+  line('page load: navigation → library shown (median of 5)', `${f.loadMedianMs.toFixed(0)} ms`);
+  line('reload mid-session → countdown shown (median of 5)', `${f.reconnectMedianMs.toFixed(0)} ms`);
+}
+
 if (want('engine')) await engine();
 if (want('timing')) await timing();
 if (want('firmware')) await firmware();
-console.log('\n(run one group with: npm run bench -- engine | timing | firmware)');
+if (want('cart')) await cart();
+console.log('\n(run one group with: npm run bench -- engine | timing | firmware | cart)');

@@ -39,15 +39,17 @@ export interface SimulateOptions {
 
 export interface SimulateResult { summary: Summary; sim: SimBoard; run: SessionRun; clock: VirtualClock; wireBytes: number }
 
-export async function simulateSession(opts: SimulateOptions): Promise<SimulateResult> {
+export interface SimConnection { clock: VirtualClock; sim: SimBoard; board: SerialBoard; link: ReturnType<typeof createLinkPair>; line: LineFaults }
+
+/** The simulated board on an in-process line, on a virtual clock, with the real serial driver connected to it. */
+export async function connectSimBoard(opts: Pick<SimulateOptions, 'faults' | 'seed' | 'board' | 'trace'> = {}): Promise<SimConnection> {
   const clock = new VirtualClock();
   const rng = createRng(opts.seed ?? 1);
-  const faults = opts.faults ?? [];
-  const noise = faults.find((f) => f.kind === 'line-noise');
+  const noise = (opts.faults ?? []).find((f) => f.kind === 'line-noise');
   // Noise is on from the start (the handshake too); the other line faults are timed from the session start.
   const line: LineFaults = { rng: createRng((opts.seed ?? 1) ^ 0x5eed), ...(noise ? { noiseRate: noise.rate } : {}) };
   const link = createLinkPair(clock, line);
-  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...boardOptionsFor(faults), ...opts.board });
+  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...boardOptionsFor(opts.faults ?? []), ...opts.board });
 
   let board: SerialBoard | undefined;
   let failure: unknown;
@@ -57,6 +59,12 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
     await null; // let the connect promise settle at this exact virtual time
   }
   if (!board) throw failure instanceof Error ? failure : new Error('the simulated board did not answer');
+  return { clock, sim, board, link, line };
+}
+
+export async function simulateSession(opts: SimulateOptions): Promise<SimulateResult> {
+  const faults = opts.faults ?? [];
+  const { clock, sim, board, link, line } = await connectSimBoard(opts);
 
   const run = new SessionRun({
     plan: opts.plan, board, clock,

@@ -13,6 +13,7 @@ import { register as registerHistory } from './commands/history.ts';
 import { register as registerReport } from './commands/report.ts';
 import { register as registerExport } from './commands/export.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
+import { register as registerCart } from './commands/cart.ts';
 import { CliExit, type CliIo, EXIT, guardStdStreams, io, processIo, setIo } from './io.ts';
 
 export function buildProgram(): Command {
@@ -37,6 +38,7 @@ Examples:
   $ modality validate my-protocol.yaml       check a file against every limit
   $ modality run tens-conventional --speed 60   a session on the simulated board at 60×
   $ modality sim --pty                       the simulated board on a pseudo-terminal
+  $ modality cart                            the touchscreen front end on http://127.0.0.1:8080/
 
 Exit codes: 0 ok (run: completed), 2 bad input (invalid protocol, profile or arguments),
 3 run stopped, 4 run faulted, 1 internal error.
@@ -53,6 +55,7 @@ Run "modality <command> --help" for the protocol file format and units.`,
   registerReport(program);
   registerExport(program);
   registerDoctor(program);
+  registerCart(program);
 
   for (const c of program.commands) c.exitOverride();
   return program;

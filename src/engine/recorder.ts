@@ -52,11 +52,17 @@ export class Recorder implements SessionReporter {
   private readonly listeners: ((e: RunEvent) => void)[] = [];
   private readonly telemetryEveryMs: number;
   lastTelemetry: Telemetry | null = null;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly plan: Plan, private readonly board: Board, opts: RecorderOptions = {}) {
     this.telemetryEveryMs = opts.telemetryEveryMs ?? 1000;
     this.account = new DeliveredTracker(plan);
-    board.subscribe((e) => this.onBoard(e));
+    this.unsubscribe = board.subscribe((e) => this.onBoard(e));
+  }
+
+  /** Stop listening to the board (a process that runs many sessions on one board). */
+  detach(): void {
+    this.unsubscribe();
   }
 
   onEvent(listener: (e: RunEvent) => void): void {

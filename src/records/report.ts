@@ -9,6 +9,7 @@
  */
 import type { RunEvent } from '../engine/recorder.js';
 import { formatMs, formatSessionTime } from '../util/time.js';
+import { clinicalSections, localDateTime, simulationReason, whoWhereWhy } from './clinical.js';
 import { deliveredLine, deliveredTable } from './format.js';
 import type { SessionRecord } from './store.js';
 
@@ -135,7 +136,7 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   out.push(`<title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   if (header) out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(`Session ${rec.id} · ${rec.protocol.name}`)}</text>`);
-  if (header) out.push(`<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${rec.startedAt} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`);
+  if (header) out.push(`<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${localDateTime(rec.startedAt)} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`);
   const tStep = timeStep(endT);
   panels.forEach((p, i) => {
     const top = headerH + i * (panelH + gap) + 16;
@@ -168,18 +169,16 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
 /** The report as one HTML page: header, chart, planned against delivered, faults, actions. */
 export function renderHtml(rec: SessionRecord): string {
   const svg = renderSvg(rec, { header: false }).replace(/^<\?xml[^>]*>\n/, '');
-  const events = rec.events.map((e) => e.event);
-  const actions = rec.events.filter((e) => e.event.type === 'action' && (e.event as { kind: string }).kind !== 'step');
+  const sim = simulationReason(rec);
   const table = deliveredTable(rec.delivered);
   const b = rec.board;
   const asOf = rec.outcome === 'running' || rec.outcome === 'interrupted' ? ` (delivered up to ${formatMs(rec.deliveredAsOfMs ?? 0)} of session time: the last values written before the record ends)` : '';
-  const stepsActions = events.filter((e) => e.type === 'action').length;
   const row = (cells: string[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>
+<title>${esc(`Treatment record ${rec.id}: ${rec.protocol.name}`)}</title>
 <style>
 body { font-family: sans-serif; margin: 12px 16px; color: #222; font-size: 14px; }
 h1 { font-size: 20px; margin: 0 0 6px; }
@@ -187,18 +186,21 @@ h2 { font-size: 16px; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
 td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 .outcome-interrupted, .outcome-faulted { color: #b00; font-weight: bold; }
+.simulated { color: #8a5300; font-weight: bold; border: 2px solid #8a5300; padding: 4px 8px; display: inline-block; }
 dl { display: grid; grid-template-columns: max-content auto max-content auto; gap: 2px 12px; margin: 4px 0; }
 dd { margin: 0; }
 dt { color: #555; }
 </style>
 </head>
 <body>
-<h1>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</h1>
+<h1>${esc(`Treatment record ${rec.id}: ${rec.protocol.name}`)}</h1>
+${sim ? `<p class="simulated">${esc(sim)}</p>` : ''}
 <dl>
-<dt>Protocol</dt><dd>${esc(rec.protocol.id)} (sha256 ${esc(rec.protocol.hash)})</dd>
+${whoWhereWhy(rec)}
+<dt>Protocol</dt><dd>${esc(rec.protocol.id)} (sha256 ${esc(rec.protocol.hash.slice(0, 12))}…)</dd>
 <dt>Board</dt><dd>${esc(b ? `${b.kind}, firmware ${b.firmware}, timing on the ${b.timing === 'board' ? 'board' : 'host'}` : 'unknown')} (${esc(rec.boardSpec)})</dd>
-<dt>Started</dt><dd>${esc(rec.startedAt)}</dd>
-<dt>Ended</dt><dd>${esc(rec.endedAt ?? '—')}</dd>
+<dt>Started</dt><dd>${esc(localDateTime(rec.startedAt))}</dd>
+<dt>Ended</dt><dd>${esc(rec.endedAt ? localDateTime(rec.endedAt) : '—')}</dd>
 <dt>Outcome</dt><dd class="outcome-${esc(rec.outcome)}">${esc(rec.outcome)}${rec.stopReason ? esc(` (${rec.stopReason})`) : ''}</dd>
 <dt>Session time</dt><dd>${esc(`${formatMs(rec.elapsedMs ?? 0)} of ${formatMs(rec.plannedMs)} planned`)}</dd>
 </dl>
@@ -211,13 +213,7 @@ ${table.map((r) => row(r)).join('\n')}
 <ul>
 ${rec.delivered.map((d) => `<li>${esc(deliveredLine(d))}</li>`).join('\n')}
 </ul>
-<h2>Faults</h2>
-${rec.faults.length ? `<table>\n${row(['Time', 'Code', 'Source', 'Output', 'Message'], 'th')}\n${rec.faults.map((f) => row([formatSessionTime(f.t), f.code, f.source, f.output ?? '', f.message ?? ''])).join('\n')}\n</table>` : '<p>None.</p>'}
-<h2>Clinician actions and engine notes</h2>
-${actions.length ? `<table>\n${row(['Time', 'Wall clock', 'Action', 'Detail'], 'th')}\n${actions.map((a) => {
-    const { type: _t, t, boardMs: _b, kind, ...detail } = a.event as Extract<RunEvent, { type: 'action' }>;
-    return row([formatSessionTime(t), new Date(a.wallMs).toISOString(), kind, Object.keys(detail).length ? JSON.stringify(detail) : '']);
-  }).join('\n')}\n</table>` : `<p>None (${stepsActions} step changes).</p>`}
+${clinicalSections(rec)}
 </body>
 </html>
 `;

@@ -8,7 +8,7 @@
  * records database, and never repaired or recreated silently: open() throws a
  * RecordsError (one line, names the file) and leaves the file as it was.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,10 +17,13 @@ import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
 import { DeliveredTracker } from '../engine/delivered.js';
 import { openReadonlyDatabase } from './readonly.js';
+import { isSimulated, REAL_TIME, type ListFilter, type RunConditions, type SessionContext } from './context.js';
+import { createSchema, migrate, SCHEMA_VERSION } from './schema.js';
+import { procStart, processAlive } from './process.js';
 
 /** 'MODA' in the SQLite header's application_id: marks a modality records database. */
 export const APPLICATION_ID = 0x4d4f4441;
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION, procStart, processAlive, type ListFilter };
 export const DB_FILE = 'records.db';
 
 export type Outcome = 'running' | 'completed' | 'stopped' | 'faulted' | 'interrupted';
@@ -72,6 +75,12 @@ export interface SessionRow {
   faults: FaultRow[];
   host: string;
   pid: number;
+  /** Who, where, why (null on records from before schema 2). */
+  context: SessionContext | null;
+  /** Speed against real time (1 = real time; null before schema 2), injected faults; simulated: not a treatment (context.ts). */
+  speed: number | null;
+  injectedFaults: string[];
+  simulated: boolean;
 }
 
 export interface StoredEvent { seq: number; t: number | null; boardMs: number | null; wallMs: number; type: string; event: RunEvent }
@@ -82,69 +91,6 @@ export interface SessionRecord extends SessionRow {
   plan: { source: string; totalMs: number; steps: Plan['steps'] };
   summary: Summary | null;
   events: StoredEvent[];
-}
-
-const SCHEMA = `
-CREATE TABLE sessions (
-  id               INTEGER PRIMARY KEY AUTOINCREMENT,
-  protocol_id      TEXT NOT NULL,
-  protocol_name    TEXT NOT NULL,
-  protocol_hash    TEXT NOT NULL,
-  protocol_json    TEXT NOT NULL,
-  plan_json        TEXT NOT NULL,
-  planned_ms       INTEGER NOT NULL,
-  board_spec       TEXT NOT NULL,
-  board_json       TEXT,
-  started_at       TEXT NOT NULL,
-  ended_at         TEXT,
-  last_write_at    TEXT NOT NULL,
-  outcome          TEXT NOT NULL DEFAULT 'running'
-                   CHECK (outcome IN ('running', 'completed', 'stopped', 'faulted', 'interrupted')),
-  stop_reason      TEXT,
-  elapsed_ms       INTEGER,
-  delivered_so_far TEXT NOT NULL DEFAULT '[]',
-  delivered_as_of_ms INTEGER,
-  summary_json     TEXT,
-  host             TEXT NOT NULL,
-  pid              INTEGER NOT NULL,
-  proc_start       TEXT
-);
-CREATE INDEX sessions_running ON sessions (outcome) WHERE outcome = 'running';
-CREATE TABLE events (
-  session_id INTEGER NOT NULL REFERENCES sessions (id),
-  seq        INTEGER NOT NULL,
-  t          INTEGER,
-  board_ms   REAL,
-  wall_ms    INTEGER NOT NULL,
-  type       TEXT NOT NULL,
-  data       TEXT NOT NULL,
-  PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-`;
-
-/** Start time of a process (clock ticks after boot, /proc/<pid>/stat field 22), to tell a reused pid; null where /proc is missing. */
-export function procStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return 'dead';
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-export function processAlive(pid: number, start: string | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    // EPERM: a process of another user has that pid; fall through to the start-time check
-  }
-  const now = procStart(pid);
-  if (now === 'dead') return false;
-  if (start !== null && now !== null && now !== start) return false; // the pid was reused
-  return true;
 }
 
 function describe(e: unknown): string {
@@ -198,9 +144,8 @@ export class RecordStore {
       if (appId === 0 && version === 0 && tables.n === 0) {
         db.pragma('journal_mode = WAL');
         db.transaction(() => {
-          db.exec(SCHEMA);
+          createSchema(db);
           db.pragma(`application_id = ${APPLICATION_ID}`);
-          db.pragma(`user_version = ${SCHEMA_VERSION}`);
         })();
       } else if (appId !== APPLICATION_ID) {
         throw new RecordsError(`${file} is a SQLite database but not a modality records database (application_id ${appId})`, file);
@@ -209,6 +154,8 @@ export class RecordStore {
       } else {
         const mode = db.pragma('journal_mode', { simple: true });
         if (mode !== 'wal') db.pragma('journal_mode = WAL');
+        // An older database is brought up to date in place, in one transaction: every row is kept.
+        if (version < SCHEMA_VERSION) db.transaction(() => migrate(db, version))();
       }
       // WAL with synchronous=FULL: every committed transaction survives a power cut.
       db.pragma('synchronous = FULL');
@@ -238,15 +185,31 @@ export class RecordStore {
     }
     if (!db) { // no database yet: read as empty, create nothing
       db = new Database(':memory:');
-      db.exec(SCHEMA);
+      createSchema(db);
       return new RecordStore(db, file, opts);
     }
-    const store = new RecordStore(db, file, opts);
     try {
       const appId = db.pragma('application_id', { simple: true }) as number;
       const version = db.pragma('user_version', { simple: true }) as number;
       if (appId !== APPLICATION_ID) throw new RecordsError(`${file} is not a modality records database (application_id ${appId})`, file);
       if (version > SCHEMA_VERSION) throw new RecordsError(`the records database ${file} is from a newer modality (schema ${version}, this one knows ${SCHEMA_VERSION})`, file);
+      if (version < SCHEMA_VERSION) {
+        // an older database, read only: migrate a copy in memory, the file stays as it is
+        const bytes = db.serialize();
+        if (bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1; // WAL → rollback journal, in the copy only
+        const copy = new Database(bytes);
+        db.close();
+        db = copy;
+        const mem = db;
+        mem.transaction(() => migrate(mem, version))();
+      }
+    } catch (e) {
+      db.close();
+      if (e instanceof RecordsError) throw e;
+      throw new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+    }
+    const store = new RecordStore(db, file, opts);
+    try {
       db.pragma('busy_timeout = 5000'); // this connection only; nothing is written to the file
       store.reconcile();
     } catch (e) {
@@ -277,13 +240,15 @@ export class RecordStore {
   }
 
   /** Start the record of a session: returns the writer the run's events go to. */
-  begin(plan: Plan, boardSpec: string, opts: WriterOptions = {}): SessionWriter {
+  begin(plan: Plan, boardSpec: string, opts: WriterOptions & { context?: SessionContext; run?: RunConditions } = {}): SessionWriter {
     return new SessionWriter(this, plan, boardSpec, { pid: this.pid, host: this.host }, opts);
   }
 
-  /** Sessions, newest first. */
-  list(limit = 1_000_000): SessionRow[] {
-    const rows = this.db.prepare(`SELECT * FROM sessions ORDER BY id DESC LIMIT ?`).all(limit) as Row[];
+  /** Sessions, newest first: every one (the default, as before), or as the filter says. */
+  list(limit = 1_000_000, filter: ListFilter = { all: true }): SessionRow[] {
+    const where = [...(filter.all ? [] : ['simulated = 0']), ...(filter.patient !== undefined ? ['patient = @patient'] : [])];
+    const rows = this.db.prepare(`SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
+      .all({ limit, ...(filter.patient !== undefined ? { patient: filter.patient } : {}) }) as Row[];
     const faultStmt = this.db.prepare(`SELECT data FROM events WHERE session_id = ? AND type = 'fault' ORDER BY seq`);
     return rows.map((r) => this.toRow(r, faultStmt));
   }
@@ -331,6 +296,10 @@ export class RecordStore {
       faults,
       host: String(r['host']),
       pid: Number(r['pid']),
+      context: r['context_json'] ? (JSON.parse(String(r['context_json'])) as SessionContext) : null,
+      speed: r['speed'] == null ? null : Number(r['speed']),
+      injectedFaults: JSON.parse(String(r['injected_faults'] ?? '[]')) as string[],
+      simulated: Number(r['simulated']) === 1,
     };
   }
 
@@ -374,12 +343,20 @@ export class SessionWriter {
   private readonly finishStmt: Database.Statement;
   private readonly opts: Required<Omit<WriterOptions, 'onError'>> & Pick<WriterOptions, 'onError'>;
 
-  constructor(private readonly store: RecordStore, private readonly plan: Plan, private readonly boardSpec: string, private readonly me: { pid: number; host: string }, opts: WriterOptions) {
-    this.opts = { maxWallMs: 1000, spanMs: 1000, minWallMs: 100, maxBuffered: 2000, ...opts };
+  private readonly context: SessionContext;
+  private readonly run: RunConditions;
+
+  constructor(private readonly store: RecordStore, private readonly plan: Plan, private readonly boardSpec: string, private readonly me: { pid: number; host: string }, opts: WriterOptions & { context?: SessionContext; run?: RunConditions }) {
+    const { context, run, ...writerOpts } = opts;
+    this.context = context ?? {};
+    this.run = run ?? REAL_TIME;
+    this.opts = { maxWallMs: 1000, spanMs: 1000, minWallMs: 100, maxBuffered: 2000, ...writerOpts };
     this.tracker = new DeliveredTracker(plan);
     const db = store.db;
-    this.insertSession = db.prepare(`INSERT INTO sessions (protocol_id, protocol_name, protocol_hash, protocol_json, plan_json, planned_ms, board_spec, board_json, started_at, last_write_at, host, pid, proc_start)
-      VALUES (@protocolId, @protocolName, @hash, @protocolJson, @planJson, @plannedMs, @boardSpec, @boardJson, @startedAt, @startedAt, @host, @pid, @procStart)`);
+    this.insertSession = db.prepare(`INSERT INTO sessions (protocol_id, protocol_name, protocol_hash, protocol_json, plan_json, planned_ms, board_spec, board_json, started_at, last_write_at, host, pid, proc_start,
+        patient, clinician, site, notes, context_json, board_kind, firmware, speed, injected_faults, simulated)
+      VALUES (@protocolId, @protocolName, @hash, @protocolJson, @planJson, @plannedMs, @boardSpec, @boardJson, @startedAt, @startedAt, @host, @pid, @procStart,
+        @patient, @clinician, @site, @notes, @contextJson, @boardKind, @firmware, @speed, @injectedFaults, @simulated)`);
     this.insertEvent = db.prepare(`INSERT INTO events (session_id, seq, t, board_ms, wall_ms, type, data) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.updateProgress = db.prepare(`UPDATE sessions SET delivered_so_far = ?, delivered_as_of_ms = ?, elapsed_ms = ?, last_write_at = ? WHERE id = ?`);
     this.finishStmt = db.prepare(`UPDATE sessions SET outcome = ?, stop_reason = ?, ended_at = ?, last_write_at = ?, elapsed_ms = ?, delivered_so_far = ?, delivered_as_of_ms = ?, summary_json = ? WHERE id = ?`);
@@ -416,6 +393,10 @@ export class SessionWriter {
         protocolJson: JSON.stringify(plan.protocol), planJson: JSON.stringify({ source: plan.source, totalMs: plan.totalMs, steps: plan.steps }),
         plannedMs: plan.totalMs, boardSpec: this.boardSpec, boardJson: JSON.stringify(e.board), startedAt,
         host: me.host, pid: me.pid, procStart: me.pid === process.pid ? procStart(me.pid) : null,
+        patient: this.context.patient ?? null, clinician: this.context.clinician ?? null, site: this.context.site ?? null, notes: this.context.notes ?? null,
+        contextJson: JSON.stringify(this.context), boardKind: e.board.kind, firmware: e.board.firmware,
+        speed: this.run.speed, injectedFaults: JSON.stringify(this.run.injectedFaults),
+        simulated: isSimulated(this.boardSpec, e.board.kind, this.run) ? 1 : 0,
       });
       this.id = Number(r.lastInsertRowid);
     });

@@ -14,7 +14,7 @@ describe('treatment records from modality run', () => {
     const b = modality('run', 'examples/tens-10s.yaml', '--speed', 'max', '--fault', 'stop-button@5s', '--data', data);
     expect(b.code).toBe(3);
     expect(b.out).toMatch(/Record: session 2 \(modality report 2\)/);
-    const h = modality('history', '--json', '--data', data);
+    const h = modality('history', '--all', '--json', '--data', data);
     expect(h.code).toBe(0);
     const rows = JSON.parse(h.out) as { id: number; outcome: string; protocol: { id: string; hash: string }; board: { kind: string; firmware: string }; delivered: { modality: string }[]; faults: { code: string }[]; startedAt: string; endedAt: string }[];
     expect(rows.map((r) => [r.id, r.outcome])).toEqual([[2, 'stopped'], [1, 'completed']]);
@@ -22,7 +22,7 @@ describe('treatment records from modality run', () => {
     expect(rows[1]).toMatchObject({ protocol: { id: 'tens-10s', hash: summary.hash }, board: { kind: 'simulated', firmware: '0.2.0' }, delivered: summary.delivered });
     expect(rows[0]!.faults.map((f) => f.code)).toContain('STOP_INPUT');
     for (const r of rows) expect(Date.parse(r.endedAt)).toBeGreaterThanOrEqual(Date.parse(r.startedAt));
-    const plain = modality('history', '--data', data);
+    const plain = modality('history', '--all', '--data', data);
     expect(plain.code).toBe(0);
     expect(plain.out).toMatch(/^\s+2 {2}tens-10s {2}\S+ {2}stopped/m);
     expect(plain.out).toMatch(/^\s+TENS ch1: at amplitude 0:06 of 0:06/m);

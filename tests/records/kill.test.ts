@@ -33,7 +33,7 @@ describe('a session killed mid-way', () => {
     const printed = out.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l) as { t?: number }; } catch { return {}; } });
     const lastT = Math.max(...printed.map((e) => e.t ?? 0));
 
-    const h = modality('history', '--json', '--data', data);
+    const h = modality('history', '--all', '--json', '--data', data);
     expect(h.code).toBe(0);
     const rows = JSON.parse(h.out) as { outcome: string; deliveredAsOfMs: number; elapsedMs: number; endedAt: string | null; delivered: { modality: string; stimulationMs: number; plateauMs: number; planned: { plateauMs: number } }[] }[];
     expect(rows).toHaveLength(1);
@@ -51,7 +51,7 @@ describe('a session killed mid-way', () => {
     expect(d.plateauMs).toBeLessThan(d.planned.plateauMs);
     expect(h.err).toBe('');
 
-    const plain = modality('history', '--data', data);
+    const plain = modality('history', '--all', '--data', data);
     expect(plain.out).toMatch(/interrupted/);
     expect(plain.out).toMatch(/delivered up to \d+:\d+/);
   });

@@ -50,7 +50,7 @@ describe('read-only records', () => {
     const dir = await records();
     const file = join(dir, 'records.db');
     const before = snapshot(file);
-    const h = modality('history', '--json', '--data', dir);
+    const h = modality('history', '--all', '--json', '--data', dir);
     expect(h.code, h.err).toBe(0);
     const rows = JSON.parse(h.out) as { id: number; outcome: string }[];
     expect(rows.map((r) => [r.id, r.outcome])).toEqual([[2, 'interrupted'], [1, 'completed']]); // shown, not marked
@@ -64,7 +64,7 @@ describe('read-only records', () => {
 
   it('a missing database reads as empty and is not created', () => {
     const dir = join(tmp(), 'never-written');
-    const h = modality('history', '--data', dir);
+    const h = modality('history', '--all', '--data', dir);
     expect(h.code).toBe(0);
     expect(h.out).toContain('No treatment records yet.');
     expect(existsSync(dir)).toBe(false);
@@ -91,7 +91,7 @@ describe('read-only records', () => {
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
     const before = snapshot(join(dir, 'records.db'));
-    const h = run('history', '--data', dir);
+    const h = run('history', '--all', '--data', dir);
     expect(h.err).toBe('');
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/1 {2}tens-10s .* completed/);

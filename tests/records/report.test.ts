@@ -26,7 +26,7 @@ beforeAll(() => {
   // Every modality, a coupling loss (orange in the coupling strip) and a lead-off (a fault line).
   const r = modality('run', 'upper-back-heat-us-tens', '--speed', 'max', '--json', '--data', data, '--fault', 'coupling-loss@12m+30s', '--fault', 'lead-off@25m+20s');
   expect(r.code, r.err).toBe(0);
-  id = String(JSON.parse(modality('history', '--json', '--data', data).out)[0].id);
+  id = String(JSON.parse(modality('history', '--all', '--json', '--data', data).out)[0].id);
 }, 60_000);
 
 describe('modality report', () => {

@@ -16,6 +16,7 @@ import type { SimBoardOptions } from '../../../sim/board.js';
 import { simulateSession } from '../../../sim/harness.js';
 import { addDataOption, openStoreOrExit } from '../../records/cli.js';
 import type { RecordStore } from '../../records/store.js';
+import { SessionContextSchema, type SessionContext } from '../../records/context.js';
 import { addProfileOption, profileFrom } from '../common.ts';
 import { formatMs } from '../../util/time.ts';
 import { CliExit, EXIT, io } from '../io.ts';
@@ -46,7 +47,7 @@ function parseSpeed(text: string | undefined): number {
   return n;
 }
 
-interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string; clearFaults?: boolean }
+interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string; clearFaults?: boolean; patient?: string; clinician?: string; site?: string; notes?: string }
 
 const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k]));
 
@@ -69,7 +70,11 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON event per line; the last line is the summary')
     .option('--trace', 'print every frame on the link to stderr: decoded with its bytes (modality boards), or the Firmata bytes in hex and the pin writes (firmata:)')
     .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)')
-    .option('--clear-faults', 'hardware: acknowledge faults the board latched before this session (after you have removed their cause)');
+    .option('--clear-faults', 'hardware: acknowledge faults the board latched before this session (after you have removed their cause)')
+    .option('--patient <id>', 'the patient identifier, for the treatment record')
+    .option('--clinician <name>', 'who gives the treatment, for the record')
+    .option('--site <text>', 'body site and side, e.g. "upper trapezius, left"')
+    .option('--notes <text>', 'clinical notes for the record');
   addProfileOption(cmd);
   addDataOption(cmd);
   cmd.addHelpText('after', `
@@ -124,13 +129,15 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
       if (e instanceof FaultSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
       throw e;
     }
+    const context = SessionContextSchema.safeParse({ patient: opts.patient, clinician: opts.clinician, site: opts.site, notes: opts.notes });
+    if (!context.success) { io().err(`modality: ${context.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`); throw new CliExit(EXIT.badInput); }
     const records = openStoreOrExit(opts.data);
-    const summary = await runWithOutput(resolved.plan, board, { records, speed, simBoard: simBoardFor(profile), faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, clearFaults: !!opts.clearFaults, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
+    const summary = await runWithOutput(resolved.plan, board, { records, context: context.data, injected: opts.fault, speed, simBoard: simBoardFor(profile), faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, clearFaults: !!opts.clearFaults, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
     throw new CliExit(RUN_EXIT[summary.outcome]);
   });
 }
 
-interface OutputOpts { records: RecordStore; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean; pins?: string; profileMaxMa?: number; simBoard: SimBoardOptions }
+interface OutputOpts { records: RecordStore; context: SessionContext; injected: string[]; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean; pins?: string; profileMaxMa?: number; simBoard: SimBoardOptions }
 
 type Send = (e: SessionEvent) => void;
 
@@ -172,7 +179,7 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
   const view = new SessionView(plan);
   const panel = interactive ? new LivePanel(view) : null;
   // The treatment record: every event as it happens, the summary at the end.
-  const record = o.records.begin(plan, spec.kind === 'sim' ? 'sim' : `${spec.kind}:${spec.path}`, { onError: (m) => io().err(`modality: ${m}; the session goes on`) });
+  const record = o.records.begin(plan, spec.kind === 'sim' ? 'sim' : `${spec.kind}:${spec.path}`, { context: o.context, run: { speed: o.speed, injectedFaults: o.injected }, onError: (m) => io().err(`modality: ${m}; the session goes on`) });
   const onEvent = (e: RunEvent) => {
     record.event(e);
     if (o.json) { if (e.type !== 'summary') io().out(JSON.stringify(e)); return; }
