@@ -49,7 +49,8 @@ export function remaining(plan: Plan, tracker: DeliveredTracker, events: readonl
     for (const p of s.programs) {
       const d = delivered.get(p.programIndex);
       const doneMs = !d ? 0 : d.modality === 'tens' ? d.plateauMs : d.modality === 'ultrasound' ? d.coupledMs : d.hotMs + d.coldMs;
-      const plannedMs = p.modality === 'tens' ? p.plateauMs : p.durationMs;
+      // the bar counts what the record counts: TENS plateau, coupled sonation, thermal time at target
+      const plannedMs = p.modality === 'tens' ? p.plateauMs : p.modality === 'thermal' ? p.atTargetMs : p.durationMs;
       const ph = phases.get(p.programIndex);
       const phase = ph?.phase ?? (s.index < step ? 'done' : 'waiting');
       programs.push({ program: p.programIndex, modality: p.modality, phase, doneMs: Math.min(doneMs, plannedMs), plannedMs });

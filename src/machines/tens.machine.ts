@@ -146,7 +146,10 @@ export const tensMachine = setup({
     /** Stop: ramp down from wherever the channel is, at the program's ramp-down rate. */
     rampDownNow: ({ context: c }) => {
       const t = c.board.boardNow() + c.board.scheduleMarginMs;
-      const present = valueAt(c.segment, t);
+      // The board refuses a ramp that starts above its present amplitude (it would be a jump), and
+      // its output follows a ramp at the slew limit one 0.1 mA step behind: start from the
+      // planned value rounded down, less that step (a fall of at most 0.2 mA, never a rise).
+      const present = Math.max(0, Math.floor(valueAt(c.segment, t) * 10) / 10 - (c.segment.to > c.segment.from ? 0.1 : 0));
       c.board.cancel(c.output);
       c.board.ramp(c.output, t, present, 0, Math.round((c.program.rampDownMs * present) / c.amplitudeMa));
     },

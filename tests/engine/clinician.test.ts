@@ -73,6 +73,21 @@ describe('clinician actions', () => {
     expect(sim.outputValue(OUTPUT.tens1)).toBe(0);
   });
 
+  it('STOP during a ramp-up (after a resume too) ramps down from where the board is: never refused, ends stopped', async () => {
+    // tens-conventional ramps up over 10 s at the slew limit; the board's output follows one 0.1 mA step behind
+    for (const actions of [
+      [[4_000, { type: 'STOP' }]],
+      [[20_000, { type: 'PAUSE' }], [25_000, { type: 'RESUME' }], [28_000, { type: 'STOP' }]],
+    ] as [number, SessionEvent][][]) {
+      const { summary, events, sim } = await withActions('tens-conventional', actions);
+      expect(summary.outcome).toBe('stopped');
+      expect(summary.faults).toEqual([]);
+      expect(events.filter((e) => e.type === 'fault')).toEqual([]);
+      expect(sim.eventLog.filter((e) => e.kind === EVENT_KIND.REFUSED)).toEqual([]);
+      expect(sim.outputValue(OUTPUT.tens1)).toBe(0);
+    }
+  });
+
   it('EMERGENCY_STOP turns everything off at once and latches ESTOP on the board', async () => {
     const { summary, sim } = await withActions('us-tens-combined', [[60_000, { type: 'EMERGENCY_STOP' }]]);
     expect(summary.outcome).toBe('stopped');

@@ -40,7 +40,7 @@ function start(args: string[]) {
 }
 
 const historyOf = (data: string) => {
-  const h = modality('history', '--json', '--data', data);
+  const h = modality('history', '--all', '--json', '--data', data);
   expect(h.code, h.err).toBe(0);
   return JSON.parse(h.out) as { outcome: string; stopReason: string | null; elapsedMs: number; delivered: { modality: string; plateauMs: number; planned: { plateauMs: number } }[] }[];
 };
