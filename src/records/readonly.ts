@@ -41,13 +41,17 @@ export function openReadonlyDatabase(dataDir: string, file: string): Database.Da
     if (existsSync(wal) && statSync(wal).size > 0) {
       throw new ReadonlyOpenError(`the records database ${file} has changes in ${wal} that cannot be read from a read-only directory: copy the directory somewhere writable and read it there`);
     }
-    const bytes = readFileSync(file);
-    if (bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1; // WAL → rollback journal, in this in-memory copy only
-    return new Database(bytes, { readonly: true });
+    return inMemoryCopy(readFileSync(file), { readonly: true });
   } catch (e) {
     if (e instanceof ReadonlyOpenError) throw e;
     throw new ReadonlyOpenError(`cannot open the records database ${file}: ${oneLine(e)}`);
   }
+}
+
+/** A database image opened in memory; a WAL image is marked rollback-journal first (in the copy only), or SQLite cannot open it. */
+export function inMemoryCopy(bytes: Buffer, opts: Database.Options = {}): Database.Database {
+  if (bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
+  return new Database(bytes, opts);
 }
 
 function oneLine(e: unknown): string {

@@ -16,7 +16,7 @@ import type { BoardInfo } from '../drivers/board.js';
 import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
 import type { Plan } from '../protocol/index.js';
 import { DeliveredTracker } from '../engine/delivered.js';
-import { openReadonlyDatabase } from './readonly.js';
+import { inMemoryCopy, openReadonlyDatabase } from './readonly.js';
 import { isSimulated, REAL_TIME, type ListFilter, type RunConditions, type SessionContext } from './context.js';
 import { createSchema, migrate, SCHEMA_VERSION } from './schema.js';
 import { procStart, processAlive } from './process.js';
@@ -100,6 +100,11 @@ function describe(e: unknown): string {
 
 type Row = Record<string, unknown>;
 
+/** The one message for a database that cannot be read (and was not touched). */
+function unreadable(file: string, e: unknown): RecordsError {
+  return new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+}
+
 export class RecordStore {
   readonly now: () => Date;
   private readonly pid: number;
@@ -164,14 +169,14 @@ export class RecordStore {
     } catch (e) {
       db.close();
       if (e instanceof RecordsError) throw e;
-      throw new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+      throw unreadable(file, e);
     }
     const store = new RecordStore(db, file, opts);
     try {
       store.reconcile();
     } catch (e) {
       store.close();
-      throw new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+      throw unreadable(file, e);
     }
     return store;
   }
@@ -195,18 +200,15 @@ export class RecordStore {
       if (version > SCHEMA_VERSION) throw new RecordsError(`the records database ${file} is from a newer modality (schema ${version}, this one knows ${SCHEMA_VERSION})`, file);
       if (version < SCHEMA_VERSION) {
         // an older database, read only: migrate a copy in memory, the file stays as it is
-        const bytes = db.serialize();
-        if (bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1; // WAL → rollback journal, in the copy only
-        const copy = new Database(bytes);
+        const copy = inMemoryCopy(db.serialize());
         db.close();
         db = copy;
-        const mem = db;
-        mem.transaction(() => migrate(mem, version))();
+        copy.transaction(() => migrate(copy, version))();
       }
     } catch (e) {
       db.close();
       if (e instanceof RecordsError) throw e;
-      throw new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+      throw unreadable(file, e);
     }
     const store = new RecordStore(db, file, opts);
     try {
@@ -215,7 +217,7 @@ export class RecordStore {
     } catch (e) {
       store.close();
       if (e instanceof RecordsError) throw e;
-      throw new RecordsError(`the records database ${file} cannot be read: ${describe(e)}; it was left as it is`, file);
+      throw unreadable(file, e);
     }
     return store;
   }
