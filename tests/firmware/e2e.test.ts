@@ -29,7 +29,11 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
     await buildFirmware();
   }, 180_000);
 
-  it('runs examples/tens-10s.yaml to completion and the pins show the TENS output', async () => {
+  // simavr on a 2-core CI machine simulates at about 0.6–0.7× real time; when the machine is busy
+  // it falls further behind, and the engine then rightly faults the session (a board that does not
+  // follow its plan: BOARD_NOT_FOLLOWING). One more try, not a wider tolerance: the figures asserted
+  // below stay exact.
+  it('runs examples/tens-10s.yaml to completion and the pins show the TENS output', { retry: 2, timeout: 60_000 }, async () => {
     const board = await startFirmwareBoard();
     const samples: PinState[] = [];
     let sampling = true;
@@ -81,5 +85,5 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
     expect(last.t1amp).toBe(0);
     // 10 s of stimulation at 80 Hz: about 800 pulses (the first and last ones are at ~0 mA).
     expect(Math.abs(last.t1n - 800), `ch1 pulses ${last.t1n}`).toBeLessThanOrEqual(16);
-  }, 60_000);
+  });
 });

@@ -27,7 +27,9 @@ describe.runIf(available || ci)('stop button mid-plateau: the firmware and the s
     await buildFirmware();
   }, 180_000);
 
-  it('time at amplitude on the firmware equals the simulated board\'s within 2 ms', async () => {
+  // simavr runs slower than real time on a 2-core machine; a busy moment can make the engine fault
+  // the run (LINK_LOST, BOARD_NOT_FOLLOWING), rightly for a real board: one more try, same assertions.
+  it('time at amplitude on the firmware equals the simulated board\'s within 2 ms', { retry: 2, timeout: 120_000 }, async () => {
     // --- the firmware, in real time
     const board = await startFirmwareBoard();
     const events: RunEvent[] = [];
@@ -90,5 +92,5 @@ describe.runIf(available || ci)('stop button mid-plateau: the firmware and the s
     const sim = simSummary.delivered.find((d): d is Tens => d.modality === 'tens')!;
     expect(Math.abs(sim.plateauMs - fw.plateauMs), `simulated ${sim.plateauMs} ms vs firmware ${fw.plateauMs} ms at amplitude`).toBeLessThanOrEqual(2);
     expect(Math.abs(sim.stimulationMs - fw.stimulationMs)).toBeLessThanOrEqual(2);
-  }, 120_000);
+  });
 });
