@@ -63,6 +63,14 @@ export const OHM_OPEN = 0xffff;
 /** firmware-host/core/modality.h MOD_DEFECT_*: defect injection, compiled into this WASM build only. */
 export const CORE_DEFECT = { noRunaway: 0x0001, dropDue: (o: number) => 0x0100 << o } as const;
 
+/** Sensor readings in the core's units: Ω (0xFFFF open) and 0.1 °C (unreadable: very cold, as an open thermistor reads). */
+function ohmOf(v: number): number {
+  return Number.isFinite(v) ? Math.max(0, Math.min(OHM_OPEN, Math.round(v))) : OHM_OPEN;
+}
+function cx10Of(v: number): number {
+  return Number.isNaN(v) ? -0x8000 : Math.max(-0x8000, Math.min(0x7fff, Math.round(v)));
+}
+
 let coreModule: WebAssembly.Module | null = null;
 /** The compiled core, loaded once per process (each board gets its own instance and memory). */
 function coreModuleOnce(): WebAssembly.Module {
@@ -187,9 +195,7 @@ export class BoardCore {
 
   private writeInputs(): void {
     const i = this.inputs;
-    const ohm = (v: number) => (Number.isFinite(v) ? Math.max(0, Math.min(OHM_OPEN, Math.round(v))) : OHM_OPEN);
-    const cx10 = (v: number) => (Number.isNaN(v) ? -0x8000 : Math.max(-0x8000, Math.min(0x7fff, Math.round(v)))); // unreadable: very cold, as an open thermistor reads
-    this.c.sim_set_inputs(cx10(i.padCx10), cx10(i.headCx10), ohm(i.tensOhm[0]), ohm(i.tensOhm[1]), i.coupled ? 1 : 0, i.stop ? 1 : 0);
+    this.c.sim_set_inputs(cx10Of(i.padCx10), cx10Of(i.headCx10), ohmOf(i.tensOhm[0]), ohmOf(i.tensOhm[1]), i.coupled ? 1 : 0, i.stop ? 1 : 0);
   }
 
   // ---------------------------------------------------------------- what the core drives (call catchUp() first for the present)
