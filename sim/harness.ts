@@ -7,7 +7,7 @@
 import { paceVirtualClock, VirtualClock } from '../src/clock.js';
 import type { Message } from '../src/drivers/wire/messages.js';
 import { SerialBoard } from '../src/drivers/serial-board.js';
-import type { RunEvent, Summary } from '../src/engine/recorder.js';
+import type { RunEvent, Summary } from '../src/engine/events.js';
 import { SessionRun } from '../src/engine/session-runner.js';
 import type { Plan } from '../src/protocol/index.js';
 import { createRng } from '../src/util/rng.js';

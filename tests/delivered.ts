@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Delivered } from '../src/engine/recorder.js';
+import type { Delivered } from '../src/engine/events.js';
 import type { Plan } from '../src/protocol/index.js';
 
 /** Delivered equals planned: time within 1 ms, dose within 0.1 %. */

@@ -4,7 +4,7 @@
  * and an estimate of the session time still to run.
  */
 import type { DeliveredTracker } from '../engine/delivered.js';
-import type { RunEvent } from '../engine/recorder.js';
+import type { RunEvent } from '../engine/events.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
 
 export interface ProgramProgress { program: number; modality: string; phase: string; doneMs: number; plannedMs: number }

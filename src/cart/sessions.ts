@@ -6,7 +6,7 @@
  */
 import type { Telemetry } from '../drivers/board.js';
 import { DeliveredTracker } from '../engine/delivered.js';
-import type { RunEvent, Summary } from '../engine/recorder.js';
+import type { RunEvent, Summary } from '../engine/events.js';
 import { SessionRun } from '../engine/session-runner.js';
 import type { SessionEvent } from '../machines/session.machine.js';
 import type { Plan } from '../protocol/index.js';

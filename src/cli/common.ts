@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { type DeviceProfile, formatIssue, tryLoadProfile, type Plan, type PlannedProgram } from '../protocol/index.ts';
 import { CliExit, EXIT, io } from './io.ts';
+import { US_DUTY_CYCLES_PCT, US_FREQUENCIES_MHZ } from '../drivers/wire/spec.js';
+import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.ts';
 
 export function addProfileOption(cmd: Command): Command {
@@ -20,7 +22,6 @@ export function profileFrom(cmd: Command): DeviceProfile {
   return r.profile;
 }
 
-export const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
 export function modalitiesOf(plan: Plan): string[] {
   const set = new Set<string>();
@@ -36,15 +37,15 @@ export function describeProgram(p: PlannedProgram): string {
     case 'tens':
       return (
         `TENS ch${p.channel} ${p.waveform}, ${p.rateHz} Hz, ${p.pulseWidthUs} µs, ${p.amplitudeMa} mA` +
-        (p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst} pulses (${round(p.effectivePulseRateHz, 1)} pulses/s)` : '') +
+        (p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst} pulses (${roundTo(p.effectivePulseRateHz, 1)} pulses/s)` : '') +
         (p.modulation ? `, ${p.modulation.kind} modulation down to ${p.modulation.minPct} % every ${p.modulation.periodS} s` : '') +
         `; ramp ${formatMs(p.rampUpMs)} / at amplitude ${formatMs(p.plateauMs)} / ramp ${formatMs(p.rampDownMs)}` +
-        `; ${round(p.rmsCurrentMa, 2)} mA RMS over ${p.electrodeAreaCm2} cm² = ${round(p.currentDensityMaPerCm2, 3)} mA/cm²`
+        `; ${roundTo(p.rmsCurrentMa, 2)} mA RMS over ${p.electrodeAreaCm2} cm² = ${roundTo(p.currentDensityMaPerCm2, 3)} mA/cm²`
       );
     case 'ultrasound':
       return (
         `Ultrasound ${p.frequencyMHz} MHz, ${p.dutyCyclePct} % duty, ${p.intensityWPerCm2} W/cm², ERA ${p.eraCm2} cm², area ${p.areaCm2} cm²` +
-        `; time ${formatMs(p.durationMs)}, dose ${round(p.doseJPerCm2, 2)} J/cm², energy ${round(p.energyJ, 1)} J (${round(p.averagePowerW, 2)} W average)`
+        `; time ${formatMs(p.durationMs)}, dose ${roundTo(p.doseJPerCm2, 2)} J/cm², energy ${roundTo(p.energyJ, 1)} J (${roundTo(p.averagePowerW, 2)} W average)`
       );
     case 'thermal': {
       const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
@@ -52,6 +53,8 @@ export function describeProgram(p: PlannedProgram): string {
     }
   }
 }
+
+const orList = (xs: readonly number[]) => `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
 
 export const FORMAT_HELP = `
 A protocol file (YAML or JSON) lists steps that run in order. Every number's
@@ -66,8 +69,8 @@ field name carries its unit:
   steps:
     - thermal: { mode: heat, hot: { targetC: 40, durationS: 600 } }
     - ultrasound:
-        frequencyMHz: 1          # 1 or 3
-        dutyCyclePct: 100        # 10, 20, 25, 33, 50 or 100
+        frequencyMHz: 1          # ${orList(US_FREQUENCIES_MHZ)}
+        dutyCyclePct: 100        # ${orList(US_DUTY_CYCLES_PCT)}
         intensityWPerCm2: 1.5    # > 0 and ≤ 3 (IEC 60601-2-5)
         eraCm2: 5                # the head's effective radiating area
         areaCm2: 10              # treatment area, ≤ 4 × ERA

@@ -3,7 +3,7 @@
  * (redrawn in place, with keys), or plain progress lines when the output is not
  * a terminal. Both are fed the same RunEvents as --json.
  */
-import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
+import type { Delivered, RunEvent, Summary } from '../engine/events.js';
 import type { Plan } from '../protocol/index.js';
 import { formatMs, formatSessionTime } from '../util/time.ts';
 import { stdoutClosed } from './io.ts';

@@ -38,6 +38,12 @@ export interface BoardInfo {
   maxPadC: number;
   minPadC: number;
   leaseMs: number;
+  /** RMS current density the board allows a channel configured with the high-density acknowledgement, mA/cm². */
+  maxTensDensityAckMaPerCm2: number;
+  /** The board's runaway check at target: a pad further than this from its target … */
+  runawayHysteresisC: number;
+  /** … for longer than this latches THERMAL_RUNAWAY. */
+  runawayPeriodMs: number;
   /** 'board': set-points are timed and limits enforced on the board itself. 'host': the host times them (Firmata bench boards). */
   timing: 'board' | 'host';
 }

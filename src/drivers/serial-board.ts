@@ -18,7 +18,7 @@ import type { Transport } from './transport.js';
 import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
-import { EVENT_KIND, FAULT, HOST_TIMING, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
+import { BOARD_LIMITS, EVENT_KIND, FAULT_NAME, HOST_TIMING, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, STATUS_NAME, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
 
 export interface SerialBoardOptions {
   leaseMs?: number;
@@ -49,8 +49,6 @@ export class BoardConnectError extends ConnectError {}
 const MS_PER_BYTE = (LINE.bitsPerByte * 1000) / LINE.baudRate;
 const ACK_BYTES = frameLengthOf(MESSAGES.ACK.id) ?? 12;
 
-const FAULT_NAME = Object.fromEntries(Object.entries(FAULT).map(([k, v]) => [v, k])) as Record<number, FaultName>;
-const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k])) as Record<number, StatusName>;
 const OUT_ID: Record<OutputName | 'all', number> = { tens1: OUTPUT.tens1, tens2: OUTPUT.tens2, ultrasound: OUTPUT.ultrasound, pad: OUTPUT.pad, all: OUTPUT.all };
 
 function outName(id: number): OutputName | 'all' {
@@ -154,6 +152,10 @@ export class SerialBoard implements Board {
           maxPadC: m.maxPadCX10 / 10,
           minPadC: m.minPadCX10 / 10,
           leaseMs: m.leaseMs,
+          // Not in HELLO: the firmware is built with these same constants (wire_spec.h, generated from spec.ts).
+          maxTensDensityAckMaPerCm2: BOARD_LIMITS.maxTensDensityAckMaPerCm2,
+          runawayHysteresisC: BOARD_LIMITS.runawayHysteresisC,
+          runawayPeriodMs: BOARD_LIMITS.runawayPeriodMs,
           timing: 'board',
         };
         board.armSilence();

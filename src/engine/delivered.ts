@@ -11,10 +11,10 @@
  * with a cause: stop input, lease, over-temperature) ends the phase there; a
  * snapshot counts the phase still running up to the last board time heard.
  */
-import type { Delivered, RunEvent } from './recorder.js';
+import type { Delivered, RunEvent } from './events.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
-
-interface Segment { t0: number; from: number; to: number; durationMs: number }
+import { roundTo as round } from '../util/number.js';
+import { type Segment, valueAt } from '../util/ramp.js';
 
 interface Acc {
   program: PlannedProgram;
@@ -36,10 +36,6 @@ interface Acc {
 const outputOf = (p: PlannedProgram): string =>
   p.modality === 'tens' ? (p.channel === 2 ? 'tens2' : 'tens1') : p.modality === 'ultrasound' ? 'ultrasound' : 'pad';
 
-const valueAt = (s: Segment, t: number) =>
-  s.durationMs <= 0 || t >= s.t0 + s.durationMs ? s.to : t <= s.t0 ? s.from : s.from + ((s.to - s.from) * (t - s.t0)) / s.durationMs;
-
-const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 export class DeliveredTracker {
   private readonly programs = new Map<number, Acc>();

@@ -4,40 +4,11 @@
  * come from that same stream (src/engine/delivered.ts): what the board reported
  * it applied, on its own clock.
  */
-import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, Telemetry } from '../drivers/board.js';
+import type { Board, BoardEvent, LinkCounters, Telemetry } from '../drivers/board.js';
 import type { PhaseReport, SessionReporter } from '../machines/common.js';
 import type { Plan } from '../protocol/index.js';
 import { DeliveredTracker } from './delivered.js';
-
-export type RunEvent =
-  | { type: 'session'; t: 0; boardMs: number; protocol: string; name: string; hash: string; plannedMs: number; board: BoardInfo }
-  | { type: 'phase'; t: number; boardMs: number; program: number; modality: string; phase: string; [k: string]: unknown }
-  | { type: 'applied'; t: number; boardMs: number; output: OutputName; action: 'set' | 'ramp' | 'off'; value: number; durationMs?: number; cause?: string }
-  | { type: 'fault'; t: number; boardMs: number; code: string; source: 'board' | 'host'; output?: string; message?: string }
-  | { type: 'faultCleared'; t: number; boardMs: number; output: string }
-  | { type: 'action'; t: number; boardMs: number; kind: string; [k: string]: unknown }
-  | { type: 'telemetry'; t: number; boardMs: number; tensMa: [number, number]; usWPerCm2: number; padC: number; padTargetC: number | null; headC: number; coupled: boolean; stopInput: boolean; electrodeOhm: [number | null, number | null]; faults: string[] }
-  | { type: 'link'; t: number; message: string }
-  | Summary;
-
-export type Delivered =
-  | { modality: 'tens'; program: number; channel: number; stimulationMs: number; plateauMs: number; peakMa: number; planned: { plateauMs: number; amplitudeMa: number } }
-  | { modality: 'ultrasound'; program: number; energyJ: number; doseJPerCm2: number; coupledMs: number; uncoupledMs: number; planned: { energyJ: number; doseJPerCm2: number; durationMs: number } }
-  | { modality: 'thermal'; program: number; hotMs: number; coldMs: number; cycles: number; maxC: number | null; minC: number | null; planned: { hotMs: number; coldMs: number; cycles: number } };
-
-export interface Summary {
-  type: 'summary';
-  outcome: 'completed' | 'stopped' | 'faulted';
-  protocol: string;
-  hash: string;
-  board: { kind: string; firmware: string; timing: string };
-  elapsedMs: number;
-  plannedMs: number;
-  delivered: Delivered[];
-  faults: { code: string; t: number; boardMs: number; source: 'board' | 'host'; output?: string; message?: string }[];
-  link: LinkCounters;
-  stopReason?: string;
-}
+import type { Delivered, RunEvent, Summary } from './events.js';
 
 export interface RecorderOptions {
   /** Telemetry lines in the event stream at most this often (board ms). */

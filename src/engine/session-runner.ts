@@ -8,7 +8,8 @@ import type { Clock } from '../clock.js';
 import type { Board } from '../drivers/board.js';
 import { sessionMachine, outcomeOf, type SessionActor, type SessionEvent, type SessionOutcome } from '../machines/session.machine.js';
 import type { Plan } from '../protocol/index.js';
-import { Recorder, type RunEvent, type Summary } from './recorder.js';
+import type { RunEvent, Summary } from './events.js';
+import { Recorder } from './recorder.js';
 
 export interface SessionRunOptions {
   plan: Plan;

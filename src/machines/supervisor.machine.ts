@@ -52,6 +52,14 @@ function classify(e: BoardEvent, board: Board): LatchedFault | 'patient-stop' | 
   }
 }
 
+/** The session fault this event latches, if any. */
+function faultOf(event: Ev, board: Board): LatchedFault | null {
+  if (event.type === 'HOST_FAULT') return { code: event.code, boardMs: event.boardMs, message: event.message };
+  if (event.type !== 'BOARD') return null;
+  const c = classify(event.e, board);
+  return c && c !== 'patient-stop' ? c : null;
+}
+
 export const supervisorMachine = setup({
   types: {} as { context: SupervisorContext; events: Ev; input: SupervisorInput },
   actors: { boardListener },
@@ -63,15 +71,17 @@ export const supervisorMachine = setup({
   },
   actions: {
     latch: assign(({ context, event }) => {
-      let f: LatchedFault | null = null;
-      if (event.type === 'HOST_FAULT') f = { code: event.code, boardMs: event.boardMs, message: event.message };
-      else if (event.type === 'BOARD') { const c = classify(event.e, context.board); if (c && c !== 'patient-stop') f = c; }
-      if (!f) return {};
+      const f = faultOf(event, context.board);
+      return f ? { latched: [...context.latched, f] } : {};
+    }),
+    /** What a latched fault makes the host do: record it if the host detected it, ESTOP on a limit the board did not act on. */
+    actOnFault: ({ context, event }) => {
+      const f = faultOf(event, context.board);
+      if (!f) return;
       // Host-detected faults are recorded here; the board's own arrive in the record as board events.
       if (event.type === 'HOST_FAULT' || (event.type === 'BOARD' && event.e.type !== 'fault')) context.reporter.hostFault(f.code, f.boardMs, f.message);
       if (f.code === 'HOST_LIMIT') context.board.estop();
-      return { latched: [...context.latched, f] };
-    }),
+    },
     tellSession: sendParent(({ context }) => ({ type: 'SAFETY.FAULT', fault: context.latched[context.latched.length - 1] as LatchedFault })),
     tellPatientStop: sendParent({ type: 'SAFETY.PATIENT_STOP' }),
     requestClear: ({ context }) => context.board.clear('all'),
@@ -86,16 +96,16 @@ export const supervisorMachine = setup({
     watching: {
       on: {
         BOARD: [
-          { guard: 'sessionFault', target: 'latched', actions: ['latch', 'tellSession'] },
+          { guard: 'sessionFault', target: 'latched', actions: ['latch', 'actOnFault', 'tellSession'] },
           { guard: 'patientStop', target: 'latched', actions: 'tellPatientStop' },
         ],
-        HOST_FAULT: { target: 'latched', actions: ['latch', 'tellSession'] },
+        HOST_FAULT: { target: 'latched', actions: ['latch', 'actOnFault', 'tellSession'] },
       },
     },
     latched: {
       on: {
-        BOARD: { guard: 'sessionFault', actions: 'latch' },
-        HOST_FAULT: { actions: 'latch' },
+        BOARD: { guard: 'sessionFault', actions: ['latch', 'actOnFault'] },
+        HOST_FAULT: { actions: ['latch', 'actOnFault'] },
         ACK_FAULT: { target: 'clearing', actions: 'requestClear' },
       },
     },

@@ -10,7 +10,7 @@ import type { Board, OutputName } from '../drivers/board.js';
 import type { PlannedTens } from '../protocol/index.js';
 import { tensCurrentDensityMaPerCm2 } from '../protocol/dose.js';
 import { ABSOLUTE_LIMITS, HIGH_CURRENT_DENSITY_ACK } from '../protocol/limits.js';
-import { BOARD_LIMITS } from '../drivers/wire/spec.js';
+import { type Segment, valueAt } from '../util/ramp.js';
 import { boardListener, MAX_HALT_MS, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface TensInput {
@@ -20,8 +20,6 @@ export interface TensInput {
   /** Device-profile ceiling for amplitude, mA (the board's own is in board.info). */
   profileMaxMa?: number;
 }
-
-interface Segment { t0: number; from: number; to: number; durationMs: number }
 
 export interface TensContext {
   board: Board;
@@ -40,6 +38,8 @@ export interface TensContext {
   runStartMs: number;
   pauseAtMs: number;
   pendingAdjust: { atMs: number; fromMa: number; toMa: number; durationMs: number } | null;
+  /** An adjustment planAdjust turned down, for sendAdjust to note. */
+  refusedAdjust: { kind: 'adjust-clamped' | 'adjust-too-late'; atMs: number; detail: Record<string, unknown> } | null;
 }
 
 type Ev = BoardMsg | ProgramControlEvent;
@@ -47,16 +47,10 @@ type Ev = BoardMsg | ProgramControlEvent;
 /** Highest amplitude this program may be adjusted to: board, profile and current-density limits. */
 export function tensMaxMa(program: PlannedTens, board: Board, profileMaxMa = Infinity): number {
   const acknowledged = program.acknowledge?.includes(HIGH_CURRENT_DENSITY_ACK) ?? false;
-  const densityLimit = acknowledged ? BOARD_LIMITS.maxTensDensityAckMaPerCm2 : ABSOLUTE_LIMITS.tens.maxCurrentDensityMaPerCm2;
+  const densityLimit = acknowledged ? board.info.maxTensDensityAckMaPerCm2 : ABSOLUTE_LIMITS.tens.maxCurrentDensityMaPerCm2;
   const densityPerMa = tensCurrentDensityMaPerCm2({ ...program, amplitudeMa: 1 });
   const byDensity = Math.floor((densityLimit / densityPerMa) * 10) / 10;
   return Math.max(program.amplitudeMa, Math.min(board.info.maxTensMa, profileMaxMa, ABSOLUTE_LIMITS.tens.maxAmplitudeMa, byDensity));
-}
-
-function valueAt(s: Segment, t: number): number {
-  if (s.durationMs <= 0 || t >= s.t0 + s.durationMs) return s.to;
-  if (t <= s.t0) return s.from;
-  return s.from + ((s.to - s.from) * (t - s.t0)) / s.durationMs;
 }
 
 const isMine = (ctx: TensContext, o: OutputName | 'all' | null) => o === ctx.output || o === 'all';
@@ -106,11 +100,7 @@ export const tensMachine = setup({
       if (e.action === 'ramp') return { segment: { t0: e.boardMs, from: present, to: e.value, durationMs: e.durationMs ?? 0 } };
       return { segment: { t0: e.boardMs, from: e.value, to: e.value, durationMs: 0 } };
     }),
-    beginPlateau: assign(({ context: c, event }) => {
-      const t = event.type === 'BOARD' && 'boardMs' in event.e ? event.e.boardMs : c.board.boardNow();
-      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'tens', phase: 'plateau', boardMs: t, detail: { amplitudeMa: c.amplitudeMa } });
-      return { plateauStartMs: t };
-    }),
+    beginPlateau: assign(({ context: c, event }) => ({ plateauStartMs: event.type === 'BOARD' && 'boardMs' in event.e ? event.e.boardMs : c.board.boardNow() })),
     /** Close the plateau segment at board time t (a ramp-down start, a cut, a pause). */
     endPlateauAtEvent: assign(({ context: c, event }) => {
       if (c.plateauStartMs === null) return {};
@@ -153,24 +143,24 @@ export const tensMachine = setup({
       c.board.cancel(c.output);
       c.board.ramp(c.output, t, present, 0, Math.round((c.program.rampDownMs * present) / c.amplitudeMa));
     },
-    planAdjust: assign(({ context: c, event }) => {
-      if (event.type !== 'ADJUST_INTENSITY' || c.rampDownAtMs === null) return { pendingAdjust: null };
-      if (event.channel !== undefined && event.channel !== c.program.channel) return { pendingAdjust: null };
+    planAdjust: assign(({ context: c, event }): Partial<TensContext> => {
+      const none = { pendingAdjust: null, refusedAdjust: null };
+      if (event.type !== 'ADJUST_INTENSITY' || c.rampDownAtMs === null) return none;
+      if (event.channel !== undefined && event.channel !== c.program.channel) return none;
       const wanted = event.amplitudeMa ?? c.amplitudeMa + (event.deltaMa ?? 0);
       const next = Math.round(Math.min(c.maxMa, Math.max(1, wanted)) * 10) / 10;
       const t = c.board.boardNow() + c.board.scheduleMarginMs;
       if (next === c.amplitudeMa) {
-        c.reporter.note('adjust-clamped', t, { channel: c.program.channel, requestedMa: wanted, amplitudeMa: c.amplitudeMa, maxMa: c.maxMa });
-        return { pendingAdjust: null };
+        return { ...none, refusedAdjust: { kind: 'adjust-clamped', atMs: t, detail: { channel: c.program.channel, requestedMa: wanted, amplitudeMa: c.amplitudeMa, maxMa: c.maxMa } } };
       }
       const durationMs = Math.ceil((Math.abs(next - c.amplitudeMa) / c.board.info.maxTensSlewMaPerS) * 1000);
       if (t + durationMs >= c.rampDownAtMs) {
-        c.reporter.note('adjust-too-late', t, { channel: c.program.channel, requestedMa: wanted });
-        return { pendingAdjust: null };
+        return { ...none, refusedAdjust: { kind: 'adjust-too-late', atMs: t, detail: { channel: c.program.channel, requestedMa: wanted } } };
       }
-      return { pendingAdjust: { atMs: t, fromMa: c.amplitudeMa, toMa: next, durationMs }, amplitudeMa: next };
+      return { ...none, pendingAdjust: { atMs: t, fromMa: c.amplitudeMa, toMa: next, durationMs }, amplitudeMa: next };
     }),
     sendAdjust: ({ context: c }) => {
+      if (c.refusedAdjust) c.reporter.note(c.refusedAdjust.kind, c.refusedAdjust.atMs, c.refusedAdjust.detail);
       const a = c.pendingAdjust;
       if (!a || c.rampDownAtMs === null) return;
       c.board.cancel(c.output);
@@ -197,6 +187,7 @@ export const tensMachine = setup({
       runStartMs: 0,
       pauseAtMs: 0,
       pendingAdjust: null,
+      refusedAdjust: null,
     };
   },
   invoke: { src: 'boardListener', input: ({ context }) => ({ board: context.board }) },
@@ -212,7 +203,7 @@ export const tensMachine = setup({
         BOARD: [
           { guard: 'leadOff', target: 'halted', actions: [{ type: 'reportEventPhase', params: { phase: 'lead-off' } }] },
           { guard: 'rampUpStarted', actions: ['trackSegment', { type: 'reportEventPhase', params: { phase: 'ramp-up' } }] },
-          { guard: 'reachedPlateau', target: 'plateau', actions: ['trackSegment', 'beginPlateau'] },
+          { guard: 'reachedPlateau', target: 'plateau', actions: ['trackSegment', 'beginPlateau', { type: 'reportEventPhase', params: { phase: 'plateau' } }] },
           { actions: 'trackSegment' },
         ],
         PAUSE: { target: 'paused', actions: ['planPause', 'sendPause'] },

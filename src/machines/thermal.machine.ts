@@ -12,7 +12,6 @@
 import { assign, sendParent, setup } from 'xstate';
 import type { Board } from '../drivers/board.js';
 import type { PlannedThermal, ThermalPhase } from '../protocol/index.js';
-import { BOARD_LIMITS } from '../drivers/wire/spec.js';
 import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
 export interface ThermalInput { board: Board; reporter: SessionReporter; program: PlannedThermal }
@@ -55,7 +54,7 @@ export const thermalMachine = setup({
     /** The host's mirror of the board's runaway check: at target, the pad strayed too far for too long. */
     runaway: ({ context: c, event }) => {
       if (event.type !== 'BOARD' || event.e.type !== 'telemetry' || c.strayingSinceMs === null) return false;
-      return event.e.telemetry.boardMs - c.strayingSinceMs > BOARD_LIMITS.runawayPeriodMs;
+      return event.e.telemetry.boardMs - c.strayingSinceMs > c.board.info.runawayPeriodMs;
     },
     finished: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'pad' && event.e.action === 'off' && !event.e.cause,
   },
@@ -80,13 +79,13 @@ export const thermalMachine = setup({
       strayingSinceMs: ({ context: c, event }) => {
         if (event.type !== 'BOARD' || event.e.type !== 'telemetry') return c.strayingSinceMs;
         const tm = event.e.telemetry;
-        if (Math.abs(tm.padC - phaseOf(c).targetC) <= BOARD_LIMITS.runawayHysteresisC) return null;
+        if (Math.abs(tm.padC - phaseOf(c).targetC) <= c.board.info.runawayHysteresisC) return null;
         return c.strayingSinceMs ?? tm.boardMs;
       },
     }),
     runawayFault: sendParent(({ context: c }) => ({
       type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'THERMAL_RUNAWAY_HOST', boardMs: c.board.boardNow(),
-      message: `the pad strayed more than ${BOARD_LIMITS.runawayHysteresisC} °C from ${phaseOf(c).targetC} °C for over ${BOARD_LIMITS.runawayPeriodMs / 1000} s (the host's own runaway check)`,
+      message: `the pad strayed more than ${c.board.info.runawayHysteresisC} °C from ${phaseOf(c).targetC} °C for over ${c.board.info.runawayPeriodMs / 1000} s (the host's own runaway check)`,
     })),
     nextPhase: assign({ index: ({ context: c }) => c.index + 1, atTargetSinceMs: null, phaseDoneMs: 0, strayingSinceMs: null }),
     reportTransition: ({ context: c, event }) => {

@@ -45,11 +45,9 @@ export const ultrasoundMachine = setup({
       c.board.set('ultrasound', c.startAtMs, c.program.intensityWPerCm2);
       c.board.off('ultrasound', c.startAtMs + (c.program.durationMs - c.sonatedMs));
     },
-    begin: assign(({ context: c, event }) => {
-      const t = at(c, event);
-      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: 'sonating', boardMs: t, detail: { intensityWPerCm2: c.program.intensityWPerCm2 } });
-      return { sonatingSinceMs: t };
-    }),
+    begin: assign({ sonatingSinceMs: ({ context: c, event }) => at(c, event) }),
+    reportSonating: ({ context: c, event }) =>
+      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: 'sonating', boardMs: at(c, event), detail: { intensityWPerCm2: c.program.intensityWPerCm2 } }),
     /** Close the sonating segment at the board's time for this event. */
     account: assign(({ context: c, event }) => {
       if (c.sonatingSinceMs === null) return {};
@@ -90,7 +88,7 @@ export const ultrasoundMachine = setup({
       on: {
         BOARD: [
           { guard: 'uncoupled', target: 'uncoupled', actions: { type: 'phase', params: { phase: 'uncoupled' } } },
-          { guard: 'started', target: 'sonating', actions: 'begin' },
+          { guard: 'started', target: 'sonating', actions: ['begin', 'reportSonating'] },
         ],
         PAUSE: { target: 'paused', actions: ['planPause', 'sendPause'] },
         STOP: { target: 'done', actions: 'offNow' },

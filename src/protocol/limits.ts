@@ -5,6 +5,8 @@
  *
  * Every name carries its unit.
  */
+import { US_DUTY_CYCLES_PCT, US_FREQUENCIES_MHZ } from '../drivers/wire/spec.js';
+
 export const STANDARDS = {
   tens: 'IEC 60601-2-10',
   ultrasound: 'IEC 60601-2-5',
@@ -29,8 +31,9 @@ export const ABSOLUTE_LIMITS = {
   ultrasound: {
     /** effective intensity (the set intensity); must also be > 0 */
     maxIntensityWPerCm2: 3,
-    frequenciesMHz: [1, 3] as readonly number[],
-    dutyCyclesPct: [10, 20, 25, 33, 50, 100] as readonly number[],
+    /** the head settings the board accepts (one list: the wire spec's) */
+    frequenciesMHz: US_FREQUENCIES_MHZ as readonly number[],
+    dutyCyclesPct: US_DUTY_CYCLES_PCT as readonly number[],
     /** treatment area above this multiple of the ERA is rejected */
     maxAreaToEraRatio: 4,
     /** treatment area above this multiple of the ERA draws a warning */

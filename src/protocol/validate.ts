@@ -10,10 +10,11 @@ import { pathToString } from './issues.ts';
 import type { Protocol, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.ts';
 import { areaToEraRatio, tensCurrentDensityMaPerCm2 } from './dose.ts';
 import { WIRE_QUANTITIES as WQ, wireProblem, type WireQuantity } from '../drivers/wire/units.ts';
+import { roundTo } from '../util/number.js';
 
 type Locate = (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
 
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+const round = (x: number, digits = 3) => roundTo(x, digits);
 
 export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: string, locate: Locate = () => undefined): Issue[] {
   const out: Issue[] = [];

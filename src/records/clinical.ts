@@ -4,7 +4,7 @@
  * with session time and local wall-clock time (the cart's time zone, never
  * raw ISO UTC). Words come from the message catalogue (src/messages/).
  */
-import type { RunEvent } from '../engine/recorder.js';
+import type { RunEvent } from '../engine/events.js';
 import { en } from '../messages/en.js';
 import { fmt } from '../messages/index.js';
 import { formatMs } from '../util/time.js';

@@ -1,5 +1,5 @@
 /** Text for delivered values: one line per program (history, report table). */
-import type { Delivered } from '../engine/recorder.js';
+import type { Delivered } from '../engine/events.js';
 import { formatMs } from '../util/time.js';
 
 const n = (x: number, digits = 2) => String(Number(x.toFixed(digits)));

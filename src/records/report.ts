@@ -7,7 +7,7 @@
  * marked from the stored fault events. Colours are fixed (SERIES_COLOURS) so a
  * screenshot test can find each series.
  */
-import type { RunEvent } from '../engine/recorder.js';
+import type { RunEvent } from '../engine/events.js';
 import { formatMs, formatSessionTime } from '../util/time.js';
 import { clinicalSections, localDateTime, simulationReason, whoWhereWhy } from './clinical.js';
 import { deliveredLine, deliveredTable } from './format.js';

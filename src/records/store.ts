@@ -13,7 +13,7 @@ import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BoardInfo } from '../drivers/board.js';
-import type { Delivered, RunEvent, Summary } from '../engine/recorder.js';
+import type { Delivered, RunEvent, Summary } from '../engine/events.js';
 import type { Plan } from '../protocol/index.js';
 import { DeliveredTracker } from '../engine/delivered.js';
 import { inMemoryCopy, openReadonlyDatabase } from './readonly.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { remaining, type Progress } from '../../src/cart/progress.js';
 import { DeliveredTracker } from '../../src/engine/delivered.js';
-import type { RunEvent } from '../../src/engine/recorder.js';
+import type { RunEvent } from '../../src/engine/events.js';
 import { resolveProtocol } from '../../src/protocol/index.js';
 import { parseFaultSpec } from '../../sim/faults.js';
 import { simulateSession } from '../../sim/harness.js';

@@ -7,7 +7,7 @@ import { resolveProtocol, type Plan } from '../../src/protocol/index.js';
 import { simulateSession } from '../../sim/harness.js';
 import { parseFaultSpec } from '../../sim/faults.js';
 import { EVENT_KIND, FAULT, OUTPUT } from '../../src/drivers/wire/spec.js';
-import type { RunEvent } from '../../src/engine/recorder.js';
+import type { RunEvent } from '../../src/engine/events.js';
 
 function plan(id: string): Plan {
   const r = resolveProtocol(id);

@@ -30,7 +30,7 @@ function plan() {
 
 /** A board that accepts everything and reports nothing: the model only walks the session's own graph. */
 const stubBoard: Board = {
-  info: { protocolVersion: 1, firmware: 'stub', kind: 'simulated', tensChannels: 2, hasUltrasound: true, hasPad: true, maxTensMa: 80, maxTensSlewMaPerS: 10, maxUsWPerCm2: 3, maxPadC: 40, minPadC: 10, leaseMs: 400, timing: 'board' },
+  info: { protocolVersion: 1, firmware: 'stub', kind: 'simulated', tensChannels: 2, hasUltrasound: true, hasPad: true, maxTensMa: 80, maxTensSlewMaPerS: 10, maxUsWPerCm2: 3, maxPadC: 40, minPadC: 10, leaseMs: 400, maxTensDensityAckMaPerCm2: 4, runawayHysteresisC: 4, runawayPeriodMs: 40000, timing: 'board' },
   scheduleMarginMs: 250,
   boardNow: () => 0,
   configureTens: () => undefined, configureUltrasound: () => undefined, set: () => undefined, ramp: () => undefined,

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveProtocol } from '../../src/protocol/index.js';
-import type { RunEvent, Summary } from '../../src/engine/recorder.js';
+import type { RunEvent, Summary } from '../../src/engine/events.js';
 import { simulateSession } from '../../sim/harness.js';
 import { buildFirmware, startFirmwareBoard, toolchainAvailable } from '../../sim/firmware-runner.js';
 

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../src/engine/recorder.js';
+import type { RunEvent } from '../../src/engine/events.js';
 import { resolveProtocol, type Plan } from '../../src/protocol/index.js';
 import { DeliveredTracker } from '../../src/engine/delivered.js';
 import { RecordsError, RecordStore } from '../../src/records/store.js';

@@ -1,6 +1,6 @@
 /** Faults in plain words: what happened, what the board did, what to do; with Acknowledge. */
 import { useState } from 'preact/hooks';
-import type { RunEvent } from '../../engine/recorder.js';
+import type { RunEvent } from '../../engine/events.js';
 import { api, ApiError, type CartState } from './state.js';
 import { M, fmt } from './format.js';
 

@@ -3,7 +3,7 @@
  * then every event. Reconnects on its own; a reconnecting page gets a fresh
  * snapshot, so it shows the true state at once. One store, read by every screen.
  */
-import type { RunEvent } from '../../engine/recorder.js';
+import type { RunEvent } from '../../engine/events.js';
 import type { Progress } from '../progress.js';
 import type { CartMessage, CartSnapshot } from '../sessions.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BoardConnectError } from '../../drivers/serial-board.js';
 import { SerialPortError } from '../../drivers/serial-transport.js';
-import { addDataOption, openStoreOrExit } from '../../records/cli.js';
+import { addDataOption, openStoreOrExit } from '../records.js';
 import { dataDir } from '../../records/data-dir.js';
 import { FaultSpecError } from '../../../sim/faults.js';
 import { BoardHost } from '../../cart/board-host.js';

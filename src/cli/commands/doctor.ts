@@ -1,7 +1,7 @@
 /** `modality doctor`: is this cart ready? One line per finding, OK / WARN / FAIL, and what to do. */
 import type { Command } from 'commander';
 import { checkBoard, checkClock, checkData, checkNode, checkPort, checkService, worst, type Finding } from '../../doctor/checks.js';
-import { addDataOption } from '../../records/cli.js';
+import { addDataOption } from '../records.js';
 import { dataDir } from '../../records/data-dir.js';
 import { CliExit, EXIT, io } from '../io.ts';
 

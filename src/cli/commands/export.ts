@@ -1,6 +1,6 @@
 /** `modality export <session-id> --format json|csv`: one session record, whole. */
 import type { Command } from 'commander';
-import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../../records/cli.js';
+import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../records.js';
 import { exportCsv, exportJson } from '../../records/export.js';
 import { CliExit, EXIT, io } from '../io.ts';
 

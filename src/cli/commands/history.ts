@@ -1,6 +1,6 @@
 /** `modality history`: the treatment records, newest first. */
 import type { Command } from 'commander';
-import { addDataOption, withStore } from '../../records/cli.js';
+import { addDataOption, withStore } from '../records.js';
 import { deliveredLine } from '../../records/format.js';
 import type { SessionRow } from '../../records/store.js';
 import { formatMs, formatSessionTime } from '../../util/time.ts';

@@ -1,7 +1,7 @@
 /** `modality report <session-id>`: the session's timeline chart and planned-against-delivered table. */
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../../records/cli.js';
+import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../records.js';
 import { renderHtml, renderSvg } from '../../records/report.js';
 import { CliExit, EXIT, io } from '../io.ts';
 

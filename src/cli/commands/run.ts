@@ -6,15 +6,15 @@ import { ConnectError } from '../../drivers/board.js';
 import { SerialBoard } from '../../drivers/serial-board.js';
 import { openSerialTransport } from '../../drivers/serial-transport.js';
 import type { Message } from '../../drivers/wire/messages.js';
-import { STATUS } from '../../drivers/wire/spec.js';
-import type { RunEvent, Summary } from '../../engine/recorder.js';
+import { STATUS_NAME } from '../../drivers/wire/spec.js';
+import type { RunEvent, Summary } from '../../engine/events.js';
 import { SessionRun } from '../../engine/session-runner.js';
 import type { SessionEvent } from '../../machines/session.machine.js';
 import { formatIssue, resolveProtocol, type DeviceProfile, type Plan } from '../../protocol/index.js';
 import { checkFaultSpecs, FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
 import type { SimBoardOptions } from '../../../sim/board.js';
 import { simulateSession } from '../../../sim/harness.js';
-import { addDataOption, openStoreOrExit } from '../../records/cli.js';
+import { addDataOption, openStoreOrExit } from '../records.js';
 import type { RecordStore } from '../../records/store.js';
 import { SessionContextSchema, type SessionContext } from '../../records/context.js';
 import { addProfileOption, profileFrom } from '../common.ts';
@@ -49,7 +49,6 @@ function parseSpeed(text: string | undefined): number {
 
 interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string; clearFaults?: boolean; patient?: string; clinician?: string; site?: string; notes?: string }
 
-const STATUS_NAME = Object.fromEntries(Object.entries(STATUS).map(([k, v]) => [v, k]));
 
 function traceLine(dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number): string {
   const fields = msg ? Object.entries(msg).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${k === 'status' ? STATUS_NAME[v as number] ?? v : v}`).join(' ') : '';

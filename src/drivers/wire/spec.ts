@@ -117,6 +117,11 @@ export const FAULT = {
 } as const;
 export type FaultName = keyof typeof FAULT;
 
+/** The tables read backwards, for decoding: code → name. */
+const byCode = <N extends string>(table: Record<N, number>): Record<number, N> => Object.fromEntries(Object.entries(table).map(([k, v]) => [v, k])) as Record<number, N>;
+export const STATUS_NAME: Record<number, StatusName> = byCode(STATUS);
+export const FAULT_NAME: Record<number, FaultName> = byCode(FAULT);
+
 /** EVENT kinds. */
 export const EVENT_KIND = {
   /** output value set to `value` (aux = 0). */

@@ -1,6 +1,6 @@
 /** The session: a big countdown, each program's phase and progress, the board's readings, and the clinician's controls. */
 import { useState } from 'preact/hooks';
-import type { RunEvent } from '../../../engine/recorder.js';
+import type { RunEvent } from '../../../engine/events.js';
 import type { PlannedProgram } from '../../../protocol/index.js';
 import { api, ApiError, type CartState } from '../state.js';
 import { M, duration, fmt, localTime, num } from '../format.js';

@@ -1,10 +1,10 @@
-/** Shared by the commands that touch records (run, history, report, export): --data and one-line errors. */
+/** The CLI's glue to the records, shared by the commands that touch them (run, history, report, export, cart, doctor): --data and one-line errors. */
 import { writeFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import { CliExit, EXIT, io } from '../cli/io.ts';
-import { DATA_HELP, dataDir } from './data-dir.js';
-import { RecordsError, RecordStore, type StoreOptions } from './store.js';
+import { DATA_HELP, dataDir } from '../records/data-dir.js';
+import { RecordsError, RecordStore, type StoreOptions } from '../records/store.js';
+import { CliExit, EXIT, io } from './io.js';
 
 export function addDataOption(cmd: Command): Command {
   return cmd.option('--data <dir>', DATA_HELP);

@@ -1,0 +1,36 @@
+/**
+ * The session's event stream and its summary: what the recorder emits, the
+ * delivered accounting reads, and the records, the CLI, the cart and the
+ * simulator consume. Types only; every layer above the engine may import them.
+ */
+import type { BoardInfo, LinkCounters, OutputName } from '../drivers/board.js';
+
+export type RunEvent =
+  | { type: 'session'; t: 0; boardMs: number; protocol: string; name: string; hash: string; plannedMs: number; board: BoardInfo }
+  | { type: 'phase'; t: number; boardMs: number; program: number; modality: string; phase: string; [k: string]: unknown }
+  | { type: 'applied'; t: number; boardMs: number; output: OutputName; action: 'set' | 'ramp' | 'off'; value: number; durationMs?: number; cause?: string }
+  | { type: 'fault'; t: number; boardMs: number; code: string; source: 'board' | 'host'; output?: string; message?: string }
+  | { type: 'faultCleared'; t: number; boardMs: number; output: string }
+  | { type: 'action'; t: number; boardMs: number; kind: string; [k: string]: unknown }
+  | { type: 'telemetry'; t: number; boardMs: number; tensMa: [number, number]; usWPerCm2: number; padC: number; padTargetC: number | null; headC: number; coupled: boolean; stopInput: boolean; electrodeOhm: [number | null, number | null]; faults: string[] }
+  | { type: 'link'; t: number; message: string }
+  | Summary;
+
+export type Delivered =
+  | { modality: 'tens'; program: number; channel: number; stimulationMs: number; plateauMs: number; peakMa: number; planned: { plateauMs: number; amplitudeMa: number } }
+  | { modality: 'ultrasound'; program: number; energyJ: number; doseJPerCm2: number; coupledMs: number; uncoupledMs: number; planned: { energyJ: number; doseJPerCm2: number; durationMs: number } }
+  | { modality: 'thermal'; program: number; hotMs: number; coldMs: number; cycles: number; maxC: number | null; minC: number | null; planned: { hotMs: number; coldMs: number; cycles: number } };
+
+export interface Summary {
+  type: 'summary';
+  outcome: 'completed' | 'stopped' | 'faulted';
+  protocol: string;
+  hash: string;
+  board: { kind: string; firmware: string; timing: string };
+  elapsedMs: number;
+  plannedMs: number;
+  delivered: Delivered[];
+  faults: { code: string; t: number; boardMs: number; source: 'board' | 'host'; output?: string; message?: string }[];
+  link: LinkCounters;
+  stopReason?: string;
+}
