@@ -1,10 +1,10 @@
 /** Shared bits for CLI commands: the --profile option, formatting helpers, help text. */
 import type { Command } from 'commander';
-import { type DeviceProfile, formatIssue, tryLoadProfile, type Plan, type PlannedProgram } from '../protocol/index.ts';
-import { CliExit, EXIT, io } from './io.ts';
+import { type DeviceProfile, formatIssue, tryLoadProfile, type Plan, type PlannedProgram } from '../protocol/index.js';
+import { CliExit, EXIT, io } from './io.js';
 import { US_DUTY_CYCLES_PCT, US_FREQUENCIES_MHZ } from '../drivers/wire/spec.js';
 import { roundTo } from '../util/number.js';
-import { formatMs } from '../util/time.ts';
+import { formatMs } from '../util/time.js';
 
 export function addProfileOption(cmd: Command): Command {
   return cmd.option('--profile <file>', 'device profile JSON that narrows the limits (default: profiles/default.json)');

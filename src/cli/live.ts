@@ -5,8 +5,8 @@
  */
 import type { Delivered, RunEvent, Summary } from '../engine/events.js';
 import type { Plan } from '../protocol/index.js';
-import { formatMs, formatSessionTime } from '../util/time.ts';
-import { stdoutClosed } from './io.ts';
+import { formatMs, formatSessionTime } from '../util/time.js';
+import { stdoutClosed } from './io.js';
 
 export const KEY_HELP = 'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
 

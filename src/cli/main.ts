@@ -4,17 +4,17 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { register as registerProtocols } from './commands/protocols.ts';
-import { register as registerShow } from './commands/show.ts';
-import { register as registerValidate } from './commands/validate.ts';
-import { register as registerRun } from './commands/run.ts';
-import { register as registerSim } from './commands/sim.ts';
-import { register as registerHistory } from './commands/history.ts';
-import { register as registerReport } from './commands/report.ts';
-import { register as registerExport } from './commands/export.ts';
-import { register as registerDoctor } from './commands/doctor.ts';
-import { register as registerCart } from './commands/cart.ts';
-import { CliExit, type CliIo, EXIT, guardStdStreams, io, processIo, setIo } from './io.ts';
+import { register as registerProtocols } from './commands/protocols.js';
+import { register as registerShow } from './commands/show.js';
+import { register as registerValidate } from './commands/validate.js';
+import { register as registerRun } from './commands/run.js';
+import { register as registerSim } from './commands/sim.js';
+import { register as registerHistory } from './commands/history.js';
+import { register as registerReport } from './commands/report.js';
+import { register as registerExport } from './commands/export.js';
+import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerCart } from './commands/cart.js';
+import { CliExit, type CliIo, EXIT, guardStdStreams, io, processIo, setIo } from './io.js';
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -10,8 +10,8 @@
  * phase doubled for a symmetric biphasic pulse; phase in seconds, rate in Hz.
  * Current density = I_rms / electrode area.
  */
-import type { TensProgram, UltrasoundProgram } from './schema.ts';
-import { toWire, WIRE_QUANTITIES } from '../drivers/wire/units.ts';
+import type { TensProgram, UltrasoundProgram } from './schema.js';
+import { toWire, WIRE_QUANTITIES } from '../drivers/wire/units.js';
 
 export type UltrasoundDoseInput = Pick<UltrasoundProgram, 'intensityWPerCm2' | 'dutyCyclePct' | 'eraCm2' | 'areaCm2'>;
 

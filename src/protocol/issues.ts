@@ -2,7 +2,7 @@
  * Issues: every problem with a protocol or profile is a value, never a throw.
  */
 import type { core } from 'zod';
-import { PARALLEL_KEYS, STEP_KEYS } from './schema.ts';
+import { PARALLEL_KEYS, STEP_KEYS } from './schema.js';
 
 /** 'wire': a value the wire protocol cannot carry exactly (resolution or field range, src/drivers/wire/units.ts). */
 export type IssueLayer = 'absolute' | 'profile' | 'schema' | 'syntax' | 'wire';

@@ -6,12 +6,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isNode, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { type Issue, type PathSegment, isError, zodIssuesToIssues } from './issues.ts';
-import { type DeviceProfile, loadProfile, ProfileError } from './profile.ts';
-import { type Protocol, ProtocolSchema } from './schema.ts';
-import { checkProtocol } from './validate.ts';
-import { describeJsonError } from './text.ts';
-import { buildPlan, type Plan } from './plan.ts';
+import { type Issue, type PathSegment, isError, zodIssuesToIssues } from './issues.js';
+import { type DeviceProfile, loadProfile, ProfileError } from './profile.js';
+import { type Protocol, ProtocolSchema } from './schema.js';
+import { checkProtocol } from './validate.js';
+import { describeJsonError } from './text.js';
+import { buildPlan, type Plan } from './plan.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BUILTIN_DIR = join(PROJECT_ROOT, 'protocols');

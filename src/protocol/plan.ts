@@ -9,10 +9,10 @@
  * plannedMs and the plan's totalMs.
  */
 import { createHash } from 'node:crypto';
-import type { Issue } from './issues.ts';
-import type { Protocol, PromptStep, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.ts';
-import { estimateTransitionsMs } from './thermal-estimate.ts';
-import { resolveUltrasound, secondsToMs, tensCurrentDensityMaPerCm2, tensEffectivePulseRateHz, tensRmsCurrentMa } from './dose.ts';
+import type { Issue } from './issues.js';
+import type { Protocol, PromptStep, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.js';
+import { estimateTransitionsMs } from './thermal-estimate.js';
+import { resolveUltrasound, secondsToMs, tensCurrentDensityMaPerCm2, tensEffectivePulseRateHz, tensRmsCurrentMa } from './dose.js';
 
 export const THERMAL_PLAN_NOTE =
   'Thermal times are time at target; the planned length adds an estimate of each transition (pad heating/cooling to the target) from the reference pad model. A real pad can be faster or slower.';

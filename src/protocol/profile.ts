@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ABSOLUTE_LIMITS as L, STANDARDS } from './limits.ts';
-import { type Issue, zodIssuesToIssues } from './issues.ts';
-import { describeJsonError } from './text.ts';
+import { ABSOLUTE_LIMITS as L, STANDARDS } from './limits.js';
+import { type Issue, zodIssuesToIssues } from './issues.js';
+import { describeJsonError } from './text.js';
 
 export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../profiles/default.json', import.meta.url));
 

@@ -12,7 +12,7 @@
  * Cm2 (cm²), MHz, Pct (%), WPerCm2 (W/cm²), JPerCm2 (J/cm²), C (°C).
  */
 import { z } from 'zod';
-import { ABSOLUTE_LIMITS as L, ACKNOWLEDGEMENTS } from './limits.ts';
+import { ABSOLUTE_LIMITS as L, ACKNOWLEDGEMENTS } from './limits.js';
 
 const num = (description: string, extra: Record<string, unknown> = {}) =>
   z.number().meta({ description, ...extra });

@@ -9,7 +9,7 @@
  * at-target band. A real pad differs; the figure is an estimate and is shown as
  * one. Pure: no I/O, no clocks.
  */
-import type { ThermalPhase } from './plan.ts';
+import type { ThermalPhase } from './plan.js';
 
 export interface PadModel {
   ambientC: number;

@@ -3,13 +3,13 @@
  * structurally valid Protocol against ABSOLUTE_LIMITS and a DeviceProfile and
  * lists every violation (errors) and every warning.
  */
-import { ABSOLUTE_LIMITS as L, HIGH_CURRENT_DENSITY_ACK, STANDARDS } from './limits.ts';
-import type { DeviceProfile } from './profile.ts';
-import type { Issue, PathSegment } from './issues.ts';
-import { pathToString } from './issues.ts';
-import type { Protocol, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.ts';
-import { areaToEraRatio, tensCurrentDensityMaPerCm2 } from './dose.ts';
-import { WIRE_QUANTITIES as WQ, wireProblem, type WireQuantity } from '../drivers/wire/units.ts';
+import { ABSOLUTE_LIMITS as L, HIGH_CURRENT_DENSITY_ACK, STANDARDS } from './limits.js';
+import type { DeviceProfile } from './profile.js';
+import type { Issue, PathSegment } from './issues.js';
+import { pathToString } from './issues.js';
+import type { Protocol, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.js';
+import { areaToEraRatio, tensCurrentDensityMaPerCm2 } from './dose.js';
+import { WIRE_QUANTITIES as WQ, wireProblem, type WireQuantity } from '../drivers/wire/units.js';
 import { roundTo } from '../util/number.js';
 
 type Locate = (path: readonly PathSegment[]) => { line: number; column: number } | undefined;

@@ -1,7 +1,7 @@
 /** Writes schema/protocol.schema.json from the zod schema (npm run schema). */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { protocolJsonSchema } from './schema.ts';
+import { protocolJsonSchema } from './schema.js';
 
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/protocol.schema.json', import.meta.url));
 

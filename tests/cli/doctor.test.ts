@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../src/cli/main.js';
 import { openPtyPair, serveSimOnPty } from '../../sim/pty.js';
 
 async function doctor(...argv: string[]): Promise<{ code: number; out: string; err: string; json?: { worst: string; findings: { check: string; level: string; detail: string; fix?: string }[] } }> {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../src/cli/main.js';
 import { tmp } from '../records/helpers.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../src/cli/main.js';
 import { describe, expect, it } from 'vitest';
 import { listBuiltins, resolveProtocol } from '../../src/protocol/index.js';
 import { expectDeliveredAsPlanned } from '../delivered.js';

@@ -9,7 +9,7 @@ import {
   ultrasoundDoseJPerCm2,
   ultrasoundDurationSForDose,
   ultrasoundEnergyJ,
-} from '../../src/protocol/dose.ts';
+} from '../../src/protocol/dose.js';
 
 const us = { frequencyMHz: 1, intensityWPerCm2: 1.5, dutyCyclePct: 100, eraCm2: 5, areaCm2: 10 } as const;
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatIssue, listBuiltins, loadProtocolFile, resolveProtocol, type Plan } from '../../src/protocol/index.ts';
-import { renderSchema, SCHEMA_PATH } from '../../src/protocol/write-schema.ts';
+import { formatIssue, listBuiltins, loadProtocolFile, resolveProtocol, type Plan } from '../../src/protocol/index.js';
+import { renderSchema, SCHEMA_PATH } from '../../src/protocol/write-schema.js';
 
 const REQUIRED = [
   'tens-conventional',

@@ -8,7 +8,7 @@ import {
   tryLoadProfile,
   validateProtocolData,
   type Issue,
-} from '../../src/protocol/index.ts';
+} from '../../src/protocol/index.js';
 
 const BAD = 'tests/fixtures/bad';
 const PROFILES = 'tests/fixtures/profiles';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan, planTimeline, protocolHash, resolveProtocol, validateProtocolData, type Plan, type Protocol } from '../../src/protocol/index.ts';
+import { buildPlan, planTimeline, protocolHash, resolveProtocol, validateProtocolData, type Plan, type Protocol } from '../../src/protocol/index.js';
 
 const plan = (data: unknown): Plan => {
   const r = validateProtocolData(data, { file: 'inline.yaml' });

@@ -48,7 +48,7 @@ describe('thermal transitions in the plan', () => {
 
 describe('the live panel says the truth too', () => {
   it('"of … planned" includes the transitions', async () => {
-    const { SessionView } = await import('../../src/cli/live.ts');
+    const { SessionView } = await import('../../src/cli/live.js');
     const r = resolveProtocol('contrast-cold-finish');
     if (!r.ok) throw new Error('contrast-cold-finish');
     const line = new SessionView(r.plan).render()[1]!;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatIssue, listBuiltins, loadProtocolFile, validateProtocolData, type Issue } from '../../src/protocol/index.ts';
-import { encodeMessage } from '../../src/drivers/wire/messages.ts';
-import { MESSAGES, type MessageName } from '../../src/drivers/wire/spec.ts';
-import { fromWire, isExact, resolution, toWire, WIRE_QUANTITIES, wireMax, wireProblem, type WireQuantity } from '../../src/drivers/wire/units.ts';
+import { formatIssue, listBuiltins, loadProtocolFile, validateProtocolData, type Issue } from '../../src/protocol/index.js';
+import { encodeMessage } from '../../src/drivers/wire/messages.js';
+import { MESSAGES, type MessageName } from '../../src/drivers/wire/spec.js';
+import { fromWire, isExact, resolution, toWire, WIRE_QUANTITIES, wireMax, wireProblem, type WireQuantity } from '../../src/drivers/wire/units.js';
 
 const BAD = 'tests/fixtures/bad';
 

@@ -13,10 +13,10 @@ import { Library } from '../../cart/library.js';
 import { isLoopback } from '../../cart/security.js';
 import { buildServer } from '../../cart/server.js';
 import { CartSessions } from '../../cart/sessions.js';
-import { addProfileOption, profileFrom } from '../common.ts';
-import { CliExit, EXIT, io } from '../io.ts';
+import { addProfileOption, profileFrom } from '../common.js';
+import { CliExit, EXIT, io } from '../io.js';
 import { systemdNotifier } from '../../util/sd-notify.js';
-import { parseBoardSpec } from './run.ts';
+import { parseBoardSpec } from './run.js';
 
 interface CartOpts { board: string; port: string; listen: string; token?: string; speed?: string; seed: string; pins?: string; data?: string }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { checkBoard, checkClock, checkData, checkNode, checkPort, checkService, worst, type Finding } from '../../doctor/checks.js';
 import { addDataOption } from '../records.js';
 import { dataDir } from '../../records/data-dir.js';
-import { CliExit, EXIT, io } from '../io.ts';
+import { CliExit, EXIT, io } from '../io.js';
 
 interface DoctorOpts { board?: string; data?: string; json?: boolean; connectTimeout: string }
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../records.js';
 import { exportCsv, exportJson } from '../../records/export.js';
-import { CliExit, EXIT, io } from '../io.ts';
+import { CliExit, EXIT, io } from '../io.js';
 
 export function register(program: Command): void {
   const cmd = program

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { addDataOption, withStore } from '../records.js';
 import { deliveredLine } from '../../records/format.js';
 import type { SessionRow } from '../../records/store.js';
-import { formatMs, formatSessionTime } from '../../util/time.ts';
-import { CliExit, EXIT, io } from '../io.ts';
+import { formatMs, formatSessionTime } from '../../util/time.js';
+import { CliExit, EXIT, io } from '../io.js';
 
 export function register(program: Command): void {
   const cmd = program

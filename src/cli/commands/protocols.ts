@@ -1,9 +1,9 @@
 /** `modality protocols`: list the built-in protocols. */
 import type { Command } from 'commander';
-import { listBuiltins, resolveProtocol, formatIssue } from '../../protocol/index.ts';
-import { addProfileOption, modalitiesOf, profileFrom } from '../common.ts';
-import { formatMs } from '../../util/time.ts';
-import { io } from '../io.ts';
+import { listBuiltins, resolveProtocol, formatIssue } from '../../protocol/index.js';
+import { addProfileOption, modalitiesOf, profileFrom } from '../common.js';
+import { formatMs } from '../../util/time.js';
+import { io } from '../io.js';
 
 export function register(program: Command): void {
   const cmd = program

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { addDataOption, parseSessionId, recordOrExit, writeOrPrint } from '../records.js';
 import { renderHtml, renderSvg } from '../../records/report.js';
-import { CliExit, EXIT, io } from '../io.ts';
+import { CliExit, EXIT, io } from '../io.js';
 
 export function register(program: Command): void {
   const cmd = program

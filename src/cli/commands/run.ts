@@ -17,10 +17,10 @@ import { simulateSession } from '../../../sim/harness.js';
 import { addDataOption, openStoreOrExit } from '../records.js';
 import type { RecordStore } from '../../records/store.js';
 import { SessionContextSchema, type SessionContext } from '../../records/context.js';
-import { addProfileOption, profileFrom } from '../common.ts';
-import { formatMs } from '../../util/time.ts';
-import { CliExit, EXIT, io } from '../io.ts';
-import { KEY_HELP, LivePanel, SessionView, plainLine, summaryLines } from '../live.ts';
+import { addProfileOption, profileFrom } from '../common.js';
+import { formatMs } from '../../util/time.js';
+import { CliExit, EXIT, io } from '../io.js';
+import { KEY_HELP, LivePanel, SessionView, plainLine, summaryLines } from '../live.js';
 
 export const RUN_EXIT = { completed: 0, stopped: 3, faulted: 4 } as const;
 

@@ -1,9 +1,9 @@
 /** `modality show <id|file>`: the resolved plan with computed dose, current density and the phase timeline. */
 import type { Command } from 'commander';
-import { formatIssue, planTimeline, resolveProtocol, THERMAL_PLAN_NOTE } from '../../protocol/index.ts';
-import { addProfileOption, describeProgram, FORMAT_HELP, profileFrom } from '../common.ts';
-import { formatMs } from '../../util/time.ts';
-import { CliExit, EXIT, io } from '../io.ts';
+import { formatIssue, planTimeline, resolveProtocol, THERMAL_PLAN_NOTE } from '../../protocol/index.js';
+import { addProfileOption, describeProgram, FORMAT_HELP, profileFrom } from '../common.js';
+import { formatMs } from '../../util/time.js';
+import { CliExit, EXIT, io } from '../io.js';
 
 export function register(program: Command): void {
   const cmd = program

@@ -1,7 +1,7 @@
 /** `modality sim --pty`: serve a simulated board on a pseudo-terminal until killed. */
 import type { Command } from 'commander';
 import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
-import { CliExit, EXIT, io } from '../io.ts';
+import { CliExit, EXIT, io } from '../io.js';
 
 interface SimOpts { pty?: boolean; firmware?: boolean; firmata?: boolean; fault: string[]; seed: string }
 

@@ -1,9 +1,9 @@
 /** `modality validate <file...>`: check protocol files against the schema and both limit layers. */
 import type { Command } from 'commander';
-import { formatIssue, resolveProtocol } from '../../protocol/index.ts';
-import { addProfileOption, profileFrom, FORMAT_HELP } from '../common.ts';
-import { formatMs } from '../../util/time.ts';
-import { CliExit, EXIT, io } from '../io.ts';
+import { formatIssue, resolveProtocol } from '../../protocol/index.js';
+import { addProfileOption, profileFrom, FORMAT_HELP } from '../common.js';
+import { formatMs } from '../../util/time.js';
+import { CliExit, EXIT, io } from '../io.js';
 
 export function register(program: Command): void {
   const cmd = program
