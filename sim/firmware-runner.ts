@@ -133,7 +133,7 @@ export async function startFirmwareBoard(opts: FirmwareBoardOptions = {}): Promi
       if (exited) return Promise.reject(new Error(`simavr runner has exited:\n${stderr}`));
       return new Promise((resolve) => {
         waiting.push(resolve);
-        child.stdin!.write(cmd.trim() + '\n');
+        child.stdin!.write(`${cmd.trim()}\n`);
       });
     },
     async stop(): Promise<void> {

@@ -191,7 +191,7 @@ export class CartSessions {
   /** The process is ending: stop a running session (ramps down) and wait for its record. */
   async shutdown(): Promise<void> {
     const a = this.active;
-    if (!a || a.snap.status !== 'running') return;
+    if (a?.snap.status !== 'running') return;
     a.run.send({ type: 'STOP' });
     await new Promise<void>((resolve) => {
       const t = setInterval(() => { if (a.snap.status === 'ended') { clearInterval(t); resolve(); } }, 20);

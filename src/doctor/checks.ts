@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { RealClock } from '../clock.js';
 import { SerialBoard } from '../drivers/serial-board.js';
 import { listSerialPorts, openSerialTransport } from '../drivers/serial-transport.js';
+import type { Transport } from '../drivers/transport.js';
 import { CORE_VERSION, PROTOCOL_VERSION } from '../drivers/wire/spec.js';
 import { DB_FILE } from '../records/store.js';
 
@@ -73,7 +74,7 @@ export async function checkPort(path: string): Promise<Finding[]> {
 }
 
 export async function checkBoard(path: string, connectTimeoutMs: number): Promise<Finding[]> {
-  let transport;
+  let transport: Transport;
   try {
     transport = await openSerialTransport(path);
   } catch (e) {

@@ -23,7 +23,9 @@ import type { Clock } from '../clock.js';
 import { listSerialPorts } from './serial-transport.js';
 import { ConnectError, type Board, type BoardEvent, type BoardInfo, type LinkCounters, type OutputName, type TensConfig, type UltrasoundConfig } from './board.js';
 import { loadFirmataPins, type FirmataPinMap } from './firmata-pins.js';
-import { FirmataLink, type FirmataIo } from './firmata-link.js';
+import { FirmataLink, type FirmataIo, type FirmataPort } from './firmata-link.js';
+
+export type { FirmataPort } from './firmata-link.js';
 import type { FaultName } from './wire/spec.js';
 
 export const FIRMATA_BENCH_WARNING = 'Firmata boards are for the bench only: the board rules run on the host, so a dead host leaves the pins where they were';
@@ -57,15 +59,6 @@ export interface FirmataConnectOptions {
   scheduleMarginMs?: number | undefined;
   /** Lists serial ports for the "no such port" message (default: serialport's list, or /dev when udevadm is missing). */
   listPorts?: (() => Promise<string[]>) | undefined;
-}
-
-/** The byte stream under firmata-io: serialport's SerialPort, or an in-process stream. */
-export interface FirmataPort {
-  readonly isOpen: boolean;
-  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-  write(data: Buffer | Uint8Array | number[], callback?: (err?: Error | null) => void): unknown;
-  drain(callback: () => void): unknown;
-  close(callback: (err?: Error | null) => void): unknown;
 }
 
 /** --trace for Firmata: every chunk of bytes read and every write, before firmata-io sees or sends it. */
@@ -186,7 +179,7 @@ export class FirmataBoard implements Board {
     const needA = (ch: number, what: string) => {
       if (io.analogPins[ch] === undefined) problems.push(`${what}: the board has no analog pin A${ch}`);
     };
-    pins.tens.forEach((t, i) => need(t.pin, M.PWM, `tens[${i}]`, 'PWM'));
+    pins.tens.forEach((t, i) => { need(t.pin, M.PWM, `tens[${i}]`, 'PWM'); });
     if (pins.ultrasound) {
       need(pins.ultrasound.enablePin, M.OUTPUT, 'ultrasound.enablePin', 'digital output');
       need(pins.ultrasound.intensityPin, M.PWM, 'ultrasound.intensityPin', 'PWM');

@@ -14,12 +14,21 @@
  */
 import type { Clock, TimerId } from '../clock.js';
 import type { BoardEvent, BoardInfo, LinkCounters, OutputName } from './board.js';
-import type { FirmataPort } from './firmata-board.js';
 import { BoardCore, OHM_OPEN } from './core/board-core.js';
 import { electrodeOhm, PWM_MAX, thermistorC, type FirmataPinMap } from './firmata-pins.js';
 import { SerialBoard } from './serial-board.js';
 import type { Transport } from './transport.js';
 import { BOARD_LIMITS, OUTPUT } from './wire/spec.js';
+
+/** The byte stream under firmata-io: serialport's SerialPort, or an in-process stream. */
+export interface FirmataPort {
+  readonly isOpen: boolean;
+  // biome-ignore lint/suspicious/noExplicitAny: johnny-five emits events of any shape
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  write(data: Buffer | Uint8Array | number[], callback?: (err?: Error | null) => void): unknown;
+  drain(callback: () => void): unknown;
+  close(callback: (err?: Error | null) => void): unknown;
+}
 
 export interface FirmataIo {
   MODES: { INPUT: number; OUTPUT: number; ANALOG: number; PWM: number; PULLUP: number };
@@ -175,7 +184,7 @@ export class FirmataLink {
   private push(): void {
     if (this.closed || this.lost) return;
     const { core, pins } = this;
-    pins.tens.forEach((t, i) => this.pwm(t.pin, Math.round((Math.min(core.output(i) / 10, t.maxMa) / t.maxMa) * PWM_MAX)));
+    pins.tens.forEach((t, i) => { this.pwm(t.pin, Math.round((Math.min(core.output(i) / 10, t.maxMa) / t.maxMa) * PWM_MAX)); });
     if (pins.ultrasound) {
       const w = core.output(OUTPUT.ultrasound) / 100;
       const u = pins.ultrasound;

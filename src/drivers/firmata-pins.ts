@@ -83,7 +83,7 @@ export const FirmataPinMapSchema = z.object({
     if (prev) ctx.addIssue({ code: 'custom', path: [], message: `pin ${p} is used twice: ${prev} and ${what}` });
     else used.set(p, what);
   };
-  m.tens.forEach((t, i) => claim(t.pin, `tens[${i}].pin`));
+  m.tens.forEach((t, i) => { claim(t.pin, `tens[${i}].pin`); });
   claim(m.ultrasound?.enablePin, 'ultrasound.enablePin');
   claim(m.ultrasound?.intensityPin, 'ultrasound.intensityPin');
   claim(m.pad?.heaterPin, 'pad.heaterPin');

@@ -18,7 +18,7 @@ import type { Transport } from './transport.js';
 import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
-import { BOARD_LIMITS, EVENT_KIND, FAULT_NAME, HOST_TIMING, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, STATUS_NAME, type FaultName, type MessageName, type StatusName } from './wire/spec.js';
+import { BOARD_LIMITS, EVENT_KIND, FAULT_NAME, HOST_TIMING, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, STATUS_NAME, type FaultName, type MessageName } from './wire/spec.js';
 
 export interface SerialBoardOptions {
   leaseMs?: number;

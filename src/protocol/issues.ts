@@ -120,11 +120,7 @@ export function zodIssuesToIssues(
         out.push(...resolveUnion(zi, segs, input, file, locate));
         break;
       }
-      case 'too_small':
-      case 'too_big':
-      case 'invalid_format':
-      case 'custom':
-      default: {
+      default: { // too_small, too_big, invalid_format, custom, …
         const msg = zi.message.replace(/^Invalid input: /, '');
         push(segs, msg, typeof input === 'object' ? undefined : input);
       }

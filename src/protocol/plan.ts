@@ -11,20 +11,13 @@
 import { createHash } from 'node:crypto';
 import type { Issue } from './issues.js';
 import type { Protocol, PromptStep, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.js';
-import { estimateTransitionsMs } from './thermal-estimate.js';
+import { estimateTransitionsMs, type ThermalPhase } from './thermal-estimate.js';
 import { resolveUltrasound, secondsToMs, tensCurrentDensityMaPerCm2, tensEffectivePulseRateHz, tensRmsCurrentMa } from './dose.js';
 
 export const THERMAL_PLAN_NOTE =
   'Thermal times are time at target; the planned length adds an estimate of each transition (pad heating/cooling to the target) from the reference pad model. A real pad can be faster or slower.';
 
-export type ThermalPhase = {
-  kind: 'hot' | 'cold';
-  targetC: number;
-  /** time at target */
-  durationMs: number;
-  /** estimated transition to the target before it (0 when not estimated) */
-  transitionMs?: number;
-};
+export type { ThermalPhase } from './thermal-estimate.js';
 
 export type PlannedTens = TensProgram & {
   modality: 'tens';

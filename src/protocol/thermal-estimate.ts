@@ -9,7 +9,6 @@
  * at-target band. A real pad differs; the figure is an estimate and is shown as
  * one. Pure: no I/O, no clocks.
  */
-import type { ThermalPhase } from './plan.js';
 
 export interface PadModel {
   ambientC: number;
@@ -50,6 +49,16 @@ const MAX_TRANSITION_S = 4 * 3600;
  * at `pad.startC`, each phase holds its target for its time at target, and the
  * next transition starts from where the pad is then.
  */
+/** One phase of a thermal program in the plan. */
+export type ThermalPhase = {
+  kind: 'hot' | 'cold';
+  targetC: number;
+  /** time at target */
+  durationMs: number;
+  /** estimated transition to the target before it (0 when not estimated) */
+  transitionMs?: number;
+};
+
 export function estimateTransitionsMs(phases: readonly ThermalPhase[], pad: PadModel = REFERENCE_PAD): number[] {
   let surface = pad.startC;
   let sensor = pad.startC;

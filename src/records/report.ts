@@ -8,7 +8,7 @@
  * screenshot test can find each series.
  */
 import type { RunEvent } from '../engine/events.js';
-import { formatMs, formatSessionTime } from '../util/time.js';
+import { formatMs } from '../util/time.js';
 import { clinicalSections, localDateTime, simulationReason, whoWhereWhy } from './clinical.js';
 import { deliveredLine, deliveredTable } from './format.js';
 import type { SessionRecord } from './store.js';
@@ -163,7 +163,7 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   for (let t = 0; t <= endT + 1e-9; t += tStep) out.push(`<text x="${x(t).toFixed(1)}" y="${axisY}" text-anchor="middle">${esc(formatMs(t))}</text>`);
   out.push(`<text x="${left + plotW}" y="${axisY + 18}" text-anchor="end" fill="#444444">session time (board clock), min:s</text>`);
   out.push(`</svg>`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** The report as one HTML page: header, chart, planned against delivered, faults, actions. */

@@ -18,7 +18,7 @@ async function doctor(...argv: string[]): Promise<{ code: number; out: string; e
 }
 const level = (r: Awaited<ReturnType<typeof doctor>>, check: string) => r.json?.findings.find((f) => f.check === check);
 
-let cleanups: (() => void)[] = [];
+const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
 
 describe('modality doctor', () => {

@@ -8,6 +8,7 @@ import { DetailScreen } from './screens/detail.js';
 import { StartScreen } from './screens/start.js';
 import { SessionScreen } from './screens/session.js';
 import { HistoryScreen } from './screens/history.js';
+import { go } from './nav.js';
 
 export function useCart(): CartState {
   const [s, set] = useState(cart.state);
@@ -25,7 +26,7 @@ function useRoute(): string[] {
   return hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
 }
 
-export const go = (...parts: string[]) => { location.hash = `#/${parts.map(encodeURIComponent).join('/')}`; };
+export { go } from './nav.js';
 
 export function App() {
   const s = useCart();

@@ -22,7 +22,6 @@ type Listener = (s: CartState) => void;
 export class CartStore {
   state: CartState = { connected: false, everConnected: false, snapshot: null, skewMs: 0, lastEventAt: 0 };
   private listeners = new Set<Listener>();
-  private ws: WebSocket | null = null;
   private retryMs = 100;
 
   subscribe(l: Listener): () => void {
@@ -37,11 +36,9 @@ export class CartStore {
 
   connect(): void {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`);
-    this.ws = ws;
     ws.onopen = () => { this.retryMs = 100; };
     ws.onmessage = (m) => this.apply(JSON.parse(String(m.data)) as CartMessage);
     ws.onclose = () => {
-      this.ws = null;
       this.set({ connected: false });
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(1000, this.retryMs * 2);

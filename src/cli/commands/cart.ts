@@ -59,7 +59,7 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
 
   cmd.action(async (opts: CartOpts, command: Command) => {
     const profile = profileFrom(command);
-    let spec;
+    let spec: ReturnType<typeof parseBoardSpec>;
     try { spec = parseBoardSpec(opts.board); } catch (e) { if (e instanceof FaultSpecError) bad(e.message); throw e; }
     if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) bad(`--port "${opts.port}" must be a port number (0-65535)`);
     if (!/^\d+$/.test(opts.seed)) bad(`--seed "${opts.seed}" must be a whole number`);

@@ -1,7 +1,7 @@
 /** One protocol: indication, source, notes and placement, the plan step by step with dose and current density, a timeline. */
 import { useEffect, useState } from 'preact/hooks';
 import type { ProtocolDetail } from '../../library.js';
-import { go } from '../app.js';
+import { go } from '../nav.js';
 import { api, ApiError } from '../state.js';
 import { M, duration, fmt } from '../format.js';
 import { stepLines } from '../plan-text.js';
@@ -10,7 +10,7 @@ export function Timeline({ detail }: { detail: ProtocolDetail }) {
   const total = Math.max(1, detail.plan.totalMs);
   const rows = [...new Set(detail.timeline.map((e) => e.programIndex ?? -1))];
   return (
-    <div class="timeline" aria-label={M.detail.timeline}>
+    <div class="timeline" role="img" aria-label={M.detail.timeline}>
       {rows.map((r) => (
         <div class="lane-row" key={r}>
         <span class="lane-label">{M.modality[detail.timeline.find((e) => (e.programIndex ?? -1) === r)?.modality ?? ''] ?? ''}</span>

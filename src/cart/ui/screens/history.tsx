@@ -1,7 +1,7 @@
 /** The records: newest first, by patient, simulations only on request; a record's report. */
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionRow } from '../../../records/store.js';
-import { go } from '../app.js';
+import { go } from '../nav.js';
 import { api } from '../state.js';
 import { M, duration, localDateTime } from '../format.js';
 
@@ -29,7 +29,7 @@ export function HistoryScreen({ open }: { open?: string | undefined }) {
         <label class="check"><input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} />{M.history.all}</label>
       </div>
       {rows && !rows.length ? <p>{M.history.none}</p> : null}
-      {rows && rows.length ? (
+      {rows?.length ? (
         <table>
           <thead><tr>{Object.values(M.history.columns).map((c) => <th key={c}>{c}</th>)}<th /></tr></thead>
           <tbody>

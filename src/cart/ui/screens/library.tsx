@@ -1,7 +1,7 @@
 /** The protocol library: grouped by body region, then by kind of treatment; search; a protocol file from a USB stick. */
 import { useEffect, useState } from 'preact/hooks';
 import type { LibraryEntry } from '../../library.js';
-import { go } from '../app.js';
+import { go } from '../nav.js';
 import { api } from '../state.js';
 import { M, duration, fmt } from '../format.js';
 

@@ -49,7 +49,7 @@ export function SessionScreen({ state }: { state: CartState }) {
         <div class="clock">
           {running ? (
             <>
-              <div class="countdown" aria-label={M.session.remaining} data-ms={remaining}>{duration(remaining)}</div>
+              <div class="countdown" role="timer" aria-label={M.session.remaining} data-ms={remaining}>{duration(remaining)}</div>
               <div class="sub">{s.paused ? <strong class="paused-tag">{M.session.paused}</strong> : M.session.remaining}</div>
               <div class="times">
                 <span>{fmt(M.session.endsAt, { time: localTime(endsAt) })}</span>

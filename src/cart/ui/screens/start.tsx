@@ -1,7 +1,7 @@
 /** Who, where, and the contraindication checklist; Start only when all is answered and nothing contraindicates. */
 import { useEffect, useState } from 'preact/hooks';
 import type { ProtocolDetail } from '../../library.js';
-import { go } from '../app.js';
+import { go } from '../nav.js';
 import { api, ApiError, type CartState } from '../state.js';
 import { M, fmt } from '../format.js';
 import { UPLOAD_KEY } from './library.js';
