@@ -38,7 +38,9 @@ static inline int16_t iabs16(int16_t v) { return v < 0 ? (int16_t)-v : v; }
 
 /* ---- queue.c ---- */
 static inline void mod_drop_queue(mod_t *m, uint8_t o) { m->ch[o].n = 0; }
-static inline uint8_t mod_is_late(const mod_t *m, uint32_t at) { return since(m->now, at) > MOD_LIMIT_LATE_TOLERANCE_MS; }
+static inline uint8_t mod_is_late(const mod_t *m, uint32_t at) {
+  return since(m->now, at) > MOD_LIMIT_LATE_TOLERANCE_MS;
+}
 /* Insert by atMs (equal times keep arrival order); QUEUE_FULL when the queue is full. */
 uint8_t mod_enqueue(mod_t *m, uint8_t o, const mod_cmd_t *cmd);
 /* Run every due command, then advance the running ramps. */
@@ -54,7 +56,9 @@ void mod_update_outputs(mod_t *m);
 uint8_t mod_has_output(const mod_t *m, uint8_t o);
 /* MOD_STATUS_OK or OUT_OF_LIMIT for value v on output o. */
 uint8_t mod_check_value(const mod_t *m, uint8_t o, uint16_t v);
-static inline uint16_t mod_faults_for(const mod_t *m, uint8_t o) { return (uint16_t)(m->board_faults | m->out_faults[o]); }
+static inline uint16_t mod_faults_for(const mod_t *m, uint8_t o) {
+  return (uint16_t)(m->board_faults | m->out_faults[o]);
+}
 uint16_t mod_all_faults(const mod_t *m);
 void mod_latch_board(mod_t *m, uint8_t code);
 void mod_latch_output(mod_t *m, uint8_t o, uint8_t code);

@@ -1,5 +1,5 @@
 /*
- * Received frames (docs/protocol.md, "Sessions" and "Messages"): HELLO and the session,
+ * Received frames (docs/protocol.md, "Messages", "Repeats"): HELLO and the session,
  * repeats answered but applied once, and the command dispatch. The dispatch and its
  * length check are expanded from MOD_HOST_MESSAGES (wire_spec.h, generated from spec.ts):
  * every host message has its on_<MESSAGE> handler here, or the core does not compile.

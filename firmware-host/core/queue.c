@@ -1,7 +1,7 @@
 /*
- * Per-output queues on the board clock (docs/protocol.md, "Scheduling"): SET, RAMP and
- * OFF wait in atMs order and run when due; a running ramp moves the set-point each tick;
- * the TENS amplitude follows its set-point at the slew limit (falling at once).
+ * Per-output queues on the board clock (docs/protocol.md, "Messages"): SET, RAMP and OFF
+ * wait in atMs order and run when due; a running ramp moves the set-point each tick; the
+ * TENS amplitude follows its set-point at the slew limit (falling at once).
  */
 #include "board_internal.h"
 
