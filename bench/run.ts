@@ -99,8 +99,36 @@ async function cart(): Promise<void> {
   line('reload mid-session → countdown shown (median of 5)', `${f.reconnectMedianMs.toFixed(0)} ms`);
 }
 
+async function startup(): Promise<void> {
+  const { buildDist } = await import('../scripts/build.js');
+  const built = await buildDist();
+  console.log(`\n# Start-up: dist/ (npm run build: ${built.files} modules) against tsx from source, median of 11 after one warm-up`);
+  const SHORT = here('../examples/tens-10s.yaml');
+  const time = (args: string[], env: NodeJS.ProcessEnv = {}): number => {
+    const walls: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const t0 = performance.now();
+      const c = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+      const wall = performance.now() - t0;
+      if (c.status !== 0) throw new Error(`${args.join(' ')} exited ${c.status}: ${c.stderr}`);
+      if (i > 0) walls.push(wall);
+    }
+    return median(walls);
+  };
+  const bare = time(['-e', '0']);
+  const fromSource = { MODALITY_FROM_SOURCE: '1' };
+  const helpDist = time([BIN, '--help']);
+  const helpSrc = time([BIN, '--help'], fromSource);
+  const runDist = time([BIN, 'run', SHORT, '--speed', 'max', '--json']);
+  const runSrc = time([BIN, 'run', SHORT, '--speed', 'max', '--json'], fromSource);
+  line('bare `node -e 0`', `${bare.toFixed(0)} ms`);
+  line('`modality --help`: dist / tsx (aim: dist under 200 ms)', `${helpDist.toFixed(0)} / ${helpSrc.toFixed(0)} ms (${(helpSrc / helpDist).toFixed(1)}×)`);
+  line('`modality run tens-10s --speed max`: dist / tsx', `${runDist.toFixed(0)} / ${runSrc.toFixed(0)} ms (${(runSrc / runDist).toFixed(1)}×)`);
+}
+
+if (want('startup')) await startup();
 if (want('engine')) await engine();
 if (want('timing')) await timing();
 if (want('firmware')) await firmware();
 if (want('cart')) await cart();
-console.log('\n(run one group with: npm run bench -- engine | timing | firmware | cart)');
+console.log('\n(run one group with: npm run bench -- startup | engine | timing | firmware | cart | lease)');

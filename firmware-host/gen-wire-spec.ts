@@ -52,6 +52,24 @@ export function generateWireSpecHeader(): string {
     L.push(...fields, '');
   }
 
+  // X-macro lists: the firmware expands them instead of hand-written tables (core/dispatch.c
+  // dispatches host messages and checks their length from MOD_HOST_MESSAGES).
+  const xlist = (name: string, doc: string, rows: string[]): void => {
+    L.push(`/* ${doc} */`, `#define ${name}(X) \\`);
+    rows.forEach((r, i) => L.push(`  X(${r})${i < rows.length - 1 ? ' \\' : ''}`));
+    L.push('');
+  };
+  const messages = (dir: 'host' | 'board'): string[] =>
+    Object.entries(MESSAGES).filter(([, s]) => s.dir === dir).map(([name, s]) => {
+      const len = 1 + (s.fields as readonly (readonly [string, FieldType])[]).reduce((n, [, t]) => n + FIELD_BYTES[t], 0);
+      return `${name}, ${hex(s.id)}, ${len}`;
+    });
+  xlist('MOD_HOST_MESSAGES', 'Host -> board messages: X(NAME, id, payload length including the id byte)', messages('host'));
+  xlist('MOD_BOARD_MESSAGES', 'Board -> host messages: X(NAME, id, payload length including the id byte)', messages('board'));
+  xlist('MOD_STATUSES', 'ACK status codes: X(NAME, code)', Object.entries(STATUS).map(([k, v]) => `${k}, ${v}`));
+  xlist('MOD_FAULTS', 'Fault codes: X(NAME, code)', Object.entries(FAULT).map(([k, v]) => `${k}, ${v}`));
+  xlist('MOD_EVENT_KINDS', 'Event kinds: X(NAME, kind)', Object.entries(EVENT_KIND).map(([k, v]) => `${k}, ${v}`));
+
   L.push('/* ACK status codes */');
   for (const [k, v] of Object.entries(STATUS)) L.push(`#define MOD_STATUS_${k} ${v}`);
   L.push('', '/* Fault codes (telemetry faults bit = code - 1) */');

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ICALL_TARGETS = {"send": ["uart_tx"]}
+ICALL_TARGETS = {"mod_send": ["uart_tx"]}
 RET = 2  # bytes of return address pushed by call and by an interrupt
 
 def main() -> int:

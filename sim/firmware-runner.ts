@@ -11,11 +11,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../src/util/package-root.js';
 
-export const FIRMWARE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'firmware-host');
+export const FIRMWARE_DIR = packagePath('firmware-host');
 export const FIRMWARE_ELF = join(FIRMWARE_DIR, 'build', 'modality.elf');
 export const FIRMWARE_HEX = join(FIRMWARE_DIR, 'build', 'modality.hex');
 export const SIMAVR_RUNNER = join(FIRMWARE_DIR, 'build', 'modality-simavr');

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import pty from 'node-pty';
-import { RealClock, type Clock } from '../src/clock.js';
+import type { Clock } from '../src/clock.js';
+import { StallFreeClock } from './stall-free-clock.js';
 import type { Transport } from '../src/drivers/transport.js';
 import { createRng } from '../src/util/rng.js';
 import { SimBoard, type SimBoardOptions } from './board.js';
@@ -62,8 +63,10 @@ export function openPtyPair(): PtyEndpoint {
 
 export interface ServeSimOptions { faults?: FaultSpec[]; seed?: number; board?: SimBoardOptions; clock?: Clock }
 
+/** Serve the simulated board on a pty in real time; its clock does not count this process's own stalls (StallFreeClock). */
 export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: SimBoard; close(): void } {
-  const clock = opts.clock ?? new RealClock();
+  const steady = opts.clock ? null : new StallFreeClock();
+  const clock = opts.clock ?? (steady as StallFreeClock);
   const end = openPtyPair();
   const rng = createRng(opts.seed ?? 1);
   const sim = new SimBoard(clock, end.transport, { bootOffsetMs: 1000 + Math.floor(rng() * 60_000), ...boardOptionsFor(opts.faults ?? []), ...opts.board });
@@ -74,5 +77,5 @@ export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: 
     armed = true;
     scheduleFaults(opts.faults ?? [], { at: (ms, fn) => clock.setTimeout(fn, ms), sim });
   };
-  return { path: end.path, sim, close: () => { sim.stopTimers(); end.close(); } };
+  return { path: end.path, sim, close: () => { sim.stopTimers(); steady?.dispose(); end.close(); } };
 }

@@ -146,6 +146,65 @@
 #define MOD_EVENT_VALUE 10 /* u16 */
 #define MOD_EVENT_AUX 12 /* u32 */
 
+/* Host -> board messages: X(NAME, id, payload length including the id byte) */
+#define MOD_HOST_MESSAGES(X) \
+  X(HELLO, 0x01, 4) \
+  X(PING, 0x02, 1) \
+  X(CONFIG_TENS, 0x03, 16) \
+  X(CONFIG_US, 0x04, 5) \
+  X(SET, 0x10, 8) \
+  X(RAMP, 0x11, 14) \
+  X(OFF, 0x12, 6) \
+  X(CANCEL, 0x13, 2) \
+  X(CLEAR, 0x14, 2) \
+  X(ESTOP, 0x15, 1) \
+  X(EVENT_ACK, 0x16, 3)
+
+/* Board -> host messages: X(NAME, id, payload length including the id byte) */
+#define MOD_BOARD_MESSAGES(X) \
+  X(ACK, 0x80, 7) \
+  X(IDENTIFY, 0x81, 25) \
+  X(TELEMETRY, 0x82, 27) \
+  X(EVENT, 0x83, 16)
+
+/* ACK status codes: X(NAME, code) */
+#define MOD_STATUSES(X) \
+  X(OK, 0) \
+  X(BAD_MESSAGE, 1) \
+  X(BAD_OUTPUT, 2) \
+  X(OUT_OF_LIMIT, 3) \
+  X(LATE, 4) \
+  X(FAULT_LATCHED, 5) \
+  X(QUEUE_FULL, 6) \
+  X(CAUSE_PRESENT, 7) \
+  X(NO_SESSION, 8) \
+  X(BAD_VERSION, 9)
+
+/* Fault codes: X(NAME, code) */
+#define MOD_FAULTS(X) \
+  X(LEAD_OFF, 1) \
+  X(UNCOUPLED, 2) \
+  X(OVER_TEMP, 3) \
+  X(STOP_INPUT, 4) \
+  X(HOST_TIMEOUT, 5) \
+  X(THERMAL_RUNAWAY, 6) \
+  X(UNDER_TEMP, 7) \
+  X(ESTOP, 8) \
+  X(LATE_COMMAND, 9) \
+  X(HEAD_OVER_TEMP, 10) \
+  X(LIMIT, 11)
+
+/* Event kinds: X(NAME, kind) */
+#define MOD_EVENT_KINDS(X) \
+  X(APPLIED_SET, 1) \
+  X(RAMP_START, 2) \
+  X(APPLIED_OFF, 3) \
+  X(FAULT_LATCHED, 4) \
+  X(FAULT_CLEARED, 5) \
+  X(CAUSE_GONE, 6) \
+  X(PAD_AT_TARGET, 7) \
+  X(REFUSED, 8)
+
 /* ACK status codes */
 #define MOD_STATUS_OK 0
 #define MOD_STATUS_BAD_MESSAGE 1

@@ -25,6 +25,36 @@ static mod_inputs_t IN;
 static uint32_t NOW;
 static uint8_t hseq;
 
+/* Every frame the board sends, in every test, against spec.ts (the X-macro lists of
+ * wire_spec.h): a board -> host message of its length; an EVENT of a known kind, and a
+ * FAULT_LATCHED of a known fault code. off_spec counts the ones that are not. */
+static long sent_frames, off_spec;
+static int spec_len(uint8_t id) {
+#define LEN(name, id_, len) if (id == (id_)) return (len);
+  MOD_BOARD_MESSAGES(LEN)
+#undef LEN
+  return -1;
+}
+static int known_kind(uint8_t k) {
+#define KIND(name, v) if (k == (v)) return 1;
+  MOD_EVENT_KINDS(KIND)
+#undef KIND
+  return 0;
+}
+static int known_fault(uint8_t c) {
+#define FAULT(name, v) if (c == (v)) return 1;
+  MOD_FAULTS(FAULT)
+#undef FAULT
+  return 0;
+}
+static void check_sent(const frame_t *f) {
+  sent_frames++;
+  if (spec_len(f->p[0]) != f->n) { off_spec++; return; }
+  if (f->p[0] != MOD_MSG_EVENT) return;
+  if (!known_kind(f->p[MOD_EVENT_KIND])) off_spec++;
+  else if (f->p[MOD_EVENT_KIND] == MOD_EVENT_FAULT_LATCHED && !known_fault(f->p[MOD_EVENT_CODE])) off_spec++;
+}
+
 static void tx(const uint8_t *b, uint8_t n) {
   for (uint8_t i = 0; i < n; i++)
     if (mod_rx_push(&dec, b[i]) && NF < MAXF) {
@@ -32,6 +62,7 @@ static void tx(const uint8_t *b, uint8_t n) {
       f->seq = dec.buf[1];
       f->n = (uint8_t)(dec.buf[0] - MOD_FRAME_OVERHEAD);
       memcpy(f->p, &dec.buf[2], f->n);
+      check_sent(f);
     }
 }
 
@@ -916,6 +947,9 @@ int main(void) {
   test_event_overflow();
   test_next_wake();
   test_lazy_ticks();
+  current = "every frame sent";
+  CHECK(sent_frames > 1000);
+  CHECK_EQ(off_spec, 0);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

@@ -3,7 +3,9 @@
  * dist/cart/ (app.js, app.css, index.html). `npm run build:cart` builds it;
  * `modality cart` builds it on start when it is missing or older than any
  * of its sources (esbuild's metafile lists them), so a fresh clone works
- * and a stale bundle is never served. Nothing is fetched at run time.
+ * and a stale bundle is never served. An installed package (`npm pack`) ships
+ * the built bundle without src/cart/ui and serves it as is. Nothing is
+ * fetched at run time.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -39,6 +41,8 @@ export async function buildBundle(outDir = BUNDLE_DIR): Promise<void> {
 export function bundleStale(outDir = BUNDLE_DIR): boolean {
   const list = join(outDir, INPUTS);
   if (!existsSync(list) || !existsSync(join(outDir, 'app.js')) || !existsSync(join(outDir, 'index.html'))) return true;
+  // An installed package ships the built front end and not its sources: nothing to compare against.
+  if (!existsSync(UI_DIR)) return false;
   const built = statSync(join(outDir, 'app.js')).mtimeMs;
   const inputs = JSON.parse(readFileSync(list, 'utf8')) as string[];
   return inputs.some((f) => { const p = join(PROJECT_ROOT, f); return !existsSync(p) || statSync(p).mtimeMs > built; });
@@ -49,9 +53,4 @@ export async function ensureBundle(outDir = BUNDLE_DIR): Promise<{ dir: string; 
   if (!bundleStale(outDir)) return { dir: outDir, built: false };
   await buildBundle(outDir);
   return { dir: outDir, built: true };
-}
-
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  await buildBundle();
-  process.stdout.write(`${BUNDLE_DIR}\n`);
 }

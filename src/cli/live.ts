@@ -129,6 +129,7 @@ export function summaryLines(s: Summary): string[] {
   const lines = [`outcome: ${s.outcome.toUpperCase()}${s.stopReason ? ` (${s.stopReason})` : ''} after ${formatMs(s.elapsedMs)} (planned ${formatMs(s.plannedMs)})`];
   for (const d of s.delivered) lines.push(`  delivered #${d.program} ${describeDelivered(d)}`);
   for (const f of s.faults) lines.push(`  fault ${f.code} at ${formatSessionTime(f.t)}${f.message ? `: ${f.message}` : ''}`);
-  lines.push(`  link: ${s.link.framesSent} frames sent, ${s.link.retransmits} retransmitted, ${s.link.crcErrors} CRC errors`);
+  const host = s.link.hostStallMaxMs === undefined ? '' : `; host stalls up to ${s.link.hostStallMaxMs} ms, ${s.link.keepaliveRepeats ?? 0} frames repeated to keep the lease`;
+  lines.push(`  link: ${s.link.framesSent} frames sent, ${s.link.retransmits} retransmitted, ${s.link.crcErrors} CRC errors${host}`);
   return lines;
 }

@@ -96,6 +96,10 @@ export interface LinkCounters {
   framingErrors: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Real serial lines only: the longest event-loop stall of the host during the link (ms). */
+  hostStallMaxMs?: number;
+  /** Real serial lines only: frames the lease keeper repeated during host stalls. */
+  keepaliveRepeats?: number;
 }
 
 export interface Board {

@@ -7,9 +7,8 @@
  * Firmata board so both assume the same wiring.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { packagePath } from '../util/package-root.js';
 
 const pin = z.number().int().min(0).max(127);
 const analogPin = z.number().int().min(0).max(15);
@@ -107,8 +106,7 @@ export type ElectrodeSense = FirmataPinMap['electrodeSense'][number];
 
 export class FirmataPinMapError extends Error {}
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_FIRMATA_PINS_PATH = resolve(here, '../../profiles/firmata-pins.json');
+export const DEFAULT_FIRMATA_PINS_PATH = packagePath('profiles', 'firmata-pins.json');
 
 export function parseFirmataPins(json: unknown, source = 'the pin map'): FirmataPinMap {
   const r = FirmataPinMapSchema.safeParse(json);

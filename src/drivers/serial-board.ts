@@ -69,6 +69,9 @@ interface Pending { frame: Uint8Array; seq: number; name: MessageName; describe:
 /** A scheduled command held on the host until holdBeyondMs before it is due; built when released. */
 interface Held { atMs: number; order: number; output: OutputName | 'all'; send: () => void }
 
+/** A silence timer firing this much late means the host itself was stalled: wait once more this long for frames already on the line. */
+const STALL_GRACE_MS = 50;
+
 export class SerialBoard implements Board {
   info!: BoardInfo;
   readonly scheduleMarginMs: number;
@@ -262,7 +265,7 @@ export class SerialBoard implements Board {
   }
 
   counters(): LinkCounters {
-    return { ...this.c };
+    return { ...this.c, ...this.transport.hostStats?.() };
   }
 
   async close(): Promise<void> {
@@ -345,7 +348,7 @@ export class SerialBoard implements Board {
     this.c.framesSent++;
     this.c.bytesSent += p.frame.length;
     this.opts.trace?.('out', decodeMessage(p.frame.subarray(2, p.frame.length - 3)), p.frame, p.sentAt);
-    this.transport.write(p.frame);
+    this.transport.write(p.frame, { repeatable: p.name !== 'HELLO' });
     this.armHeartbeat();
     this.retransmitTimer = this.clock.setTimeout(() => {
       this.retransmitTimer = null;
@@ -370,7 +373,17 @@ export class SerialBoard implements Board {
 
   private armSilence(): void {
     if (this.silenceTimer !== null) this.clock.clearTimeout(this.silenceTimer);
-    this.silenceTimer = this.clock.setTimeout(() => this.linkLost(`no frame from the board for ${this.silenceMs} ms`), this.silenceMs);
+    const dueMs = this.clock.now() + this.silenceMs;
+    const check = (graceUsed: boolean) => {
+      // A timer that fires late means this process was stalled: the board's frames may be
+      // waiting unread behind the timer. Give them one turn of the event loop to arrive.
+      if (!graceUsed && this.clock.now() - dueMs > STALL_GRACE_MS) {
+        this.silenceTimer = this.clock.setTimeout(() => check(true), STALL_GRACE_MS);
+        return;
+      }
+      this.linkLost(`no frame from the board for ${this.silenceMs} ms`);
+    };
+    this.silenceTimer = this.clock.setTimeout(() => check(false), this.silenceMs);
   }
 
   // ---------------------------------------------------------------- receiving

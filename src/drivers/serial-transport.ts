@@ -3,10 +3,12 @@
  * that does not exist gets an error that lists the ports that do.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { delimiter, join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { LINE } from './wire/spec.js';
+import { HOST_TIMING, LINE } from './wire/spec.js';
 import type { Transport } from './transport.js';
+import { Keepalive } from './keepalive.js';
 import { ConnectError } from './board.js';
 
 /** The serial port cannot be opened (missing, no permission). */
@@ -45,7 +47,14 @@ export async function describeMissingPort(path: string): Promise<string> {
     : `no serial port at ${path}, and no serial ports were found on this machine (is the board plugged in? is the user in the dialout group?)`;
 }
 
-export async function openSerialTransport(path: string, baudRate: number = LINE.baudRate): Promise<Transport> {
+export interface SerialTransportOptions {
+  baudRate?: number;
+  /** The lease keeper (keepalive.ts); `false` turns it off (tests that show what it prevents). */
+  keepalive?: false | { quietMs?: number; repeatMs?: number; coverMs?: number };
+}
+
+export async function openSerialTransport(path: string, opts: SerialTransportOptions = {}): Promise<Transport> {
+  const baudRate = opts.baudRate ?? LINE.baudRate;
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => {
     port.open((err) => {
@@ -58,16 +67,38 @@ export async function openSerialTransport(path: string, baudRate: number = LINE.
   });
   const closeCbs: ((reason: string) => void)[] = [];
   let closing = false;
+  // The host's event-loop stalls while the line is open, for the session summary (and the lease bench).
+  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  stalls.enable();
+  const fd = (port.port as { fd?: number | null } | undefined)?.fd;
+  const keeper = opts.keepalive !== false && typeof fd === 'number'
+    ? new Keepalive({
+      fd,
+      quietMs: opts.keepalive?.quietMs ?? HOST_TIMING.keepaliveQuietMs,
+      repeatMs: opts.keepalive?.repeatMs ?? HOST_TIMING.heartbeatMs,
+      coverMs: opts.keepalive?.coverMs ?? HOST_TIMING.keepaliveCoverMs,
+    })
+    : null;
   port.on('close', () => { if (!closing) for (const cb of closeCbs) cb('port closed'); });
   port.on('error', (err: Error) => { for (const cb of closeCbs) cb(err.message); });
   return {
-    write: (bytes) => { port.write(Buffer.from(bytes)); },
+    write: (bytes, w) => {
+      port.write(Buffer.from(bytes));
+      keeper?.wrote(bytes, w?.repeatable === true);
+    },
     onData: (cb) => { port.on('data', (b: Buffer) => cb(new Uint8Array(b.buffer, b.byteOffset, b.length))); },
     onClose: (cb) => { closeCbs.push(cb); },
-    close: () => new Promise<void>((resolve) => {
+    close: async () => {
       closing = true;
-      if (!port.isOpen) return resolve();
-      port.close(() => resolve());
+      stalls.disable();
+      await keeper?.stop();
+      if (!port.isOpen) return;
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+    },
+    hostStats: () => ({
+      // The histogram counts in ns and includes its own 10 ms sampling period.
+      hostStallMaxMs: Math.max(0, Math.round(stalls.max / 1e6) - 10),
+      keepaliveRepeats: keeper?.stats().repeats ?? 0,
     }),
   };
 }

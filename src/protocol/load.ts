@@ -4,7 +4,6 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMap, isNode, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { type Issue, type PathSegment, isError, zodIssuesToIssues } from './issues.js';
 import { type DeviceProfile, loadProfile, ProfileError } from './profile.js';
@@ -12,8 +11,9 @@ import { type Protocol, ProtocolSchema } from './schema.js';
 import { checkProtocol } from './validate.js';
 import { describeJsonError } from './text.js';
 import { buildPlan, type Plan } from './plan.js';
+import { packageRoot } from '../util/package-root.js';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = packageRoot();
 export const BUILTIN_DIR = join(PROJECT_ROOT, 'protocols');
 
 export type ProtocolResult = { ok: true; plan: Plan } | { ok: false; errors: Issue[] };

@@ -4,13 +4,13 @@
  * absolute limits in limits.ts. A profile that tries to widen one is rejected.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ABSOLUTE_LIMITS as L, STANDARDS } from './limits.js';
 import { type Issue, zodIssuesToIssues } from './issues.js';
 import { describeJsonError } from './text.js';
+import { packagePath } from '../util/package-root.js';
 
-export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../profiles/default.json', import.meta.url));
+export const DEFAULT_PROFILE_PATH = packagePath('profiles', 'default.json');
 
 const pos = (d: string) => z.number().positive().meta({ description: d });
 

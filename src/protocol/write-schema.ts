@@ -1,15 +1,9 @@
-/** Writes schema/protocol.schema.json from the zod schema (npm run schema). */
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+/** The JSON Schema of protocol files, rendered from the zod schema; `npm run schema` (scripts/write-schema.ts) writes it. */
 import { protocolJsonSchema } from './schema.js';
+import { packagePath } from '../util/package-root.js';
 
-export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/protocol.schema.json', import.meta.url));
+export const SCHEMA_PATH = packagePath('schema', 'protocol.schema.json');
 
 export function renderSchema(): string {
   return `${JSON.stringify(protocolJsonSchema(), null, 2)}\n`;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(SCHEMA_PATH, renderSchema());
-  console.log(`wrote ${SCHEMA_PATH}`);
 }

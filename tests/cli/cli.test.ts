@@ -152,3 +152,27 @@ describe('the real binary (two spawns)', () => {
     noStack(r.stdout + r.stderr);
   });
 });
+
+describe('the command table in main.ts', () => {
+  it('gives each command the help line its own definition has (the table is what `modality --help` shows before any command loads)', async () => {
+    const { Help } = await import('commander');
+    const { buildProgram, COMMANDS } = await import('../../src/cli/main.js');
+    const program = await buildProgram('all');
+    const help = new Help();
+    const defined = Object.fromEntries(program.commands.filter((c) => c.name() !== 'help').map((c) => [c.name(), { term: help.subcommandTerm(c), summary: c.description() }]));
+    const table = Object.fromEntries(Object.entries(COMMANDS).map(([name, e]) => [name, { term: e.term, summary: e.summary }]));
+    expect(table).toEqual(defined);
+  });
+
+  it('`modality --help` and `modality help run` print the same command lines with only one command loaded or none', async () => {
+    const out: string[] = [];
+    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s) };
+    expect(await main(['--help'], io)).toBe(0);
+    const lazy = out.join('');
+    out.length = 0;
+    const { buildProgram } = await import('../../src/cli/main.js');
+    expect(lazy.startsWith((await buildProgram('all')).helpInformation())).toBe(true);
+    expect(await main(['help', 'run'], io)).toBe(0);
+    expect(out.join('')).toContain('Usage: modality run [options] <protocol>');
+  });
+});

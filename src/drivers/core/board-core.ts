@@ -13,6 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Clock, TimerId } from '../../clock.js';
+import { packagePath } from '../../util/package-root.js';
+
+/** The board core compiled to WebAssembly (`make -C firmware-host wasm`); shipped in the package at this path. */
+export const BOARD_CORE_WASM = packagePath('src', 'drivers', 'core', 'board-core.wasm');
 
 /** The core's sensor inputs, in the firmware's units (0.1 °C, Ω with 0xFFFF open). */
 export interface CoreInputs {
@@ -74,7 +78,7 @@ function cx10Of(v: number): number {
 let coreModule: WebAssembly.Module | null = null;
 /** The compiled core, loaded once per process (each board gets its own instance and memory). */
 function coreModuleOnce(): WebAssembly.Module {
-  coreModule ??= new WebAssembly.Module(readFileSync(new URL('./board-core.wasm', import.meta.url)));
+  coreModule ??= new WebAssembly.Module(readFileSync(BOARD_CORE_WASM));
   return coreModule;
 }
 

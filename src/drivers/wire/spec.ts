@@ -216,6 +216,10 @@ export const HOST_TIMING = {
   silenceMs: 1500,
   /** HELLO unanswered for this long: no board on the port. */
   connectTimeoutMs: 3000,
+  /** Real serial lines: host silence (a stalled event loop) after which the lease keeper repeats the last frame. */
+  keepaliveQuietMs: 150,
+  /** Real serial lines: the longest host stall the lease keeper covers; past it the board's lease cuts the outputs. */
+  keepaliveCoverMs: 2000,
 } as const;
 
 /** Serial line settings. */
