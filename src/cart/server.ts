@@ -9,7 +9,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import { formatIssue } from '../protocol/index.js';
 import { renderHtml } from '../records/report.js';
 import type { RecordStore } from '../records/store.js';
-import { FaultSpecError, parseFaultSpec } from '../../sim/faults.js';
+import { FaultSpecError, parseFaultSpec } from '../drivers/fault-spec.js';
 import { ActionSchema, HistoryQuerySchema, SimFaultSchema, StartSchema, UploadSchema, zodMessage } from './api.js';
 import type { BoardHost } from './board-host.js';
 import { checklistFor } from './checklist.js';

@@ -8,10 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RealClock } from '../clock.js';
-import { SerialBoard } from '../drivers/serial-board.js';
-import { listSerialPorts, openSerialTransport } from '../drivers/serial-transport.js';
-import type { Transport } from '../drivers/transport.js';
+import { clockFor, openBoard, type OpenedBoard } from '../drivers/registry.js';
+import { listSerialPorts, SerialPortError } from '../drivers/serial-transport.js';
 import { CORE_VERSION, PROTOCOL_VERSION } from '../drivers/wire/spec.js';
 import { DB_FILE } from '../records/store.js';
 
@@ -74,20 +72,15 @@ export async function checkPort(path: string): Promise<Finding[]> {
 }
 
 export async function checkBoard(path: string, connectTimeoutMs: number): Promise<Finding[]> {
-  let transport: Transport;
+  const spec = { kind: 'serial', path } as const;
+  let opened: OpenedBoard;
   try {
-    transport = await openSerialTransport(path);
+    opened = await openBoard(spec, clockFor(spec), { label: path, connectTimeoutMs });
   } catch (e) {
-    return [fail('board', `cannot open ${path}: ${e instanceof Error ? e.message : String(e)}`, 'see the port findings above')];
-  }
-  const clock = new RealClock();
-  let board: SerialBoard;
-  try {
-    board = await SerialBoard.connect(clock, transport, { label: path, connectTimeoutMs });
-  } catch (e) {
-    await transport.close().catch(() => undefined);
+    if (e instanceof SerialPortError) return [fail('board', `cannot open ${path}: ${e.message}`, 'see the port findings above')];
     return [fail('board', e instanceof Error ? e.message : String(e), 'check that the board runs the modality firmware (docs/firmware.md) and that nothing else uses the port')];
   }
+  const { board } = opened;
   const i = board.info;
   const found: Finding[] = [];
   try {
@@ -103,7 +96,7 @@ export async function checkBoard(path: string, connectTimeoutMs: number): Promis
       ? warn('faults', `latched on the board: ${latched.join(', ')}`, 'remove the cause, then clear them with the next run (modality run ... --clear-faults) or Acknowledge at the cart')
       : ok('faults', 'no fault latched on the board'));
   } finally {
-    await board.close();
+    await opened.close();
   }
   return found;
 }

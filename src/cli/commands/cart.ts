@@ -2,11 +2,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BoardConnectError } from '../../drivers/serial-board.js';
-import { SerialPortError } from '../../drivers/serial-transport.js';
+import { ConnectError } from '../../drivers/board.js';
 import { addDataOption, openStoreOrExit } from '../records.js';
 import { dataDir } from '../../records/data-dir.js';
-import { FaultSpecError } from '../../../sim/faults.js';
 import { BoardHost } from '../../cart/board-host.js';
 import { ensureBundle } from '../../cart/bundle.js';
 import { Library } from '../../cart/library.js';
@@ -16,7 +14,7 @@ import { CartSessions } from '../../cart/sessions.js';
 import { addProfileOption, profileFrom } from '../common.js';
 import { CliExit, EXIT, io } from '../io.js';
 import { systemdNotifier } from '../../util/sd-notify.js';
-import { parseBoardSpec } from './run.js';
+import { BoardSpecError, parseBoardSpec, type BoardSpec } from '../../drivers/registry.js';
 
 interface CartOpts { board: string; port: string; listen: string; token?: string; speed?: string; seed: string; pins?: string; data?: string }
 
@@ -59,8 +57,8 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
 
   cmd.action(async (opts: CartOpts, command: Command) => {
     const profile = profileFrom(command);
-    let spec: ReturnType<typeof parseBoardSpec>;
-    try { spec = parseBoardSpec(opts.board); } catch (e) { if (e instanceof FaultSpecError) bad(e.message); throw e; }
+    let spec: BoardSpec;
+    try { spec = parseBoardSpec(opts.board); } catch (e) { if (e instanceof BoardSpecError) bad(e.message); throw e; }
     if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) bad(`--port "${opts.port}" must be a port number (0-65535)`);
     if (!/^\d+$/.test(opts.seed)) bad(`--seed "${opts.seed}" must be a whole number`);
     let speed = 1;
@@ -88,7 +86,7 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
       });
     } catch (e) {
       store.close();
-      if (e instanceof SerialPortError || e instanceof BoardConnectError || (e instanceof Error && e.name === 'FirmataConnectError')) bad(e.message);
+      if (e instanceof ConnectError) bad(e.message); // no port, no answer, the wrong firmware: one line
       throw e;
     }
     const sessions = new CartSessions(host, store, {

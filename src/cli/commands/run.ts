@@ -1,40 +1,26 @@
 /** `modality run <id|file>`: run a protocol as a session on a board. */
 import type { Command } from 'commander';
-import { RealClock } from '../../clock.js';
-import type { Board } from '../../drivers/board.js';
 import { ConnectError } from '../../drivers/board.js';
-import { SerialBoard } from '../../drivers/serial-board.js';
-import { openSerialTransport } from '../../drivers/serial-transport.js';
-import type { Message } from '../../drivers/wire/messages.js';
-import { STATUS_NAME } from '../../drivers/wire/spec.js';
+import { checkFaultSpecs, FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../drivers/fault-spec.js';
+import { BoardSpecError, boardSpecText, clockFor, openBoard, parseBoardSpec, type BoardOpenOptions, type BoardSpec } from '../../drivers/registry.js';
 import type { RunEvent, Summary } from '../../engine/events.js';
-import { SessionRun } from '../../engine/session-runner.js';
+import { clearLatchedFaults, runSession } from '../../engine/run-session.js';
 import type { SessionEvent } from '../../machines/session.machine.js';
 import { formatIssue, resolveProtocol, type DeviceProfile, type Plan } from '../../protocol/index.js';
-import { checkFaultSpecs, FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
-import type { SimBoardOptions } from '../../../sim/board.js';
-import { simulateSession } from '../../../sim/harness.js';
-import { addDataOption, openStoreOrExit } from '../records.js';
 import type { RecordStore } from '../../records/store.js';
 import { SessionContextSchema, type SessionContext } from '../../records/context.js';
-import { addProfileOption, profileFrom } from '../common.js';
 import { formatMs } from '../../util/time.js';
+import { addProfileOption, profileFrom } from '../common.js';
 import { CliExit, EXIT, io } from '../io.js';
 import { KEY_HELP, LivePanel, SessionView, plainLine, summaryLines } from '../live.js';
+import { addDataOption, openStoreOrExit } from '../records.js';
+import { attachKeys, interrupts } from '../session-input.js';
+import { traceOptions } from '../trace.js';
 
 export const RUN_EXIT = { completed: 0, stopped: 3, faulted: 4 } as const;
 
-type BoardSpec = { kind: 'sim' } | { kind: 'serial'; path: string } | { kind: 'firmata'; path: string };
-
-export function parseBoardSpec(text: string): BoardSpec {
-  if (text === 'sim') return { kind: 'sim' };
-  const m = /^(serial|firmata):(.+)$/.exec(text);
-  if (!m) throw new FaultSpecError(`--board "${text}": write sim, serial:<path> (modality firmware) or firmata:<path> (StandardFirmata bench board)`);
-  return { kind: m[1] as 'serial' | 'firmata', path: m[2] as string };
-}
-
 /** The simulated board is shaped like the cart the profile describes: its TENS channels, head and pad. */
-function simBoardFor(profile: DeviceProfile): Required<Pick<SimBoardOptions, 'tensChannels' | 'hasUltrasound' | 'hasPad'>> {
+function simBoardFor(profile: DeviceProfile): { tensChannels: 1 | 2; hasUltrasound: boolean; hasPad: boolean } {
   const channels = profile.tens?.channels ?? [1, 2];
   return { tensChannels: Math.max(...channels) >= 2 ? 2 : 1, hasUltrasound: profile.ultrasound !== undefined, hasPad: profile.thermal !== undefined };
 }
@@ -48,14 +34,6 @@ function parseSpeed(text: string | undefined): number {
 }
 
 interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string; clearFaults?: boolean; patient?: string; clinician?: string; site?: string; notes?: string }
-
-
-function traceLine(dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number): string {
-  const fields = msg ? Object.entries(msg).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${k === 'status' ? STATUS_NAME[v as number] ?? v : v}`).join(' ') : '';
-  const body = `seq ${bytes[1]} ${msg ? `${msg.type} ${fields}` : '(undecodable)'}`;
-  const hex = Buffer.from(bytes).toString('hex').replace(/(..)/g, '$1 ').trim();
-  return `${dir === 'out' ? '→' : '←'} ${(hostMs / 1000).toFixed(3).padStart(11, '0')} ${body}   ${hex}`;
-}
 
 export function register(program: Command): void {
   const cmd = program
@@ -125,7 +103,7 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
       const problems = checkFaultSpecs(faults, resolved.plan.totalMs, simBoardFor(profile), formatMs);
       if (problems.length > 0) throw new FaultSpecError(problems.join('\nmodality: '));
     } catch (e) {
-      if (e instanceof FaultSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
+      if (e instanceof FaultSpecError || e instanceof BoardSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
       throw e;
     }
     const context = SessionContextSchema.safeParse({ patient: opts.patient, clinician: opts.clinician, site: opts.site, notes: opts.notes });
@@ -136,76 +114,47 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
   });
 }
 
-interface OutputOpts { records: RecordStore; context: SessionContext; injected: string[]; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean; pins?: string; profileMaxMa?: number; simBoard: SimBoardOptions }
-
-type Send = (e: SessionEvent) => void;
-
-/**
- * SIGINT, SIGTERM and SIGHUP (a dropped SSH session) stop the session the way
- * the clinician's Stop does: ramp down, outputs off, the record finished as
- * stopped with the signal as the reason. A second one (or a second Ctrl-C in
- * the live panel) is an emergency stop. A signal before the session has
- * started stops it as soon as it starts. Returns the interrupt function (the
- * panel's Ctrl-C uses it too) and a function that removes the handlers.
- */
-function interrupts(): { interrupt: (why: string) => void; attach: (send: Send) => void; detach: () => void } {
-  let count = 0;
-  let send: Send | null = null;
-  let pending: SessionEvent | null = null;
-  const deliver = (e: SessionEvent) => { if (send) send(e); else pending = e; };
-  const interrupt = (why: string) => {
-    count++;
-    if (count === 1) {
-      io().err(`modality: ${why}: stopping the session (ramping down, outputs off); a second ${why.startsWith('SIG') ? 'signal' : 'Ctrl-C'} is an emergency stop`);
-      deliver({ type: 'STOP', reason: why });
-    } else {
-      io().err(`modality: ${why} again: EMERGENCY STOP`);
-      deliver({ type: 'EMERGENCY_STOP' });
-    }
-  };
-  const onSignal = (sig: NodeJS.Signals) => interrupt(sig);
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, onSignal);
-  return {
-    interrupt,
-    attach: (fn) => { send = fn; if (pending) { const e = pending; pending = null; fn(e); } },
-    detach: () => { for (const s of signals) process.off(s, onSignal); },
-  };
+interface OutputOpts {
+  records: RecordStore; context: SessionContext; injected: string[]; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean;
+  pins?: string; profileMaxMa?: number; simBoard: BoardOpenOptions['simBoard'];
 }
 
+/** Open the board, run the session on it (src/engine/run-session.ts), and show it: live panel, plain lines or JSON; the record as it happens. */
 async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promise<Summary> {
   const interactive = !o.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
   const view = new SessionView(plan);
   const panel = interactive ? new LivePanel(view) : null;
   // The treatment record: every event as it happens, the summary at the end.
-  const record = o.records.begin(plan, spec.kind === 'sim' ? 'sim' : `${spec.kind}:${spec.path}`, { context: o.context, run: { speed: o.speed, injectedFaults: o.injected }, onError: (m) => io().err(`modality: ${m}; the session goes on`) });
+  const record = o.records.begin(plan, boardSpecText(spec), { context: o.context, run: { speed: o.speed, injectedFaults: o.injected }, onError: (m) => io().err(`modality: ${m}; the session goes on`) });
   const onEvent = (e: RunEvent) => {
     record.event(e);
     if (o.json) { if (e.type !== 'summary') io().out(JSON.stringify(e)); return; }
     view.update(e);
     if (!interactive) { const l = plainLine(e); if (l) io().out(l); }
   };
-  const trace = o.trace ? (d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => { if (m?.type !== 'TELEMETRY') io().err(traceLine(d, m, b, t)); } : undefined;
   const stops = interrupts();
+  let send: ((e: SessionEvent) => void) | null = null;
   const keys = interactive ? attachKeys((e) => send?.(e), stops.interrupt) : () => undefined;
-  let send: Send | null = null;
-  const started = (fn: Send) => { send = fn; stops.attach(fn); };
   let lastDraw = 0;
   const tick = () => { if (panel && performance.now() - lastDraw > 100) { lastDraw = performance.now(); panel.draw(); } };
   let summary: Summary;
   let ran = false;
   try {
-    if (spec.kind === 'sim') {
-      const r = await simulateSession({
-        plan, faults: o.faults, seed: o.seed, speed: o.speed, onEvent, board: o.simBoard,
-        ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}),
-        ...(trace ? { trace } : {}),
-        onStart: ({ run }) => started((e) => run.send(e)),
-        ...(interactive ? { onTick: tick } : {}),
-      });
-      summary = r.summary;
-    } else {
-      summary = await runOnHardware(plan, spec, o, onEvent, trace, (run) => started((e) => run.send(e)), tick);
+    const clock = clockFor(spec);
+    const opened = await openBoard(spec, clock, {
+      seed: o.seed, faults: o.faults, simBoard: o.simBoard, pins: o.pins, ...(o.trace ? traceOptions() : {}),
+    });
+    try {
+      if (opened.warning) io().err(`modality: ${opened.warning}`);
+      if (o.clearFaults && opened.board.latchedFaults().length > 0) io().err(`modality: ${(await clearLatchedFaults(opened.board, clock)).message}`);
+      ({ summary } = await runSession({
+        plan, board: opened.board, clock, onEvent, speed: o.speed, profileMaxMa: o.profileMaxMa,
+        atZero: () => opened.sim?.arm(o.faults),
+        onStart: (run) => { send = (e) => run.send(e); stops.attach(send); },
+        onTick: interactive ? tick : undefined,
+      }));
+    } finally {
+      await opened.close();
     }
     ran = true;
   } catch (e) {
@@ -228,95 +177,4 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
     if (record.id !== null) io().out(`Record: session ${record.id} (modality report ${record.id})`);
   }
   return summary;
-}
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex').replace(/(..)/g, '$1 ').trim();
-
-async function connectHardware(clock: RealClock, spec: Exclude<BoardSpec, { kind: 'sim' }>, o: OutputOpts, trace: TraceFn | undefined): Promise<Board> {
-  if (spec.kind === 'serial') {
-    const transport = await openSerialTransport(spec.path);
-    try {
-      return await SerialBoard.connect(clock, transport, { label: `serial:${spec.path}`, ...(trace ? { trace } : {}) });
-    } catch (e) {
-      // The open port is what kept a failed connect's process alive: release it.
-      await transport.close();
-      throw e;
-    }
-  }
-  // Loaded only when asked for: johnny-five is heavy and only bench technicians need it.
-  const firmata = await import('../../drivers/firmata-board.js');
-  const t = (d: 'out' | 'in', ms: number) => `${d === 'out' ? '→' : '←'} ${(ms / 1000).toFixed(3).padStart(11, '0')}`;
-  const board = await firmata.FirmataBoard.connect(clock, {
-    path: spec.path, ...(o.pins ? { pins: o.pins } : {}),
-    ...(o.trace ? {
-      traceBytes: (d: 'out' | 'in', b: Uint8Array, ms: number) => io().err(`${t(d, ms)} firmata   ${hex(b)}`),
-      trace: (d: 'out' | 'in', text: string, ms: number) => io().err(`${t(d, ms)} ${text}`),
-    } : {}),
-  });
-  io().err(`modality: ${firmata.FIRMATA_BENCH_WARNING}`);
-  return board;
-}
-
-type TraceFn = (d: 'out' | 'in', m: Message | null, b: Uint8Array, t: number) => void;
-
-async function runOnHardware(
-  plan: Plan, spec: Exclude<BoardSpec, { kind: 'sim' }>, o: OutputOpts, onEvent: (e: RunEvent) => void,
-  trace: TraceFn | undefined, onStart: (run: SessionRun) => void, tick: () => void,
-): Promise<Summary> {
-  const clock = new RealClock();
-  const board = await connectHardware(clock, spec, o, trace);
-  if (o.clearFaults && board.latchedFaults().length > 0) await clearLatchedFaults(board);
-  const run = new SessionRun({ plan, board, clock, onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
-  run.start();
-  if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
-  onStart(run);
-  try {
-    while (!run.isFinished()) { tick(); await new Promise((r) => setTimeout(r, 50)); }
-    await new Promise((r) => setTimeout(r, 1000)); // the board's last reports
-    return run.summary();
-  } finally {
-    run.stop();
-    await board.close();
-  }
-}
-
-/** --clear-faults: the technician's explicit acknowledgement of faults latched before this session. */
-async function clearLatchedFaults(board: Board): Promise<void> {
-  const before = board.latchedFaults();
-  const outcome = await new Promise<string>((resolve) => {
-    const timer = setTimeout(() => { off(); resolve('the board did not answer the CLEAR'); }, 2000);
-    const off = board.subscribe((e) => {
-      if (e.type === 'refused' && e.command.startsWith('CLEAR')) { clearTimeout(timer); off(); resolve(`the board refused to clear (${e.status}): the cause is still there`); }
-      if (e.type === 'telemetry' && e.telemetry.faults.length === 0) { clearTimeout(timer); off(); resolve('ok'); }
-    });
-    board.clear('all');
-  });
-  if (outcome === 'ok') io().err(`modality: cleared the faults the board had latched: ${before.join(', ')}`);
-  else io().err(`modality: ${outcome}; latched: ${board.latchedFaults().join(', ')}`);
-}
-
-/** Keys for the live panel; returns a function that restores the terminal. */
-function attachKeys(send: (e: SessionEvent) => void, interrupt: (why: string) => void): () => void {
-  const stdin = process.stdin;
-  stdin.setRawMode(true);
-  stdin.resume();
-  let paused = false;
-  const onData = (buf: Buffer) => {
-    for (const ch of buf.toString('utf8')) {
-      if (ch === 'p') { send({ type: paused ? 'RESUME' : 'PAUSE' }); paused = !paused; }
-      else if (ch === '+' || ch === '=') send({ type: 'ADJUST_INTENSITY', deltaMa: 1 });
-      else if (ch === '-') send({ type: 'ADJUST_INTENSITY', deltaMa: -1 });
-      else if (ch === 's' || ch === 'q') send({ type: 'STOP' });
-      else if (ch === 'e' || ch === ' ') send({ type: 'EMERGENCY_STOP' });
-      else if (ch === 'a') send({ type: 'ACK_FAULT' });
-      else if (ch === '\r' || ch === '\n') send({ type: 'CONTINUE' });
-      else if (ch === '\u0003') interrupt('Ctrl-C'); // stop, twice: emergency stop (as SIGINT/SIGTERM/SIGHUP)
-    }
-  };
-  stdin.on('data', onData);
-  return () => {
-    stdin.off('data', onData);
-    try { stdin.setRawMode(false); } catch { /* the terminal is gone (SIGHUP) */ }
-    stdin.pause();
-  };
 }

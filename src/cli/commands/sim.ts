@@ -1,6 +1,7 @@
 /** `modality sim --pty`: serve a simulated board on a pseudo-terminal until killed. */
 import type { Command } from 'commander';
-import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../../sim/faults.js';
+import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec, type FaultSpec } from '../../drivers/fault-spec.js';
+import { servePtyBoard } from '../../drivers/registry.js';
 import { CliExit, EXIT, io } from '../io.js';
 
 interface SimOpts { pty?: boolean; firmware?: boolean; firmata?: boolean; fault: string[]; seed: string }
@@ -38,25 +39,9 @@ ${FAULT_SPEC_HELP}`)
         io().err('modality: line-noise and host-silence are host-side faults: use them with "modality run --board sim"');
         throw new CliExit(EXIT.badInput);
       }
-      let close: () => void | Promise<void>;
-      let path: string;
-      if (opts.firmware) {
-        const fw = await import('../../../sim/firmware-runner.js');
-        if (!fw.toolchainAvailable()) { io().err('modality: --firmware needs gcc-avr, avr-libc and simavr (apt-get install gcc-avr avr-libc simavr libsimavr-dev libsimavrparts1 libelf-dev)'); throw new CliExit(EXIT.badInput); }
-        const b = await fw.startFirmwareBoard();
-        path = b.path;
-        close = () => b.stop();
-      } else if (opts.firmata) {
-        const fm = await import('../../../sim/firmata-pty.js');
-        const s = await fm.serveFirmataOnPty();
-        path = s.path;
-        close = () => s.close();
-      } else {
-        const { serveSimOnPty } = await import('../../../sim/pty.js');
-        const s = serveSimOnPty({ faults, seed: Number(opts.seed) });
-        path = s.path;
-        close = () => s.close();
-      }
+      const served = await servePtyBoard(opts.firmware ? 'firmware' : opts.firmata ? 'firmata' : 'core', { faults, seed: Number(opts.seed) });
+      if ('unavailable' in served) { io().err(`modality: ${served.unavailable}`); throw new CliExit(EXIT.badInput); }
+      const { path, close } = served;
       io().out(path);
       await new Promise<void>((resolve) => {
         const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
