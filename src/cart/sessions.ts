@@ -11,7 +11,8 @@ import { SessionRun } from '../engine/session-runner.js';
 import type { SessionEvent } from '../machines/session.machine.js';
 import type { Plan } from '../protocol/index.js';
 import type { SessionContext } from '../records/context.js';
-import type { RecordStore, SessionWriter } from '../records/store.js';
+import type { RecordStore } from '../records/store.js';
+import type { SessionWriter } from '../records/writer.js';
 import type { BoardHost } from './board-host.js';
 import { remaining, type Progress } from './progress.js';
 
