@@ -1,14 +1,14 @@
 /**
  * The layering of modality, checked by `npm run lint` (depcruise). Dependencies point inward:
  *
- *   util, clock, messages  ←  drivers/wire (the codec)  ←  protocol  ←  drivers  ←  machines  ←  engine  ←  records  ←  cli, cart, doctor
+ *   util, clock, messages  ←  drivers/wire (the codec)  ←  protocol  ←  drivers  ←  modalities  ←  machines  ←  engine  ←  records  ←  cli, cart, doctor
  *
  * and sim/ (the simulated board) sits beside the drivers: src/ reaches it only through the board
  * registry (src/drivers/registry.ts), by a dynamic import(), so the WebAssembly board loads only when
  * it is chosen. See README.md ("Layout") and docs/extending.md.
  */
 const IO_LIBRARIES = '^(node:)?(fs|net|child_process|dgram|http|https|tty)(/|$)|node_modules/(serialport|@serialport|johnny-five|firmata-io|better-sqlite3|fastify|@fastify|node-pty|ws)/';
-const ABOVE_DRIVERS = '^src/(machines|engine|records|cli|cart|doctor)/';
+const ABOVE_DRIVERS = '^src/(modalities|machines|engine|records|cli|cart|doctor)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -56,6 +56,13 @@ module.exports = {
       comment: 'Drivers never import xstate: commands are plain calls, events plain callbacks.',
       from: { path: '^src/drivers/' },
       to: { path: 'node_modules/xstate/' },
+    },
+    {
+      name: 'modalities-are-pure-descriptors',
+      severity: 'error',
+      comment: 'A modality descriptor (src/modalities/) is data and pure functions: the protocol, the Board interface and util only; no machine, no xstate, no I/O.',
+      from: { path: '^src/modalities/' },
+      to: { path: ['^src/(machines|engine|records|cli|cart|doctor)/', '^src/drivers/(?!board\\.ts$)', '^sim/', 'node_modules/xstate/', IO_LIBRARIES] },
     },
     {
       name: 'machines-see-only-the-board-interface',

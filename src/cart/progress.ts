@@ -5,6 +5,7 @@
  */
 import type { DeliveredTracker } from '../engine/delivered.js';
 import type { RunEvent } from '../engine/events.js';
+import { modalityOf, modalityOfDelivered } from '../modalities/index.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
 
 export interface ProgramProgress { program: number; modality: string; phase: string; doneMs: number; plannedMs: number }
@@ -19,16 +20,10 @@ export interface Progress {
   programs: ProgramProgress[];
 }
 
-function programRemaining(p: PlannedProgram, phase: string, doneMs: number, inPhaseMs: number): number {
+/** Time the program still has to run; its modality's descriptor knows its phases (phase null: not started). */
+function programRemaining(p: PlannedProgram, phase: string | null, doneMs: number, inPhaseMs: number): number {
   if (phase === 'done' || phase === 'cut') return 0;
-  if (p.modality === 'tens') {
-    const plateauLeft = Math.max(0, p.plateauMs - doneMs);
-    if (phase === 'ramp-down') return Math.max(0, p.rampDownMs - inPhaseMs);
-    if (phase === 'ramp-up') return Math.max(0, p.rampUpMs - inPhaseMs) + plateauLeft + p.rampDownMs;
-    if (phase === 'plateau') return plateauLeft + p.rampDownMs;
-    return p.rampUpMs + plateauLeft + p.rampDownMs; // halted: re-ramps from zero
-  }
-  return Math.max(0, p.durationMs - doneMs);
+  return modalityOf(p).remainingMs(p, phase, doneMs, inPhaseMs);
 }
 
 export function remaining(plan: Plan, tracker: DeliveredTracker, events: readonly RunEvent[], _paused: boolean): Progress {
@@ -48,13 +43,13 @@ export function remaining(plan: Plan, tracker: DeliveredTracker, events: readonl
   for (const s of plan.steps) {
     for (const p of s.programs) {
       const d = delivered.get(p.programIndex);
-      const doneMs = !d ? 0 : d.modality === 'tens' ? d.plateauMs : d.modality === 'ultrasound' ? d.coupledMs : d.hotMs + d.coldMs;
       // the bar counts what the record counts: TENS plateau, coupled sonation, thermal time at target
-      const plannedMs = p.modality === 'tens' ? p.plateauMs : p.modality === 'thermal' ? p.atTargetMs : p.durationMs;
+      const doneMs = d ? modalityOfDelivered(d).progressMs(d) : 0;
+      const plannedMs = modalityOf(p).plannedProgressMs(p);
       const ph = phases.get(p.programIndex);
       const phase = ph?.phase ?? (s.index < step ? 'done' : 'waiting');
       programs.push({ program: p.programIndex, modality: p.modality, phase, doneMs: Math.min(doneMs, plannedMs), plannedMs });
-      if (s.index === step) currentLeft = Math.max(currentLeft, ph ? programRemaining(p, ph.phase, doneMs, t - ph.t) : p.modality === 'tens' ? p.rampUpMs + p.plateauMs + p.rampDownMs : p.durationMs);
+      if (s.index === step) currentLeft = Math.max(currentLeft, programRemaining(p, ph ? ph.phase : null, doneMs, ph ? t - ph.t : 0));
     }
     if (s.index === step && s.prompt) currentLeft = Math.max(0, s.prompt.durationMs - (promptAt === null ? 0 : t - promptAt));
   }

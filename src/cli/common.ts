@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { type DeviceProfile, formatIssue, tryLoadProfile, type Plan, type PlannedProgram } from '../protocol/index.js';
 import { CliExit, EXIT, io } from './io.js';
 import { US_DUTY_CYCLES_PCT, US_FREQUENCIES_MHZ } from '../drivers/wire/spec.js';
-import { roundTo } from '../util/number.js';
-import { formatMs } from '../util/time.js';
+import { modalityOf } from '../modalities/index.js';
 
 export function addProfileOption(cmd: Command): Command {
   return cmd.option('--profile <file>', 'device profile JSON that narrows the limits (default: profiles/default.json)');
@@ -33,25 +32,7 @@ export function modalitiesOf(plan: Plan): string[] {
 }
 
 export function describeProgram(p: PlannedProgram): string {
-  switch (p.modality) {
-    case 'tens':
-      return (
-        `TENS ch${p.channel} ${p.waveform}, ${p.rateHz} Hz, ${p.pulseWidthUs} µs, ${p.amplitudeMa} mA` +
-        (p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst} pulses (${roundTo(p.effectivePulseRateHz, 1)} pulses/s)` : '') +
-        (p.modulation ? `, ${p.modulation.kind} modulation down to ${p.modulation.minPct} % every ${p.modulation.periodS} s` : '') +
-        `; ramp ${formatMs(p.rampUpMs)} / at amplitude ${formatMs(p.plateauMs)} / ramp ${formatMs(p.rampDownMs)}` +
-        `; ${roundTo(p.rmsCurrentMa, 2)} mA RMS over ${p.electrodeAreaCm2} cm² = ${roundTo(p.currentDensityMaPerCm2, 3)} mA/cm²`
-      );
-    case 'ultrasound':
-      return (
-        `Ultrasound ${p.frequencyMHz} MHz, ${p.dutyCyclePct} % duty, ${p.intensityWPerCm2} W/cm², ERA ${p.eraCm2} cm², area ${p.areaCm2} cm²` +
-        `; time ${formatMs(p.durationMs)}, dose ${roundTo(p.doseJPerCm2, 2)} J/cm², energy ${roundTo(p.energyJ, 1)} J (${roundTo(p.averagePowerW, 2)} W average)`
-      );
-    case 'thermal': {
-      const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
-      return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;
-    }
-  }
+  return modalityOf(p).describe(p);
 }
 
 const orList = (xs: readonly number[]) => `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;

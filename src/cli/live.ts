@@ -5,6 +5,7 @@
  */
 import type { Delivered, RunEvent, Summary } from '../engine/events.js';
 import type { Plan } from '../protocol/index.js';
+import { modalityOfDelivered } from '../modalities/index.js';
 import { formatMs, formatSessionTime } from '../util/time.js';
 import { stdoutClosed } from './io.js';
 
@@ -118,11 +119,7 @@ export function plainLine(e: RunEvent): string | null {
 }
 
 export function describeDelivered(d: Delivered): string {
-  switch (d.modality) {
-    case 'tens': return `TENS ch${d.channel}: ${formatMs(d.plateauMs)} at amplitude (planned ${formatMs(d.planned.plateauMs)}), stimulation ${formatMs(d.stimulationMs)}, peak ${d.peakMa} mA`;
-    case 'ultrasound': return `ultrasound: ${d.doseJPerCm2} J/cm² (planned ${d.planned.doseJPerCm2}), ${d.energyJ} J, coupled ${formatMs(d.coupledMs)}, uncoupled ${formatMs(d.uncoupledMs)}`;
-    case 'thermal': return `thermal: hot ${formatMs(d.hotMs)} (planned ${formatMs(d.planned.hotMs)}), cold ${formatMs(d.coldMs)} (planned ${formatMs(d.planned.coldMs)}), ${d.cycles} cycle(s), pad ${d.minC ?? '–'}–${d.maxC ?? '–'} °C`;
-  }
+  return modalityOfDelivered(d).summaryLine(d);
 }
 
 export function summaryLines(s: Summary): string[] {

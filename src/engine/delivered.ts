@@ -12,11 +12,11 @@
  * snapshot counts the phase still running up to the last board time heard.
  */
 import type { Delivered, RunEvent } from './events.js';
+import { type DeliveredAcc, modalityOf } from '../modalities/index.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
-import { roundTo as round } from '../util/number.js';
 import { type Segment, valueAt } from '../util/ramp.js';
 
-interface Acc {
+interface Acc extends DeliveredAcc {
   program: PlannedProgram;
   output: string;
   segment: Segment | null;
@@ -33,9 +33,6 @@ interface Acc {
   done: boolean;
 }
 
-const outputOf = (p: PlannedProgram): string =>
-  p.modality === 'tens' ? (p.channel === 2 ? 'tens2' : 'tens1') : p.modality === 'ultrasound' ? 'ultrasound' : 'pad';
-
 
 export class DeliveredTracker {
   private readonly programs = new Map<number, Acc>();
@@ -47,7 +44,7 @@ export class DeliveredTracker {
   constructor(private readonly plan: Plan) {
     for (const step of plan.steps) for (const p of step.programs) {
       this.programs.set(p.programIndex, {
-        program: p, output: outputOf(p), segment: null, integratedTo: -Infinity, integralMs: 0, onMs: 0, peak: 0,
+        program: p, output: modalityOf(p).output(p), segment: null, integratedTo: -Infinity, integralMs: 0, onMs: 0, peak: 0,
         phaseMs: {}, lastPhase: null, completedPhases: [], maxC: null, minC: null, active: false, done: false,
       });
     }
@@ -100,14 +97,10 @@ export class DeliveredTracker {
         }
         return;
       }
-      case 'telemetry': {
-        const pad = this.byOutput.get('pad');
-        if (pad?.active && e.padTargetC !== null) {
-          pad.maxC = pad.maxC === null ? e.padC : Math.max(pad.maxC, e.padC);
-          pad.minC = pad.minC === null ? e.padC : Math.min(pad.minC, e.padC);
-        }
+      case 'telemetry':
+        // what a running program's modality gathers from telemetry (the pad's extremes)
+        for (const acc of this.byOutput.values()) if (acc.active) modalityOf(acc.program).telemetry?.(acc, e);
         return;
-      }
       default:
         return;
     }
@@ -145,20 +138,7 @@ export class DeliveredTracker {
       if (acc.active) this.integrate(acc, now);
       const ph: Record<string, number> = { ...acc.phaseMs };
       if (acc.lastPhase && acc.lastPhase.name !== 'done' && acc.lastPhase.name !== 'cut') ph[acc.lastPhase.name] = (ph[acc.lastPhase.name] ?? 0) + Math.max(0, now - acc.lastPhase.boardMs);
-      const p = acc.program;
-      if (p.modality === 'tens') {
-        list.push({ modality: 'tens', program: p.programIndex, channel: p.channel, stimulationMs: Math.round(acc.onMs), plateauMs: Math.round(ph['plateau'] ?? 0), peakMa: round(acc.peak, 1), planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa } });
-      } else if (p.modality === 'ultrasound') {
-        const energyJ = (acc.integralMs / 1000) * (p.dutyCyclePct / 100) * p.eraCm2;
-        list.push({ modality: 'ultrasound', program: p.programIndex, energyJ: round(energyJ, 3), doseJPerCm2: round(energyJ / p.areaCm2, 4), coupledMs: Math.round(acc.onMs), uncoupledMs: Math.round(ph['uncoupled'] ?? 0), planned: { energyJ: round(p.energyJ, 3), doseJPerCm2: round(p.doseJPerCm2, 4), durationMs: p.durationMs } });
-      } else {
-        const completedCold = acc.completedPhases.filter((n) => n === 'cold').length;
-        const completedHot = acc.completedPhases.filter((n) => n === 'hot').length;
-        const cycles = p.mode === 'contrast' ? Math.min(completedHot, completedCold) : completedHot + completedCold;
-        const plannedHot = p.phases.filter((x) => x.kind === 'hot').reduce((s, x) => s + x.durationMs, 0);
-        const plannedCold = p.phases.filter((x) => x.kind === 'cold').reduce((s, x) => s + x.durationMs, 0);
-        list.push({ modality: 'thermal', program: p.programIndex, hotMs: Math.round(ph['hot'] ?? 0), coldMs: Math.round(ph['cold'] ?? 0), cycles, maxC: acc.maxC, minC: acc.minC, planned: { hotMs: plannedHot, coldMs: plannedCold, cycles: p.mode === 'contrast' ? (p.cycles ?? 0) : p.phases.length } });
-      }
+      list.push(modalityOf(acc.program).delivered(acc.program, { ...acc, phaseMs: ph }) as Delivered);
     }
     return list;
   }

@@ -4,6 +4,7 @@
  * simulator consume. Types only; every layer above the engine may import them.
  */
 import type { BoardInfo, LinkCounters, OutputName } from '../drivers/board.js';
+import type { Delivered } from '../modalities/index.js';
 
 export type RunEvent =
   | { type: 'session'; t: 0; boardMs: number; protocol: string; name: string; hash: string; plannedMs: number; board: BoardInfo }
@@ -16,10 +17,8 @@ export type RunEvent =
   | { type: 'link'; t: number; message: string }
   | Summary;
 
-export type Delivered =
-  | { modality: 'tens'; program: number; channel: number; stimulationMs: number; plateauMs: number; peakMa: number; planned: { plateauMs: number; amplitudeMa: number } }
-  | { modality: 'ultrasound'; program: number; energyJ: number; doseJPerCm2: number; coupledMs: number; uncoupledMs: number; planned: { energyJ: number; doseJPerCm2: number; durationMs: number } }
-  | { modality: 'thermal'; program: number; hotMs: number; coldMs: number; cycles: number; maxC: number | null; minC: number | null; planned: { hotMs: number; coldMs: number; cycles: number } };
+/** What one program delivered: one shape per modality, defined by its descriptor (src/modalities/). */
+export type { Delivered } from '../modalities/index.js';
 
 export interface Summary {
   type: 'summary';

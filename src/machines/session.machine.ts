@@ -7,12 +7,11 @@
  */
 import { assign, enqueueActions, setup, spawnChild, type ActorRefFrom } from 'xstate';
 import type { Board } from '../drivers/board.js';
+import { modalityOf } from '../modalities/index.js';
 import type { Plan, PlannedProgram, PlanStep } from '../protocol/index.js';
 import type { ProgramControlEvent, ProgramFaultEvent, SessionReporter } from './common.js';
+import { PROGRAM_MACHINES, programInput } from './programs.js';
 import { supervisorMachine, type LatchedFault } from './supervisor.machine.js';
-import { tensMachine } from './tens.machine.js';
-import { thermalMachine } from './thermal.machine.js';
-import { ultrasoundMachine } from './ultrasound.machine.js';
 
 export interface SessionInput {
   board: Board;
@@ -61,28 +60,14 @@ export function preCheck(plan: Plan, board: Board): string[] {
   const latched = board.latchedFaults();
   if (latched.length > 0) problems.push(`the board has latched faults from before this session (${latched.join(', ')}): find and remove the cause, then clear them (modality run --clear-faults)`);
   for (const step of plan.steps) {
-    for (const p of step.programs) {
-      const where = `steps[${step.index}] (${p.modality})`;
-      if (p.modality === 'tens') {
-        if (p.channel > i.tensChannels) problems.push(`${where}: the board has ${i.tensChannels} TENS channel(s), the protocol uses channel ${p.channel}`);
-        if (p.amplitudeMa > i.maxTensMa) problems.push(`${where}: ${p.amplitudeMa} mA is above the board's ${i.maxTensMa} mA`);
-        const slewMs = (p.amplitudeMa / i.maxTensSlewMaPerS) * 1000;
-        if (p.rampUpMs < slewMs) problems.push(`${where}: a ${p.rampUpMs / 1000} s ramp to ${p.amplitudeMa} mA is steeper than the board's ${i.maxTensSlewMaPerS} mA/s slew limit`);
-      } else if (p.modality === 'ultrasound') {
-        if (!i.hasUltrasound) problems.push(`${where}: the board has no ultrasound head`);
-        if (p.intensityWPerCm2 > i.maxUsWPerCm2) problems.push(`${where}: ${p.intensityWPerCm2} W/cm² is above the board's ${i.maxUsWPerCm2} W/cm²`);
-      } else {
-        if (!i.hasPad) problems.push(`${where}: the board has no thermal pad`);
-        for (const ph of p.phases) if (ph.targetC > i.maxPadC || ph.targetC < i.minPadC) problems.push(`${where}: pad target ${ph.targetC} °C is outside the board's ${i.minPadC}–${i.maxPadC} °C`);
-      }
-    }
+    for (const p of step.programs) problems.push(...modalityOf(p).preCheck(p, i, `steps[${step.index}] (${p.modality})`));
   }
   return problems;
 }
 
 export const sessionMachine = setup({
   types: {} as { context: SessionContext; events: SessionEvent; input: SessionInput },
-  actors: { tens: tensMachine, ultrasound: ultrasoundMachine, thermal: thermalMachine, supervisor: supervisorMachine },
+  actors: { ...PROGRAM_MACHINES, supervisor: supervisorMachine },
   delays: {
     promptDelay: ({ context }) => stepOf(context).prompt?.durationMs ?? 0,
     stopTimeout: STOP_TIMEOUT_MS,
@@ -103,10 +88,9 @@ export const sessionMachine = setup({
       const { board, reporter } = context;
       context.reporter.note('step', board.boardNow(), { step: step.index, stepKind: step.kind, programs: step.programs.map((p) => p.modality) });
       for (const p of step.programs as PlannedProgram[]) {
-        const id = childId(p.programIndex);
-        if (p.modality === 'tens') enqueue.spawnChild('tens', { id, input: { board, reporter, program: p, ...(context.profileMaxMa !== undefined ? { profileMaxMa: context.profileMaxMa } : {}) } });
-        else if (p.modality === 'ultrasound') enqueue.spawnChild('ultrasound', { id, input: { board, reporter, program: p } });
-        else enqueue.spawnChild('thermal', { id, input: { board, reporter, program: p } });
+        // one machine per modality (src/machines/programs.ts), spawned by its name
+        const input = programInput(p, { board, reporter, profileMaxMa: context.profileMaxMa });
+        enqueue.spawnChild(p.modality, { id: childId(p.programIndex), input: input as never });
       }
       enqueue.assign({ running: step.programs.map((p) => p.programIndex) });
     }),

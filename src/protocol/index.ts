@@ -4,7 +4,7 @@
  */
 export type { Protocol, TensProgram, UltrasoundProgram, ThermalProgram, PromptStep, Step, ParallelItem, ProgramModality } from './schema.js';
 export { ProtocolSchema, StepSchema, TensProgramSchema, UltrasoundProgramSchema, ThermalProgramSchema, PromptStepSchema, protocolJsonSchema } from './schema.js';
-export type { Plan, PlanStep, PlannedProgram, PlannedTens, PlannedUltrasound, PlannedThermal, ThermalPhase, TimelineEntry, BuildPlanOptions } from './plan.js';
+export type { Plan, PlanStep, PlannedProgram, ModalityName, PlannedTens, PlannedUltrasound, PlannedThermal, ThermalPhase, TimelineEntry, BuildPlanOptions } from './plan.js';
 export { buildPlan, planTimeline, protocolHash, canonicalJson, thermalPhases, THERMAL_PLAN_NOTE } from './plan.js';
 export { estimateTransitionsMs, REFERENCE_PAD, type PadModel } from './thermal-estimate.js';
 export type { Issue, IssueLayer } from './issues.js';

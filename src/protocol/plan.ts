@@ -55,6 +55,8 @@ export type PlannedThermal = ThermalProgram & {
 };
 
 export type PlannedProgram = PlannedTens | PlannedUltrasound | PlannedThermal;
+/** The modalities a program can be (the modality registry, src/modalities/, has one descriptor each). */
+export type ModalityName = PlannedProgram['modality'];
 
 export type PlanStep = {
   index: number;

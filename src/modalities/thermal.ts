@@ -1,0 +1,67 @@
+/** Thermal: heat, cold or contrast on the pad (machine: src/machines/thermal.machine.ts). */
+import type { PlannedThermal } from '../protocol/index.js';
+import { STANDARDS } from '../protocol/limits.js';
+import { roundTo } from '../util/number.js';
+import { formatMs } from '../util/time.js';
+import type { ModalityDescriptor } from './types.js';
+
+export interface DeliveredThermal {
+  modality: 'thermal';
+  program: number;
+  hotMs: number;
+  coldMs: number;
+  cycles: number;
+  maxC: number | null;
+  minC: number | null;
+  planned: { hotMs: number; coldMs: number; cycles: number };
+}
+
+const n = (x: number, digits = 2) => String(roundTo(x, digits));
+const count = (list: readonly string[], name: string) => list.filter((x) => x === name).length;
+const plannedMs = (p: PlannedThermal, kind: 'hot' | 'cold') => p.phases.filter((x) => x.kind === kind).reduce((s, x) => s + x.durationMs, 0);
+
+export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
+  name: 'thermal',
+  label: 'Thermal',
+  standard: STANDARDS.thermal,
+  output: () => 'pad',
+  preCheck(p, i, where) {
+    const problems: string[] = [];
+    if (!i.hasPad) problems.push(`${where}: the board has no thermal pad`);
+    for (const ph of p.phases) if (ph.targetC > i.maxPadC || ph.targetC < i.minPadC) problems.push(`${where}: pad target ${ph.targetC} °C is outside the board's ${i.minPadC}–${i.maxPadC} °C`);
+    return problems;
+  },
+  telemetry(acc, t) {
+    if (t.padTargetC === null) return;
+    acc.maxC = acc.maxC === null ? t.padC : Math.max(acc.maxC, t.padC);
+    acc.minC = acc.minC === null ? t.padC : Math.min(acc.minC, t.padC);
+  },
+  delivered(p, acc) {
+    const hot = count(acc.completedPhases, 'hot');
+    const cold = count(acc.completedPhases, 'cold');
+    return {
+      modality: 'thermal', program: p.programIndex, hotMs: Math.round(acc.phaseMs['hot'] ?? 0), coldMs: Math.round(acc.phaseMs['cold'] ?? 0),
+      cycles: p.mode === 'contrast' ? Math.min(hot, cold) : hot + cold, maxC: acc.maxC, minC: acc.minC,
+      planned: { hotMs: plannedMs(p, 'hot'), coldMs: plannedMs(p, 'cold'), cycles: p.mode === 'contrast' ? (p.cycles ?? 0) : p.phases.length },
+    };
+  },
+  progressMs: (d) => d.hotMs + d.coldMs,
+  plannedProgressMs: (p) => p.atTargetMs,
+  remainingMs: (p, phase, doneMs) => (phase === null ? p.durationMs : Math.max(0, p.durationMs - doneMs)),
+  describe(p) {
+    const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
+    return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;
+  },
+  deliveredLine: (d) =>
+    `Thermal: hot ${formatMs(d.hotMs)} of ${formatMs(d.planned.hotMs)}, cold ${formatMs(d.coldMs)} of ${formatMs(d.planned.coldMs)}, cycles ${d.cycles} of ${d.planned.cycles}` +
+    (d.maxC !== null && d.minC !== null ? `, pad ${n(d.minC, 1)}–${n(d.maxC, 1)} °C` : ''),
+  programName: () => 'Thermal',
+  deliveredRows: (d) => [
+    ['time hot', formatMs(d.planned.hotMs), formatMs(d.hotMs)],
+    ['time cold', formatMs(d.planned.coldMs), formatMs(d.coldMs)],
+    ['cycles', String(d.planned.cycles), String(d.cycles)],
+    ['pad temperature (°C)', '', d.minC !== null && d.maxC !== null ? `${n(d.minC, 1)}–${n(d.maxC, 1)}` : '—'],
+  ],
+  summaryLine: (d) =>
+    `thermal: hot ${formatMs(d.hotMs)} (planned ${formatMs(d.planned.hotMs)}), cold ${formatMs(d.coldMs)} (planned ${formatMs(d.planned.coldMs)}), ${d.cycles} cycle(s), pad ${d.minC ?? '–'}–${d.maxC ?? '–'} °C`,
+};
