@@ -5,7 +5,7 @@
  */
 import type { Delivered, RunEvent, Summary } from '../engine/events.js';
 import type { Plan } from '../protocol/index.js';
-import { modalityOfDelivered } from '../modalities/index.js';
+import { modalityOf, modalityOfDelivered } from '../modalities/index.js';
 import { formatMs, formatSessionTime } from '../util/time.js';
 import { stdoutClosed } from './io.js';
 
@@ -30,10 +30,7 @@ export class SessionView {
   private phaseLength(program: number, phase: string, number: unknown): number | null {
     const p = this.plan.steps.flatMap((s) => s.programs).find((x) => x.programIndex === program);
     if (!p) return null;
-    if (p.modality === 'tens') return phase === 'plateau' ? p.plateauMs : phase === 'ramp-up' ? p.rampUpMs : phase === 'ramp-down' ? p.rampDownMs : null;
-    if (p.modality === 'ultrasound') return phase === 'sonating' ? p.durationMs : null;
-    if ((phase === 'hot' || phase === 'cold') && typeof number === 'number') return p.phases[number - 1]?.durationMs ?? null;
-    return null;
+    return modalityOf(p).phaseLengthMs(p, phase, number);
   }
 
   update(e: RunEvent): void {

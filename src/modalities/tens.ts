@@ -44,6 +44,7 @@ export const tens: ModalityDescriptor<PlannedTens, DeliveredTens> = {
     if (phase === 'plateau') return plateauLeft + p.rampDownMs;
     return p.rampUpMs + plateauLeft + p.rampDownMs; // halted: re-ramps from zero
   },
+  phaseLengthMs: (p, phase) => (phase === 'plateau' ? p.plateauMs : phase === 'ramp-up' ? p.rampUpMs : phase === 'ramp-down' ? p.rampDownMs : null),
   describe: (p) =>
     `TENS ch${p.channel} ${p.waveform}, ${p.rateHz} Hz, ${p.pulseWidthUs} µs, ${p.amplitudeMa} mA` +
     (p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst} pulses (${roundTo(p.effectivePulseRateHz, 1)} pulses/s)` : '') +

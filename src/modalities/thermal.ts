@@ -48,6 +48,7 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
   progressMs: (d) => d.hotMs + d.coldMs,
   plannedProgressMs: (p) => p.atTargetMs,
   remainingMs: (p, phase, doneMs) => (phase === null ? p.durationMs : Math.max(0, p.durationMs - doneMs)),
+  phaseLengthMs: (p, phase, number) => ((phase === 'hot' || phase === 'cold') && typeof number === 'number' ? (p.phases[number - 1]?.durationMs ?? null) : null),
   describe(p) {
     const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
     return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;

@@ -52,6 +52,8 @@ export interface ModalityDescriptor<P extends PlannedProgram = PlannedProgram, D
   plannedProgressMs(p: P): number;
   /** Time the program still has to run from its present phase (null: not started), `doneMs` delivered so far, `inPhaseMs` into the phase. */
   remainingMs(p: P, phase: string | null, doneMs: number, inPhaseMs: number): number;
+  /** The live panel: the planned length of a phase that runs on a timer (`number`: the phase event's, 1-based), or null. */
+  phaseLengthMs(p: P, phase: string, number: unknown): number | null;
   /** `show`: the program's plan in one line. */
   describe(p: P): string;
   /** History and report: what was delivered against the plan, in one line. */

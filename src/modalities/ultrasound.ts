@@ -39,6 +39,7 @@ export const ultrasound: ModalityDescriptor<PlannedUltrasound, DeliveredUltrasou
   progressMs: (d) => d.coupledMs,
   plannedProgressMs: (p) => p.durationMs,
   remainingMs: (p, phase, doneMs) => (phase === null ? p.durationMs : Math.max(0, p.durationMs - doneMs)),
+  phaseLengthMs: (p, phase) => (phase === 'sonating' ? p.durationMs : null),
   describe: (p) =>
     `Ultrasound ${p.frequencyMHz} MHz, ${p.dutyCyclePct} % duty, ${p.intensityWPerCm2} W/cm², ERA ${p.eraCm2} cm², area ${p.areaCm2} cm²` +
     `; time ${formatMs(p.durationMs)}, dose ${roundTo(p.doseJPerCm2, 2)} J/cm², energy ${roundTo(p.energyJ, 1)} J (${roundTo(p.averagePowerW, 2)} W average)`,

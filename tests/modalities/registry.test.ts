@@ -11,7 +11,7 @@ import { listBuiltins, resolveProtocol, type PlannedProgram } from '../../src/pr
 import { ABSOLUTE_LIMITS, STANDARDS } from '../../src/protocol/limits.js';
 import { PARALLEL_KEYS } from '../../src/protocol/schema.js';
 
-const PARTS = ['output', 'preCheck', 'delivered', 'progressMs', 'plannedProgressMs', 'remainingMs', 'describe', 'deliveredLine', 'deliveredRows', 'programName', 'summaryLine'] as const;
+const PARTS = ['output', 'preCheck', 'delivered', 'progressMs', 'plannedProgressMs', 'remainingMs', 'phaseLengthMs', 'describe', 'deliveredLine', 'deliveredRows', 'programName', 'summaryLine'] as const;
 
 /** One planned program of each modality, from the built-in library. */
 const samples = new Map<string, PlannedProgram>();
