@@ -13,41 +13,12 @@
  * with its clock time.
  */
 import type { Clock, TimerId } from '../src/clock.js';
-import {
-  ADC_MAX, electrodeRaw, loadFirmataPins, thermistorRaw, type FirmataPinMap,
-} from '../src/drivers/firmata-pins.js';
+import { ADC_MAX, electrodeRaw, loadFirmataPins, thermistorRaw, type FirmataPinMap } from '../src/drivers/firmata-pins.js';
+import { analogMappingReply, capabilityReply, commandLength, FIRMATA, firmwareReply, PIN_MODE, UNO_FIRST_ANALOG, UNO_PINS } from './firmata-protocol.js';
 import { DEFAULT_PAD, ThermalPad, type PadParams } from './plants.js';
 
-// Firmata command bytes.
-export const FIRMATA = {
-  DIGITAL_MESSAGE: 0x90,
-  ANALOG_MESSAGE: 0xe0,
-  REPORT_ANALOG: 0xc0,
-  REPORT_DIGITAL: 0xd0,
-  SET_PIN_MODE: 0xf4,
-  SET_DIGITAL_PIN_VALUE: 0xf5,
-  REPORT_VERSION: 0xf9,
-  SYSTEM_RESET: 0xff,
-  START_SYSEX: 0xf0,
-  END_SYSEX: 0xf7,
-  // sysex
-  ANALOG_MAPPING_QUERY: 0x69,
-  ANALOG_MAPPING_RESPONSE: 0x6a,
-  CAPABILITY_QUERY: 0x6b,
-  CAPABILITY_RESPONSE: 0x6c,
-  PIN_STATE_QUERY: 0x6d,
-  PIN_STATE_RESPONSE: 0x6e,
-  EXTENDED_ANALOG: 0x6f,
-  QUERY_FIRMWARE: 0x79,
-  SAMPLING_INTERVAL: 0x7a,
-} as const;
+export { FIRMATA, PIN_MODE } from './firmata-protocol.js';
 
-export const PIN_MODE = { INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4, PULLUP: 0x0b } as const;
-
-const UNO_PINS = 20;
-const UNO_PWM = [3, 5, 6, 9, 10, 11];
-const UNO_FIRST_ANALOG = 14;
-const FIRMWARE_NAME = 'StandardFirmata.ino';
 const PLANT_MS = 100;
 
 export interface PinWrite {
@@ -70,7 +41,11 @@ export interface SimFirmataOptions {
   silent?: boolean;
 }
 
-interface PinState { mode: number; /** output value (PWM duty or 0/1) */ value: number; /** input level for digital inputs */ level: 0 | 1 }
+interface PinState {
+  mode: number /** output value (PWM duty or 0/1) */;
+  value: number /** input level for digital inputs */;
+  level: 0 | 1;
+}
 
 export class SimFirmataBoard {
   readonly pad: ThermalPad;
@@ -91,7 +66,11 @@ export class SimFirmataBoard {
   private closed = false;
   private silent: boolean;
 
-  constructor(private readonly clock: Clock, private readonly link: ByteLink, opts: SimFirmataOptions = {}) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly link: ByteLink,
+    opts: SimFirmataOptions = {},
+  ) {
     this.pins = opts.pins ?? loadFirmataPins();
     this.pad = new ThermalPad({ ...DEFAULT_PAD, ...opts.pad });
     this.silent = opts.silent ?? false;
@@ -169,9 +148,9 @@ export class SimFirmataBoard {
 
   private applyInputs(): void {
     const s = this.pins.stop;
-    this.setLevel(s.pin, (this.stopPressed === (s.activeWhen === 'high')) ? 1 : 0);
+    this.setLevel(s.pin, this.stopPressed === (s.activeWhen === 'high') ? 1 : 0);
     this.pins.electrodeSense.forEach((e, i) => {
-      if (e.kind === 'digital') this.setLevel(e.pin, ((!this.contact[i]) === (e.leadOffWhen === 'high')) ? 1 : 0);
+      if (e.kind === 'digital') this.setLevel(e.pin, !this.contact[i] === (e.leadOffWhen === 'high') ? 1 : 0);
     });
   }
 
@@ -212,9 +191,13 @@ export class SimFirmataBoard {
     for (const b of bytes) {
       if (b & 0x80) {
         // A command byte. An unfinished sysex swallows nothing but its end.
-        if (this.rx[0] === FIRMATA.START_SYSEX && b !== FIRMATA.END_SYSEX) { this.rx = [b]; }
-        else if (this.rx[0] === FIRMATA.START_SYSEX && b === FIRMATA.END_SYSEX) { this.sysex(this.rx.slice(1)); this.rx = []; continue; }
-        else this.rx = [b];
+        if (this.rx[0] === FIRMATA.START_SYSEX && b !== FIRMATA.END_SYSEX) {
+          this.rx = [b];
+        } else if (this.rx[0] === FIRMATA.START_SYSEX && b === FIRMATA.END_SYSEX) {
+          this.sysex(this.rx.slice(1));
+          this.rx = [];
+          continue;
+        } else this.rx = [b];
       } else {
         if (this.rx.length === 0) continue; // stray data byte
         this.rx.push(b);
@@ -228,30 +211,42 @@ export class SimFirmataBoard {
     const cmd = rx[0]!;
     if (cmd === FIRMATA.START_SYSEX) return;
     const hi = cmd < 0xf0 ? cmd & 0xf0 : cmd;
-    const need = hi === FIRMATA.REPORT_ANALOG || hi === FIRMATA.REPORT_DIGITAL ? 2
-      : hi === FIRMATA.REPORT_VERSION || hi === FIRMATA.SYSTEM_RESET ? 1
-        : hi === FIRMATA.DIGITAL_MESSAGE || hi === FIRMATA.ANALOG_MESSAGE || hi === FIRMATA.SET_PIN_MODE || hi === FIRMATA.SET_DIGITAL_PIN_VALUE ? 3
-          : 0;
-    if (need === 0) { this.stats.unknownCommands++; this.rx = []; return; }
+    const need = commandLength(hi);
+    if (need === 0) {
+      this.stats.unknownCommands++;
+      this.rx = [];
+      return;
+    }
     if (rx.length < need) return;
     this.rx = [];
-    const a = rx[1] ?? 0, b = rx[2] ?? 0;
+    const a = rx[1] ?? 0,
+      b = rx[2] ?? 0;
     switch (hi) {
-      case FIRMATA.REPORT_VERSION: return this.send([FIRMATA.REPORT_VERSION, 2, 5]);
-      case FIRMATA.SYSTEM_RESET: return this.reset();
-      case FIRMATA.ANALOG_MESSAGE: return this.analogWrite(cmd & 0x0f, a | (b << 7));
-      case FIRMATA.DIGITAL_MESSAGE: return this.digitalPortWrite(cmd & 0x0f, a | (b << 7));
-      case FIRMATA.SET_PIN_MODE: return this.setPinMode(a, b);
-      case FIRMATA.SET_DIGITAL_PIN_VALUE: return this.digitalPinWrite(a, b ? 1 : 0);
+      case FIRMATA.REPORT_VERSION:
+        return this.send([FIRMATA.REPORT_VERSION, 2, 5]);
+      case FIRMATA.SYSTEM_RESET:
+        return this.reset();
+      case FIRMATA.ANALOG_MESSAGE:
+        return this.analogWrite(cmd & 0x0f, a | (b << 7));
+      case FIRMATA.DIGITAL_MESSAGE:
+        return this.digitalPortWrite(cmd & 0x0f, a | (b << 7));
+      case FIRMATA.SET_PIN_MODE:
+        return this.setPinMode(a, b);
+      case FIRMATA.SET_DIGITAL_PIN_VALUE:
+        return this.digitalPinWrite(a, b ? 1 : 0);
       case FIRMATA.REPORT_ANALOG: {
         const ch = cmd & 0x0f;
-        if (a) this.reportAnalog |= 1 << ch; else this.reportAnalog &= ~(1 << ch);
+        if (a) this.reportAnalog |= 1 << ch;
+        else this.reportAnalog &= ~(1 << ch);
         this.armSampling();
         return;
       }
       case FIRMATA.REPORT_DIGITAL: {
         const port = cmd & 0x0f;
-        if (a) { this.reportDigital |= 1 << port; this.sendPort(port); } else this.reportDigital &= ~(1 << port);
+        if (a) {
+          this.reportDigital |= 1 << port;
+          this.sendPort(port);
+        } else this.reportDigital &= ~(1 << port);
         return;
       }
     }
@@ -260,31 +255,12 @@ export class SimFirmataBoard {
   private sysex(d: number[]): void {
     const [id, ...body] = d;
     switch (id) {
-      case FIRMATA.QUERY_FIRMWARE: {
-        const name: number[] = [];
-        for (const ch of FIRMWARE_NAME) { const c = ch.charCodeAt(0); name.push(c & 0x7f, (c >> 7) & 0x7f); }
-        return this.send([FIRMATA.START_SYSEX, FIRMATA.QUERY_FIRMWARE, 2, 5, ...name, FIRMATA.END_SYSEX]);
-      }
-      case FIRMATA.CAPABILITY_QUERY: {
-        const out: number[] = [FIRMATA.START_SYSEX, FIRMATA.CAPABILITY_RESPONSE];
-        for (let p = 0; p < UNO_PINS; p++) {
-          if (p >= 2) {
-            out.push(PIN_MODE.INPUT, 1, PIN_MODE.OUTPUT, 1, PIN_MODE.PULLUP, 1);
-            if (p >= UNO_FIRST_ANALOG) out.push(PIN_MODE.ANALOG, 10);
-            if (UNO_PWM.includes(p)) out.push(PIN_MODE.PWM, 8);
-            if (p < UNO_FIRST_ANALOG) out.push(PIN_MODE.SERVO, 14);
-          }
-          out.push(0x7f);
-        }
-        out.push(FIRMATA.END_SYSEX);
-        return this.send(out);
-      }
-      case FIRMATA.ANALOG_MAPPING_QUERY: {
-        const out: number[] = [FIRMATA.START_SYSEX, FIRMATA.ANALOG_MAPPING_RESPONSE];
-        for (let p = 0; p < UNO_PINS; p++) out.push(p >= UNO_FIRST_ANALOG ? p - UNO_FIRST_ANALOG : 0x7f);
-        out.push(FIRMATA.END_SYSEX);
-        return this.send(out);
-      }
+      case FIRMATA.QUERY_FIRMWARE:
+        return this.send(firmwareReply());
+      case FIRMATA.CAPABILITY_QUERY:
+        return this.send(capabilityReply());
+      case FIRMATA.ANALOG_MAPPING_QUERY:
+        return this.send(analogMappingReply());
       case FIRMATA.PIN_STATE_QUERY: {
         const p = body[0] ?? 0;
         const st = this.state[p];
@@ -297,7 +273,9 @@ export class SimFirmataBoard {
       case FIRMATA.EXTENDED_ANALOG: {
         const [p, ...vb] = body;
         let v = 0;
-        vb.forEach((x, i) => { v |= (x & 0x7f) << (7 * i); });
+        vb.forEach((x, i) => {
+          v |= (x & 0x7f) << (7 * i);
+        });
         return this.analogWrite(p ?? 0, v);
       }
       case FIRMATA.SAMPLING_INTERVAL: {
@@ -323,7 +301,10 @@ export class SimFirmataBoard {
     st.mode = mode;
     this.record(pin, 'mode', mode);
     if (mode === PIN_MODE.PWM || mode === PIN_MODE.OUTPUT) st.value = 0; // as StandardFirmata's setPinModeCallback
-    if (mode === PIN_MODE.ANALOG && pin >= UNO_FIRST_ANALOG) { this.reportAnalog |= 1 << (pin - UNO_FIRST_ANALOG); this.armSampling(); }
+    if (mode === PIN_MODE.ANALOG && pin >= UNO_FIRST_ANALOG) {
+      this.reportAnalog |= 1 << (pin - UNO_FIRST_ANALOG);
+      this.armSampling();
+    }
   }
 
   private analogWrite(pin: number, value: number): void {
@@ -341,7 +322,10 @@ export class SimFirmataBoard {
       const st = this.state[pin];
       if (!st || st.mode !== PIN_MODE.OUTPUT) continue; // StandardFirmata only drives OUTPUT pins from a port write
       const v = (mask >> i) & 1;
-      if (v !== st.value) { st.value = v; this.record(pin, 'digital', v); }
+      if (v !== st.value) {
+        st.value = v;
+        this.record(pin, 'digital', v);
+      }
     }
   }
 
