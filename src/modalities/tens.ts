@@ -1,6 +1,7 @@
 /** TENS: one channel, ramp up, time at amplitude, ramp down (machine: src/machines/tens.machine.ts). */
 import type { PlannedTens } from '../protocol/index.js';
-import { STANDARDS } from '../protocol/limits.js';
+import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
+import { TensProgramSchema } from '../protocol/schema.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
 import type { ModalityDescriptor } from './types.js';
@@ -21,6 +22,8 @@ export const tens: ModalityDescriptor<PlannedTens, DeliveredTens> = {
   name: 'tens',
   label: 'TENS',
   standard: STANDARDS.tens,
+  limits: ABSOLUTE_LIMITS.tens,
+  schema: TensProgramSchema,
   output: (p) => (p.channel === 2 ? 'tens2' : 'tens1'),
   preCheck(p, i, where) {
     const problems: string[] = [];

@@ -1,6 +1,7 @@
 /** Thermal: heat, cold or contrast on the pad (machine: src/machines/thermal.machine.ts). */
 import type { PlannedThermal } from '../protocol/index.js';
-import { STANDARDS } from '../protocol/limits.js';
+import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
+import { ThermalProgramSchema } from '../protocol/schema.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
 import type { ModalityDescriptor } from './types.js';
@@ -24,6 +25,8 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
   name: 'thermal',
   label: 'Thermal',
   standard: STANDARDS.thermal,
+  limits: ABSOLUTE_LIMITS.thermal,
+  schema: ThermalProgramSchema,
   output: () => 'pad',
   preCheck(p, i, where) {
     const problems: string[] = [];

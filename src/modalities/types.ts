@@ -12,7 +12,8 @@
  */
 import type { BoardInfo, OutputName } from '../drivers/board.js';
 import type { ModalityName, PlannedProgram } from '../protocol/index.js';
-import type { STANDARDS } from '../protocol/limits.js';
+import type { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
+import type { ZodType } from 'zod';
 
 /** What the delivered accounting (src/engine/delivered.ts) has gathered for one program, for the descriptor to summarise. */
 export interface DeliveredAcc {
@@ -37,8 +38,11 @@ export interface ModalityDescriptor<P extends PlannedProgram = PlannedProgram, D
   readonly name: ModalityName;
   /** As the clinician reads it in tables: "TENS", "Ultrasound", "Thermal". */
   readonly label: string;
-  /** The standard its absolute limits come from (protocol/limits.ts). */
+  /** The standard its absolute limits come from, and the limits (protocol/limits.ts). */
   readonly standard: (typeof STANDARDS)[ModalityName];
+  readonly limits: (typeof ABSOLUTE_LIMITS)[ModalityName];
+  /** The zod schema of its program in a protocol file (protocol/schema.ts: `- <name>: { … }`). */
+  readonly schema: ZodType;
   /** The board output a program drives. */
   output(p: P): OutputName;
   /** Why this board cannot run the program (`where` names the step), checked before anything is switched on. */

@@ -1,6 +1,7 @@
 /** Therapeutic ultrasound: a dose timer on one head (machine: src/machines/ultrasound.machine.ts). */
 import type { PlannedUltrasound } from '../protocol/index.js';
-import { STANDARDS } from '../protocol/limits.js';
+import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
+import { UltrasoundProgramSchema } from '../protocol/schema.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
 import type { ModalityDescriptor } from './types.js';
@@ -21,6 +22,8 @@ export const ultrasound: ModalityDescriptor<PlannedUltrasound, DeliveredUltrasou
   name: 'ultrasound',
   label: 'Ultrasound',
   standard: STANDARDS.ultrasound,
+  limits: ABSOLUTE_LIMITS.ultrasound,
+  schema: UltrasoundProgramSchema,
   output: () => 'ultrasound',
   preCheck(p, i, where) {
     const problems: string[] = [];

@@ -9,7 +9,7 @@ import { PROGRAM_MACHINES } from '../../src/machines/programs.js';
 import { MODALITIES, modalityOf, type DeliveredAcc } from '../../src/modalities/index.js';
 import { listBuiltins, resolveProtocol, type PlannedProgram } from '../../src/protocol/index.js';
 import { ABSOLUTE_LIMITS, STANDARDS } from '../../src/protocol/limits.js';
-import { PARALLEL_KEYS } from '../../src/protocol/schema.js';
+import { PARALLEL_KEYS, ParallelItemSchema } from '../../src/protocol/schema.js';
 
 const PARTS = ['output', 'preCheck', 'delivered', 'progressMs', 'plannedProgressMs', 'remainingMs', 'phaseLengthMs', 'describe', 'deliveredLine', 'deliveredRows', 'programName', 'summaryLine'] as const;
 
@@ -40,7 +40,10 @@ describe('the modality registry', () => {
     expect(m.name).toBe(name);
     expect(m.label).not.toBe('');
     expect(m.standard).toBe(STANDARDS[name]);
-    expect(ABSOLUTE_LIMITS[name]).toBeDefined();
+    expect(m.limits).toBe(ABSOLUTE_LIMITS[name]);
+    // the schema a protocol step `- <name>: { … }` is checked against
+    const step = ParallelItemSchema.options.find((o) => name in o.shape);
+    expect(step && (step.shape as Record<string, unknown>)[name]).toBe(m.schema);
     for (const part of PARTS) expect(typeof m[part], `${name}.${part}`).toBe('function');
     expect(PROGRAM_MACHINES[name].id).toBe(name);
   });
