@@ -126,9 +126,21 @@ async function startup(): Promise<void> {
   line('`modality run tens-10s --speed max`: dist / tsx', `${runDist.toFixed(0)} / ${runSrc.toFixed(0)} ms (${(runSrc / runDist).toFixed(1)}×)`);
 }
 
+async function lease(): Promise<void> {
+  const { benchLease, LEASE_SETTINGS } = await import('./lease.js');
+  console.log(`\n# The lease on a loaded host: 20 × tens-10s over a pty (modality sim --pty), two busy loops running; ${LEASE_SETTINGS}`);
+  const f = await benchLease(20, 2, (i, s) => process.stderr.write(`  session ${String(i).padStart(2)}: ${s.outcome}${s.faults.length ? ` (${s.faults.map((x) => x.code).join(', ')})` : ''}, host stall ${s.link.hostStallMaxMs ?? '?'} ms, ${s.link.keepaliveRepeats ?? 0} repeats\n`));
+  line('sessions completed', `${f.completed} of ${f.sessions}`);
+  line('sessions cut by the board with HOST_TIMEOUT (aim: 0)', `${f.hostTimeouts}`);
+  if (f.otherFaults.length) line('other faults', f.otherFaults.join(', '));
+  line("host's worst event-loop stall: worst / median session", `${f.worstStallMs} / ${f.medianStallMs} ms`);
+  line('frames the lease keeper repeated (sessions that needed it)', `${f.keepaliveRepeats} (${f.sessionsWithRepeats} of ${f.sessions})`);
+}
+
 if (want('startup')) await startup();
 if (want('engine')) await engine();
 if (want('timing')) await timing();
 if (want('firmware')) await firmware();
 if (want('cart')) await cart();
+if (want('lease')) await lease();
 console.log('\n(run one group with: npm run bench -- startup | engine | timing | firmware | cart | lease)');
