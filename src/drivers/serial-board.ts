@@ -66,7 +66,8 @@ export function faultNames(mask: number): FaultName[] {
   return out;
 }
 
-interface Pending { frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
+/** A frame to send. Its seq is given when it is first sent, so frames go out in seq order even when an urgent one jumps the queue. */
+interface Pending { payload: Uint8Array; frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
 
 /** A scheduled command held on the host until holdBeyondMs before it is due; built when released. */
 interface Held { atMs: number; order: number; output: OutputName | 'all'; send: () => void }
@@ -323,9 +324,7 @@ export class SerialBoard implements Board {
 
   private enqueue<N extends MessageName>(name: N, body: MessageBody<N>, describe: string, output: OutputName | 'all' | null, urgent = false): void {
     if (this.closed || this.lost) return;
-    const seq = this.seq;
-    this.seq = (this.seq + 1) & 0xff;
-    const p: Pending = { frame: encodeFrame(seq, encodeMessage(name, body)), seq, name, describe, output, tries: 0, sentAt: 0 };
+    const p: Pending = { payload: encodeMessage(name, body), frame: new Uint8Array(0), seq: -1, name, describe, output, tries: 0, sentAt: 0 };
     if (urgent) this.queue.unshift(p);
     else this.queue.push(p);
     this.pump();
@@ -335,6 +334,9 @@ export class SerialBoard implements Board {
     if (this.inFlight || this.closed || this.lost) return;
     const next = this.queue.shift();
     if (!next) return;
+    next.seq = this.seq;
+    this.seq = (this.seq + 1) & 0xff;
+    next.frame = encodeFrame(next.seq, next.payload);
     this.inFlight = next;
     this.transmit(next);
   }

@@ -76,3 +76,31 @@ describe('serial board driver: a board-wide cut reported the old way', () => {
     expect(offs).toEqual(['tens1', 'tens2', 'ultrasound', 'pad'].map((output) => ({ type: 'applied', output, boardMs: at, action: 'off', value: 0, cause: 'STOP_INPUT' })));
   });
 });
+
+describe('frames go out in seq order', () => {
+  it('an urgent EVENT_ACK that jumps the queue takes the next seq when it is sent, not when it was queued', async () => {
+    const { board, clock, sim, link, events } = await connectSim();
+    const written: Uint8Array[] = [];
+    const write = link.host.write.bind(link.host);
+    link.host.write = (bytes, opts) => { written.push(bytes.slice()); write(bytes, opts); };
+    board.configureTens('tens1', tensCfg);
+    board.configureTens('tens2', tensCfg);
+    board.ramp('tens1', board.boardNow() + 300, 0, 10, 1000);
+    board.ramp('tens2', board.boardNow() + 300, 0, 10, 1000);
+    clock.advance(2000);
+    // Both channels lose their electrodes at once: two events each (APPLIED_OFF, FAULT_LATCHED),
+    // answered by urgent EVENT_ACKs, while the host has commands queued behind them.
+    sim.setElectrodeOhm(0, 50_000);
+    sim.setElectrodeOhm(1, 50_000);
+    for (let i = 0; i < 6; i++) board.cancel(i % 2 === 0 ? 'tens1' : 'tens2');
+    clock.advance(3000);
+    const kinds = written.map((f) => f[2]);
+    expect(kinds.filter((k) => k === 0x16).length, 'EVENT_ACKs sent').toBeGreaterThanOrEqual(4);
+    expect(events.filter((e) => e.type === 'fault').length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < written.length; i++) {
+      const prev = written[i - 1]!, cur = written[i]!;
+      const retransmit = Buffer.from(prev).equals(Buffer.from(cur));
+      if (!retransmit) expect(cur[1], `frame ${i}: seq after ${prev[1]}`).toBe((prev[1]! + 1) & 0xff);
+    }
+  });
+});
