@@ -267,7 +267,7 @@ async function runOnHardware(
   const clock = new RealClock();
   const board = await connectHardware(clock, spec, o, trace);
   if (o.clearFaults && board.latchedFaults().length > 0) await clearLatchedFaults(board);
-  const run = new SessionRun({ plan, board, clock, onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
+  const run = new SessionRun({ plan, board, clock, machineTime: 'board', onEvent, ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}) });
   run.start();
   if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
   onStart(run);
