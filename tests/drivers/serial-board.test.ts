@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectSim } from '../helpers.js';
 import { OUTPUT } from '../../src/drivers/wire/spec.js';
+import { SerialBoard } from '../../src/drivers/serial-board.js';
 
 const tensCfg = { rateHz: 100, pulseWidthUs: 100, waveform: 'symmetric-biphasic' as const, electrodeAreaCm2: 25, highDensityAcknowledged: false };
 
@@ -108,7 +109,6 @@ describe('frames go out in seq order', () => {
 describe('serial board driver: close() says BYE', () => {
   it('after close() every output is off, the board has closed the session and latched nothing, and a new host finds no fault', async () => {
     const { closeOnClock } = await import('../../sim/harness.js');
-    const { SerialBoard } = await import('../../src/drivers/serial-board.js');
     const { board, clock, sim, link, events } = await connectSim();
     board.configureTens('tens1', tensCfg);
     const t = board.boardNow() + board.scheduleMarginMs;
@@ -133,7 +133,7 @@ describe('serial board driver: close() says BYE', () => {
     expect(board.counters().framesSent).toBe(sent);
     expect(sim.outputValue(OUTPUT.ultrasound)).toBe(0);
     // the next session on the same board starts with nothing latched
-    let next: InstanceType<typeof SerialBoard> | undefined;
+    let next: SerialBoard | undefined;
     void SerialBoard.connect(clock, link.host, { label: 'sim' }).then((b) => (next = b));
     while (!next && clock.step()) await null;
     expect(next!.latchedFaults()).toEqual([]);
@@ -144,7 +144,6 @@ describe('serial board driver: close() says BYE', () => {
     const { VirtualClock } = await import('../../src/clock.js');
     const { createLinkPair } = await import('../../sim/link.js');
     const { SimBoard } = await import('../../sim/board.js');
-    const { SerialBoard } = await import('../../src/drivers/serial-board.js');
     const { closeOnClock } = await import('../../sim/harness.js');
     const { encodeFrame } = await import('../../src/drivers/wire/frame.js');
     const { encodeMessage } = await import('../../src/drivers/wire/messages.js');
@@ -162,7 +161,7 @@ describe('serial board driver: close() says BYE', () => {
         clock.setTimeout(() => link.board.write(encodeFrame(250, encodeMessage('ACK', { ackSeq: bytes[1]!, status: STATUS.BAD_MESSAGE, boardMs: sim.boardMs() }))), 2);
       },
     };
-    let board: InstanceType<typeof SerialBoard> | undefined;
+    let board: SerialBoard | undefined;
     void SerialBoard.connect(clock, oldBoard, { label: 'old board' }).then((b) => (board = b));
     while (!board && clock.step()) await null;
     const events: string[] = [];
