@@ -62,6 +62,14 @@ export async function connectSimBoard(opts: Pick<SimulateOptions, 'faults' | 'se
   return { clock, sim, board, link, line };
 }
 
+/** SerialBoard.close() on a virtual clock: runs the clock until the board has answered BYE and the line is closed. */
+export async function closeOnClock(clock: VirtualClock, board: SerialBoard): Promise<void> {
+  let done = false;
+  const closing = board.close().finally(() => { done = true; });
+  while (!done && clock.step()) await null;
+  await closing;
+}
+
 export async function simulateSession(opts: SimulateOptions): Promise<SimulateResult> {
   const faults = opts.faults ?? [];
   const { clock, sim, board, link, line } = await connectSimBoard(opts);
@@ -87,7 +95,7 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
   if (opts.holdMs !== undefined && clock.now() < start + opts.holdMs) clock.runUntil(start + opts.holdMs);
   const summary = run.summary();
   run.stop();
+  await closeOnClock(clock, board); // BYE, answered while the board still runs
   sim.stopTimers();
-  await board.close();
   return { summary, sim, run, clock, wireBytes: link.stats.bytesToBoard + link.stats.bytesToHost };
 }

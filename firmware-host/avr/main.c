@@ -386,6 +386,8 @@ int main(void) {
       uint8_t clear = 0;
       if (board.board_faults & (1u << (MOD_FAULT_STOP_INPUT - 1))) clear |= CUT_STOP;
       if (board.board_faults & (1u << (MOD_FAULT_HOST_TIMEOUT - 1))) clear |= CUT_LEASE;
+      /* no session (a BYE came in just as the watch fired): nothing is driven, no lease runs */
+      if (!board.session) clear |= CUT_LEASE;
       ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
         cut &= (uint8_t)~clear;
         lease_watch_ms = board.session ? board.lease_ms : 0; /* the watch counts bytes, on its own */

@@ -92,9 +92,11 @@ export class BoardHost {
       const clock = this.clock as VirtualClock;
       await new Promise<void>((r) => clock.setTimeout(() => r(), 200));
     }
+    // The board's close says BYE (the board ends the session with no fault latched) and
+    // waits for its answer: on the simulated board, while its clock is still paced.
+    await this.board.close();
     this.closed = true;
     await this.pacing;
     this.sim?.stopTimers();
-    await this.board.close();
   }
 }

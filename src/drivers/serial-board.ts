@@ -103,6 +103,8 @@ export class SerialBoard implements Board {
   private lastFaults: FaultName[] = [];
   private lost = false;
   private closed = false;
+  /** close(): resolves the wait for BYE's ACK (or for the link to be given up). */
+  private byeDone: (() => void) | null = null;
   private readonly c: LinkCounters = { framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 };
 
   private constructor(private readonly clock: Clock, private readonly transport: Transport, private readonly opts: SerialBoardOptions) {
@@ -267,7 +269,22 @@ export class SerialBoard implements Board {
     return { ...this.c, ...this.transport.hostStats?.() };
   }
 
+  /**
+   * End the session: BYE, after the frames already queued, so the board turns every
+   * output off and closes the session without latching HOST_TIMEOUT; then close the
+   * transport. Waits for BYE's ACK, whatever its status (NO_SESSION: a resend whose first
+   * ACK was lost; BAD_MESSAGE: a board from before BYE, whose lease then runs out as it
+   * always did), or for the link to be given up after maxTries sends. Frames that follow
+   * the ACK (the board's APPLIED_OFF events) are not handled: the board sends them again
+   * to the next session. With a virtual clock the caller must keep running it.
+   */
   async close(): Promise<void> {
+    if (this.info && !this.closed && !this.lost) {
+      await new Promise<void>((resolve) => {
+        this.byeDone = resolve;
+        this.enqueue('BYE', {}, 'BYE', 'all');
+      });
+    }
     this.shutdown();
     await this.transport.close();
   }
@@ -422,6 +439,11 @@ export class SerialBoard implements Board {
     const board64 = this.ext.extend(m.boardMs);
     // Only first-try round trips are unambiguous samples of the clock.
     if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64, p.frame.length * MS_PER_BYTE, ACK_BYTES * MS_PER_BYTE);
+    if (p.name === 'BYE') { // the session is over, whatever the status: send nothing more
+      this.shutdown();
+      this.byeDone?.();
+      return;
+    }
     if (m.status !== STATUS.OK) {
       this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: Math.round(this.sync.fromBoard(board64)), command: p.describe });
     }
@@ -490,6 +512,7 @@ export class SerialBoard implements Board {
     if (this.lost || this.closed) return;
     this.lost = true;
     this.stopSending();
+    this.byeDone?.(); // close() waits no longer
     this.emit({ type: 'linkLost', reason });
   }
 
