@@ -77,8 +77,8 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
     const plateau = samples.filter((p) => Math.abs(tensMaFromPwm(p.t1amp) - 10) <= 0.35);
     expect(plateau.length, 'at least one sample at the plateau').toBeGreaterThanOrEqual(1);
     for (const p of plateau) {
-      expect(Math.abs(p.t1hz - 80)).toBeLessThanOrEqual(1);
-      expect(Math.abs(p.t1us - 100)).toBeLessThanOrEqual(1);
+      expect(Math.abs(p.t1hz - 80), `rate in ${JSON.stringify(p)}`).toBeLessThanOrEqual(1);
+      expect(Math.abs(p.t1us - 100), `width in ${JSON.stringify(p)}`).toBeLessThanOrEqual(1);
     }
     expect(samples.every((p) => p.t2amp === 0 && p.t2n === 0 && p.us === 0)).toBe(true);
     const last = samples.at(-1)!;
