@@ -4,7 +4,8 @@
  * checkout's own dist/ is never touched while other tests run bin/modality.js),
  * installed with `npm install -g` into a temp prefix, then run.
  *
- * npm installs from its cache (--offline). Native addons: install scripts are
+ * npm installs from its cache where it can (--prefer-offline; a clean CI machine has only
+ * what npm ci fetched, and needs the registry for the package documents). Native addons: install scripts are
  * skipped and better-sqlite3's and node-pty's compiled addons are copied from
  * this checkout's node_modules (same Node ABI), because compiling them again
  * takes minutes on a 2-core machine; everything else is the real install.
@@ -45,7 +46,7 @@ describe('npm pack → npm install -g → modality', () => {
     const pack = sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: tree });
     expect(pack.status, pack.stderr).toBe(0);
     const tgz = join(work, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
-    const inst = sh('npm', ['install', '-g', '--prefix', prefix, '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tgz]);
+    const inst = sh('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tgz]);
     expect(inst.status, inst.stderr).toBe(0);
     installed = join(prefix, 'lib', 'node_modules', PKG.name);
     for (const addon of ['better-sqlite3', 'node-pty']) {
