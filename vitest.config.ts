@@ -24,6 +24,7 @@ const REALTIME = [
   'tests/firmware/stop-record.test.ts',
   'tests/cli/doctor.test.ts',
   'tests/cli/pty.test.ts',
+  'tests/cli/pty-bye.test.ts',
   'tests/cli/firmata-run.test.ts',
   'tests/cli/live.test.ts',
   'tests/records/kill.test.ts',

@@ -118,12 +118,25 @@ async function startup(): Promise<void> {
   const bare = time(['-e', '0']);
   const fromSource = { MODALITY_FROM_SOURCE: '1' };
   const helpDist = time([BIN, '--help']);
+  const helpEntry = time([here('../dist/cli/main.js'), '--help']);
   const helpSrc = time([BIN, '--help'], fromSource);
   const runDist = time([BIN, 'run', SHORT, '--speed', 'max', '--json']);
   const runSrc = time([BIN, 'run', SHORT, '--speed', 'max', '--json'], fromSource);
   line('bare `node -e 0`', `${bare.toFixed(0)} ms`);
-  line('`modality --help`: dist / tsx (aim: dist under 200 ms)', `${helpDist.toFixed(0)} / ${helpSrc.toFixed(0)} ms (${(helpSrc / helpDist).toFixed(1)}×)`);
+  line('`modality --help`: dist / tsx, from a checkout (aim: dist under 200 ms)', `${helpDist.toFixed(0)} / ${helpSrc.toFixed(0)} ms (${(helpSrc / helpDist).toFixed(1)}×)`);
+  line('`modality --help` as installed (dist/cli/main.js, no sources to compare)', `${helpEntry.toFixed(0)} ms`);
   line('`modality run tens-10s --speed max`: dist / tsx', `${runDist.toFixed(0)} / ${runSrc.toFixed(0)} ms (${(runSrc / runDist).toFixed(1)}×)`);
+}
+
+async function lease(): Promise<void> {
+  const { benchLease, LEASE_SETTINGS } = await import('./lease.js');
+  console.log(`\n# The lease on a loaded host: 20 × tens-10s over a pty (modality sim --pty), two busy loops running; ${LEASE_SETTINGS}`);
+  const f = await benchLease(20, 2, (i, s) => process.stderr.write(`  session ${String(i).padStart(2)}: ${s.outcome}${s.faults.length ? ` (${s.faults.map((x) => x.code).join(', ')})` : ''}, host stall ${s.link.hostStallMaxMs ?? '?'} ms, ${s.link.keepaliveRepeats ?? 0} repeats\n`));
+  line('sessions completed', `${f.completed} of ${f.sessions}`);
+  line('sessions cut by the board with HOST_TIMEOUT (aim: 0)', `${f.hostTimeouts}`);
+  if (f.otherFaults.length) line('other faults', f.otherFaults.join(', '));
+  line("host's worst event-loop stall: worst / median session", `${f.worstStallMs} / ${f.medianStallMs} ms`);
+  line('frames the lease keeper repeated (sessions that needed it)', `${f.keepaliveRepeats} (${f.sessionsWithRepeats} of ${f.sessions})`);
 }
 
 if (want('startup')) await startup();
@@ -131,4 +144,5 @@ if (want('engine')) await engine();
 if (want('timing')) await timing();
 if (want('firmware')) await firmware();
 if (want('cart')) await cart();
+if (want('lease')) await lease();
 console.log('\n(run one group with: npm run bench -- startup | engine | timing | firmware | cart | lease)');

@@ -46,6 +46,16 @@ export async function connectSimBoard(clock: VirtualClock, opts: Omit<ConnectSim
   return { clock, sim, board, link, line };
 }
 
+/** SerialBoard.close() on a virtual clock: runs the clock until the board has answered BYE and the line is closed. */
+export async function closeOnClock(clock: VirtualClock, board: SerialBoard): Promise<void> {
+  let done = false;
+  const closing = board.close().finally(() => {
+    done = true;
+  });
+  while (!done && clock.step()) await null;
+  await closing;
+}
+
 /** The registry's entry for `--board sim`. */
 export async function openSimulatedBoard(spec: BoardSpec, clock: VirtualClock, o: BoardOpenOptions): Promise<OpenedBoard & { connection: SimConnection }> {
   const c = await connectSimBoard(clock, {
@@ -72,10 +82,11 @@ export async function openSimulatedBoard(spec: BoardSpec, clock: VirtualClock, o
         if (what === 'coupling') sim.setCoupled(true);
         else sim.setElectrodeOhm(what === 'contact:1' ? 0 : 1, ELECTRODE_GOOD_OHM);
       },
+      stop: () => sim.stopTimers(),
     },
     close: async () => {
+      await closeOnClock(clock, c.board); // BYE, answered while the board still runs
       sim.stopTimers();
-      await c.board.close();
     },
   };
 }

@@ -12,10 +12,10 @@ import type { SessionRun } from '../src/engine/session-runner.js';
 import type { Message } from '../src/drivers/wire/messages.js';
 import type { Plan } from '../src/protocol/index.js';
 import type { SimBoard, SimBoardOptions } from './board.js';
-import { connectSimBoard as connect, type SimConnection } from './connect.js';
+import { closeOnClock, connectSimBoard as connect, type SimConnection } from './connect.js';
 import { scheduleFaults, type FaultSpec } from './faults.js';
 
-export type { SimConnection } from './connect.js';
+export { closeOnClock, type SimConnection } from './connect.js';
 
 export interface SimulateOptions {
   plan: Plan;
@@ -57,7 +57,7 @@ export async function simulateSession(opts: SimulateOptions): Promise<SimulateRe
     },
     onStart: (run) => opts.onStart?.({ run, clock, sim }),
   });
+  await closeOnClock(clock, board); // BYE, answered while the board still runs
   sim.stopTimers();
-  await board.close();
   return { summary, sim, run, clock, wireBytes: link.stats.bytesToBoard + link.stats.bytesToHost };
 }

@@ -3,7 +3,7 @@
  * core/ may use (the hardware layers and the tests see modality.h only).
  *
  *   board.c     mod_init, mod_tick (the order of one board millisecond), mod_next_wake, mod_steady
- *   dispatch.c  received frames: HELLO and session, repeats, the command dispatch and its
+ *   dispatch.c  received frames: HELLO, BYE and session, repeats, the command dispatch and its
  *               length check (expanded from MOD_HOST_MESSAGES), one on_<MESSAGE> handler each
  *   queue.c     per-output queues on the board clock, ramps, the TENS slew, outputs off
  *   safety.c    limits, latches, CLEAR, lease, stop input, lead-off and coupling
@@ -47,6 +47,9 @@ uint8_t mod_enqueue(mod_t *m, uint8_t o, const mod_cmd_t *cmd);
 void mod_run_queues(mod_t *m);
 /* The output's set-point and drive to zero, its ramp stopped (the queue is the caller's). */
 void mod_output_off(mod_t *m, uint8_t o);
+/* Every queue dropped, every output off; APPLIED_OFF (with `code`, 0 when commanded) for
+ * each output that was driven. A board-wide latch and BYE. */
+void mod_cut_all(mod_t *m, uint8_t code);
 /* Is the output doing anything (a value, a ramp, a slewing TENS level, a pad goal)? */
 uint8_t mod_driven(const mod_t *m, uint8_t o);
 /* The drive values in m->out from the set-points: TENS follows at the slew limit. */

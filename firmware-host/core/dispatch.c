@@ -1,5 +1,5 @@
 /*
- * Received frames (docs/protocol.md, "Messages", "Repeats"): HELLO and the session,
+ * Received frames (docs/protocol.md, "Messages", "Repeats"): HELLO, BYE and the session,
  * repeats answered but applied once, and the command dispatch. The dispatch and its
  * length check are expanded from MOD_HOST_MESSAGES (wire_spec.h, generated from spec.ts):
  * every host message has its on_<MESSAGE> handler here, or the core does not compile.
@@ -157,6 +157,15 @@ static uint8_t on_EVENT_ACK(mod_t *m, const uint8_t *p) {
   return MOD_STATUS_OK;
 }
 
+/* The host ends the session: every output off now, queues dropped, APPLIED_OFF (code 0)
+ * for each output that was driven, and no fault latched (latched ones stay). The session
+ * closes in handle_frame once the ACK and these events are out. */
+static uint8_t on_BYE(mod_t *m, const uint8_t *p) {
+  (void)p;
+  mod_cut_all(m, 0);
+  return MOD_STATUS_OK;
+}
+
 /* ----------------------------------------------------------- dispatch */
 
 /* One case per host message of spec.ts: the wrong length or an unknown id is BAD_MESSAGE. */
@@ -176,7 +185,7 @@ static void handle_frame(mod_t *m) {
   const uint8_t *p = &f[2];
   uint8_t n = (uint8_t)(len - MOD_FRAME_OVERHEAD);
   uint16_t crc = mod_get16(&f[len - 3]);
-  uint8_t hello = p[0] == MOD_MSG_HELLO;
+  uint8_t hello = p[0] == MOD_MSG_HELLO, bye = p[0] == MOD_MSG_BYE;
 
   m->last_rx_ms = m->now; /* any valid frame renews the lease */
 
@@ -196,6 +205,9 @@ static void handle_frame(mod_t *m) {
   mod_send_ack(m, seq, st);
   if (hello && st == MOD_STATUS_OK) mod_send_identify(m);
   mod_flush_events(m);
+  /* BYE: the ACK and the APPLIED_OFF events are out; close the session as a lease expiry
+   * does (no telemetry, no resends, NO_SESSION until the next HELLO), latching nothing */
+  if (bye && st == MOD_STATUS_OK) m->session = 0;
 }
 
 void mod_rx_byte(mod_t *m, uint8_t b) {

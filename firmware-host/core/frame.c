@@ -24,22 +24,11 @@ uint8_t mod_frame_encode(uint8_t *out, uint8_t seq, const uint8_t *payload, uint
 /* Every message has one fixed frame length; 0 for an unknown id, which is a framing error
  * (waiting for an unknown id's "length" would swallow the heartbeats behind it). */
 static uint8_t frame_len_of(uint8_t id) {
-  switch (id) {
-    case MOD_MSG_HELLO: return MOD_HELLO_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_PING: return MOD_PING_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_CONFIG_TENS: return MOD_CONFIG_TENS_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_CONFIG_US: return MOD_CONFIG_US_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_SET: return MOD_SET_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_RAMP: return MOD_RAMP_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_OFF: return MOD_OFF_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_CANCEL: return MOD_CANCEL_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_CLEAR: return MOD_CLEAR_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_ESTOP: return MOD_ESTOP_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_EVENT_ACK: return MOD_EVENT_ACK_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_ACK: return MOD_ACK_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_IDENTIFY: return MOD_IDENTIFY_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_TELEMETRY: return MOD_TELEMETRY_LEN + MOD_FRAME_OVERHEAD;
-    case MOD_MSG_EVENT: return MOD_EVENT_LEN + MOD_FRAME_OVERHEAD;
+  switch (id) { /* from the lists of wire_spec.h (spec.ts), both directions */
+#define FRAME_LEN(name, id_, len) case id_: return (len) + MOD_FRAME_OVERHEAD;
+    MOD_HOST_MESSAGES(FRAME_LEN)
+    MOD_BOARD_MESSAGES(FRAME_LEN)
+#undef FRAME_LEN
     default: return 0;
   }
 }

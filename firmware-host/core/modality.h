@@ -16,7 +16,7 @@
 #include "wire_spec.h"
 
 #define MOD_FW_MAJOR 0
-#define MOD_FW_MINOR 2
+#define MOD_FW_MINOR 3
 #define MOD_FW_PATCH 0
 #define MOD_BOARD_KIND_SIM 1 /* the core in WebAssembly, in the simulated board */
 #define MOD_BOARD_KIND_AVR 2

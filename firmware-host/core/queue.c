@@ -19,6 +19,15 @@ void mod_output_off(mod_t *m, uint8_t o) {
   }
 }
 
+void mod_cut_all(mod_t *m, uint8_t code) {
+  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
+    uint8_t was = mod_driven(m, o);
+    mod_drop_queue(m, o);
+    mod_output_off(m, o);
+    if (was) mod_emit(m, MOD_EVENT_APPLIED_OFF, o, code, 0, 0);
+  }
+}
+
 uint8_t mod_driven(const mod_t *m, uint8_t o) {
   const mod_chan_t *c = &m->ch[o];
   if (c->value || c->ramping) return 1;

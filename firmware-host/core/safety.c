@@ -53,12 +53,7 @@ void mod_latch_board(mod_t *m, uint8_t code) {
   if (code == MOD_FAULT_THERMAL_RUNAWAY && (m->defects & MOD_DEFECT_NO_RUNAWAY)) return;
 #endif
   m->board_faults |= BIT(code);
-  for (uint8_t o = 0; o < MOD_OUTPUT_COUNT; o++) {
-    uint8_t was = mod_driven(m, o);
-    mod_drop_queue(m, o);
-    mod_output_off(m, o);
-    if (was) mod_emit(m, MOD_EVENT_APPLIED_OFF, o, code, 0, 0);
-  }
+  mod_cut_all(m, code);
   mod_emit(m, MOD_EVENT_FAULT_LATCHED, MOD_OUTPUT_ALL, code, 0, 0);
 }
 

@@ -92,6 +92,10 @@
 #define MOD_EVENT_ACK_LEN 3
 #define MOD_EVENT_ACK_EVENT_ID 1 /* u16 */
 
+/* BYE (host -> board): The host ends the session: every output off now, queues dropped, the session closed as after a lease expiry, but no fault latched. ACK first, then APPLIED_OFF for each output that was driven. */
+#define MOD_MSG_BYE 0x17
+#define MOD_BYE_LEN 1
+
 /* ACK (board -> host): Answer to a host frame with sequence ackSeq. A duplicate (retransmitted) frame is answered again but not applied twice. */
 #define MOD_MSG_ACK 0x80
 #define MOD_ACK_LEN 7
@@ -158,7 +162,8 @@
   X(CANCEL, 0x13, 2) \
   X(CLEAR, 0x14, 2) \
   X(ESTOP, 0x15, 1) \
-  X(EVENT_ACK, 0x16, 3)
+  X(EVENT_ACK, 0x16, 3) \
+  X(BYE, 0x17, 1)
 
 /* Board -> host messages: X(NAME, id, payload length including the id byte) */
 #define MOD_BOARD_MESSAGES(X) \

@@ -328,6 +328,63 @@ static void test_lease(void) {
   CHECK(B.board_faults & faults_bit(MOD_FAULT_HOST_TIMEOUT));
 }
 
+static int bye(void) { uint8_t p[] = {MOD_MSG_BYE}; return req(p, 1); }
+
+static void test_bye(void) {
+  reset("bye");
+  session();
+  CHECK_EQ(config_tens(0, 100, 100, 500), MOD_STATUS_OK);
+  CHECK_EQ(set(0, NOW + 10, 50), MOD_STATUS_OK);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_OK);
+  CHECK_EQ(set(3, NOW + 10, 300), MOD_STATUS_OK);
+  run(100);
+  CHECK(B.out.tens_x10[0] > 0 && B.out.us_x100 == 100 && B.pad_goal != 0);
+  CHECK_EQ(set(2, NOW + 5000, 150), MOD_STATUS_OK); /* queued: BYE drops it */
+  int before = NF;
+  CHECK_EQ(bye(), MOD_STATUS_OK);
+  /* the ACK first, then one APPLIED_OFF (code 0) per driven output, at the BYE's board time */
+  CHECK_EQ(F[before].p[0], MOD_MSG_ACK);
+  uint8_t outs[] = {0, 2, 3};
+  for (int i = 0; i < 3; i++) {
+    const frame_t *e = event(before, MOD_EVENT_APPLIED_OFF, outs[i]);
+    CHECK(e && e->p[MOD_EVENT_CODE] == 0 && ev_ms(e) == NOW && e > &F[before]);
+  }
+  CHECK(!event(before, MOD_EVENT_APPLIED_OFF, 1)); /* not driven: no event */
+  CHECK(!event(before, MOD_EVENT_FAULT_LATCHED, 0xFE));
+  CHECK_EQ(B.out.tens_x10[0], 0);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK_EQ(B.pad_goal, 0);
+  CHECK_EQ(B.ch[2].n, 0);
+  CHECK_EQ(B.board_faults, 0);
+  CHECK_EQ(B.session, 0);
+  /* the session is closed: silence, no HOST_TIMEOUT when the lease runs out, NO_SESSION */
+  int quiet = NF;
+  tick(2000);
+  CHECK_EQ(NF, quiet);
+  CHECK_EQ(B.board_faults | B.out_faults[0] | B.out_faults[1] | B.out_faults[2] | B.out_faults[3], 0);
+  CHECK_EQ(B.out.us_x100, 0);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_NO_SESSION);
+  CHECK_EQ(bye(), MOD_STATUS_NO_SESSION); /* a BYE resent after the session closed */
+  /* a new HELLO: the unacknowledged APPLIED_OFF events come again, nothing is latched */
+  before = NF;
+  CHECK_EQ(hello(400), MOD_STATUS_OK);
+  CHECK(event(before, MOD_EVENT_APPLIED_OFF, 2) != NULL);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_OK);
+  tick(20);
+  CHECK_EQ(B.out.us_x100, 100);
+  /* BYE leaves a latched fault latched */
+  uint8_t estop[] = {MOD_MSG_ESTOP};
+  CHECK_EQ(req(estop, 1), MOD_STATUS_OK);
+  before = NF;
+  CHECK_EQ(bye(), MOD_STATUS_OK);
+  CHECK(!event(before, MOD_EVENT_APPLIED_OFF, 0xFE)); /* nothing was driven */
+  CHECK_EQ(B.board_faults, faults_bit(MOD_FAULT_ESTOP));
+  tick(1000);
+  CHECK_EQ(B.board_faults, faults_bit(MOD_FAULT_ESTOP));
+  CHECK_EQ(hello(400), MOD_STATUS_OK);
+  CHECK_EQ(set(2, NOW + 10, 100), MOD_STATUS_FAULT_LATCHED);
+}
+
 static void test_limits(void) {
   reset("limits");
   session();
@@ -932,6 +989,7 @@ int main(void) {
   test_queue_scheduling();
   test_duplicate_seq();
   test_lease();
+  test_bye();
   test_limits();
   test_slew_and_ramp();
   test_lead_off();

@@ -28,7 +28,7 @@ export class BoardHost {
   /** The simulated board's controls (fault injection); null for hardware. */
   readonly sim: SimulatedBoardControls | null;
 
-  private constructor(readonly spec: BoardSpec, private readonly opened: OpenedBoard, readonly speed: number) {
+  private constructor(readonly spec: BoardSpec, opened: OpenedBoard, readonly speed: number) {
     this.board = opened.board;
     this.clock = opened.clock;
     this.sim = opened.sim;
@@ -85,8 +85,12 @@ export class BoardHost {
       // Let the OFF reach the simulated board before the clock stops.
       await new Promise<void>((r) => this.clock.setTimeout(() => r(), 200));
     }
+    // The board's close says BYE (the board ends the session with no fault latched) and
+    // waits for its answer: on the simulated board, while its clock is still paced (so not
+    // through OpenedBoard.close, which runs the virtual clock itself).
+    await this.board.close();
     this.closed = true;
     await this.pacing;
-    await this.opened.close();
+    this.sim?.stop();
   }
 }

@@ -115,7 +115,7 @@ export class CartSessions {
       progress: null, summary: null, paused: false, ackedFaults: 0, simulated: host.spec.kind === 'sim' || host.speed !== 1 || injected.length > 0,
     };
     const run = new SessionRun({
-      plan, board: host.board, clock: host.clock,
+      plan, board: host.board, clock: host.clock, machineTime: host.spec.kind === 'sim' ? 'clock' : 'board',
       ...(this.opts.profileMaxMa !== undefined ? { profileMaxMa: this.opts.profileMaxMa } : {}),
       onEvent: (e) => {
         if (this.active?.run !== run) return;

@@ -45,6 +45,8 @@ export interface SimulatedBoardControls {
   inject(fault: FaultSpec): void;
   /** End an injected lead-off or coupling loss now. */
   restore(what: 'contact:1' | 'contact:2' | 'coupling'): void;
+  /** Stop the simulated board's own timers, once its board is closed (OpenedBoard.close does both). */
+  stop(): void;
 }
 
 export interface OpenedBoard {

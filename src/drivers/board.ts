@@ -121,5 +121,6 @@ export interface Board {
   latchedFaults(): FaultName[];
   subscribe(listener: (e: BoardEvent) => void): () => void;
   counters(): LinkCounters;
+  /** End the session and release the link (the serial board says BYE first: no HOST_TIMEOUT is latched). */
   close(): Promise<void>;
 }

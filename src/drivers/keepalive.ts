@@ -15,9 +15,11 @@
  * the outputs. If the process dies, the worker dies with it and the lease runs
  * out at once. A HELLO is never repeated (it starts a new sequence space).
  *
- * The worker writes with write(2) on the port's own descriptor. A tty write of
- * a frame (at most 40 bytes) is one atomic write, so a repeat never splits a
- * frame the host's own writer has in progress.
+ * The worker writes with write(2) on the port's own descriptor, under a lock
+ * it shares with the host's writes: a repeat is written only while the frame
+ * is still the host's last, so it can never land behind a newer frame (where
+ * the board would take it for a new command and apply it again). A tty write
+ * of one frame (at most 40 bytes) is one atomic write.
  *
  * The same worker measures what it covers: the longest the host's event loop
  * went without writing beyond its heartbeat, and the repeats it sent.
@@ -42,7 +44,7 @@ export interface KeepaliveStats {
   longestSilenceMs: number;
 }
 
-const WRITES = 0, STOP = 1, LEN = 2, REPEATS = 3, LONGEST = 4;
+const WRITES = 0, STOP = 1, LEN = 2, REPEATS = 3, LONGEST = 4, LOCK = 5;
 const FRAME_OFFSET = 32;
 const FRAME_MAX = 64;
 
@@ -69,11 +71,18 @@ while (Atomics.load(i32, ${STOP}) === 0) {
   }
   if (silentSince === null) silentSince = now - quietMs;
   if (now - silentSince > coverMs) continue;
-  const len = Atomics.load(i32, ${LEN});
-  if (len === 0) continue;
-  const copy = frame.slice(0, len);
-  if (Atomics.load(i32, ${WRITES}) !== seen) continue;
-  try { fs.writeSync(fd, copy); Atomics.add(i32, ${REPEATS}, 1); } catch { /* the port is gone: the host will see it close */ }
+  // Under the line's lock: the host cannot write a newer frame between this check and this write,
+  // so a repeat is always of the last frame on the line (the board's "Repeats" rule needs that).
+  while (Atomics.compareExchange(i32, ${LOCK}, 0, 1) !== 0) Atomics.wait(i32, ${LOCK}, 1, 1);
+  try {
+    const len = Atomics.load(i32, ${LEN});
+    if (len === 0 || Atomics.load(i32, ${WRITES}) !== seen) continue;
+    fs.writeSync(fd, frame.slice(0, len));
+    Atomics.add(i32, ${REPEATS}, 1);
+  } catch { /* the port is gone: the host will see it close */ } finally {
+    Atomics.store(i32, ${LOCK}, 0);
+    Atomics.notify(i32, ${LOCK});
+  }
 }
 `;
 
@@ -92,18 +101,27 @@ export class Keepalive {
   }
 
   /**
-   * The host wrote `frame` (one whole frame) to the line. `repeatable`: the
-   * keeper may repeat it during a stall (not a HELLO).
+   * Write `frame` (one whole frame) to the line with `send`, under the lock the
+   * keeper takes for its repeats. `repeatable`: the keeper may repeat it while
+   * the host stalls (not a HELLO). The keeper holds the lock only for one
+   * write(2) of at most 64 bytes.
    */
-  wrote(frame: Uint8Array, repeatable: boolean): void {
-    if (this.stopped) return;
-    if (repeatable && frame.length <= FRAME_MAX) {
-      this.frame.set(frame);
-      Atomics.store(this.i32, LEN, frame.length);
-    } else {
-      Atomics.store(this.i32, LEN, 0);
+  write(frame: Uint8Array, repeatable: boolean, send: () => void): void {
+    if (this.stopped) { send(); return; }
+    while (Atomics.compareExchange(this.i32, LOCK, 0, 1) !== 0) Atomics.wait(this.i32, LOCK, 1, 1);
+    try {
+      send();
+      if (repeatable && frame.length <= FRAME_MAX) {
+        this.frame.set(frame);
+        Atomics.store(this.i32, LEN, frame.length);
+      } else {
+        Atomics.store(this.i32, LEN, 0);
+      }
+      Atomics.add(this.i32, WRITES, 1);
+    } finally {
+      Atomics.store(this.i32, LOCK, 0);
+      Atomics.notify(this.i32, LOCK);
     }
-    Atomics.add(this.i32, WRITES, 1);
   }
 
   stats(): KeepaliveStats {

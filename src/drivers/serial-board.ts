@@ -64,7 +64,8 @@ export function faultNames(mask: number): FaultName[] {
   return out;
 }
 
-interface Pending { frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
+/** A frame to send. Its seq is given when it is first sent, so frames go out in seq order even when an urgent one jumps the queue. */
+interface Pending { payload: Uint8Array; frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
 
 /** A scheduled command held on the host until holdBeyondMs before it is due; built when released. */
 interface Held { atMs: number; order: number; output: OutputName | 'all'; send: () => void }
@@ -100,6 +101,8 @@ export class SerialBoard implements Board {
   private lastFaults: FaultName[] = [];
   private lost = false;
   private closed = false;
+  /** close(): resolves the wait for BYE's ACK (or for the link to be given up). */
+  private byeDone: (() => void) | null = null;
   private readonly c: LinkCounters = { framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 };
 
   private constructor(private readonly clock: Clock, private readonly transport: Transport, private readonly opts: SerialBoardOptions) {
@@ -268,7 +271,22 @@ export class SerialBoard implements Board {
     return { ...this.c, ...this.transport.hostStats?.() };
   }
 
+  /**
+   * End the session: BYE, after the frames already queued, so the board turns every
+   * output off and closes the session without latching HOST_TIMEOUT; then close the
+   * transport. Waits for BYE's ACK, whatever its status (NO_SESSION: a resend whose first
+   * ACK was lost; BAD_MESSAGE: a board from before BYE, whose lease then runs out as it
+   * always did), or for the link to be given up after maxTries sends. Frames that follow
+   * the ACK (the board's APPLIED_OFF events) are not handled: the board sends them again
+   * to the next session. With a virtual clock the caller must keep running it.
+   */
   async close(): Promise<void> {
+    if (this.info && !this.closed && !this.lost) {
+      await new Promise<void>((resolve) => {
+        this.byeDone = resolve;
+        this.enqueue('BYE', {}, 'BYE', 'all');
+      });
+    }
     this.shutdown();
     await this.transport.close();
   }
@@ -325,9 +343,7 @@ export class SerialBoard implements Board {
 
   private enqueue<N extends MessageName>(name: N, body: MessageBody<N>, describe: string, output: OutputName | 'all' | null, urgent = false): void {
     if (this.closed || this.lost) return;
-    const seq = this.seq;
-    this.seq = (this.seq + 1) & 0xff;
-    const p: Pending = { frame: encodeFrame(seq, encodeMessage(name, body)), seq, name, describe, output, tries: 0, sentAt: 0 };
+    const p: Pending = { payload: encodeMessage(name, body), frame: new Uint8Array(0), seq: -1, name, describe, output, tries: 0, sentAt: 0 };
     if (urgent) this.queue.unshift(p);
     else this.queue.push(p);
     this.pump();
@@ -337,6 +353,9 @@ export class SerialBoard implements Board {
     if (this.inFlight || this.closed || this.lost) return;
     const next = this.queue.shift();
     if (!next) return;
+    next.seq = this.seq;
+    this.seq = (this.seq + 1) & 0xff;
+    next.frame = encodeFrame(next.seq, next.payload);
     this.inFlight = next;
     this.transmit(next);
   }
@@ -422,6 +441,11 @@ export class SerialBoard implements Board {
     const board64 = this.ext.extend(m.boardMs);
     // Only first-try round trips are unambiguous samples of the clock.
     if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64, p.frame.length * MS_PER_BYTE, ACK_BYTES * MS_PER_BYTE);
+    if (p.name === 'BYE') { // the session is over, whatever the status: send nothing more
+      this.shutdown();
+      this.byeDone?.();
+      return;
+    }
     if (m.status !== STATUS.OK) {
       this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: Math.round(this.sync.fromBoard(board64)), command: p.describe });
     }
@@ -490,6 +514,7 @@ export class SerialBoard implements Board {
     if (this.lost || this.closed) return;
     this.lost = true;
     this.stopSending();
+    this.byeDone?.(); // close() waits no longer
     this.emit({ type: 'linkLost', reason });
   }
 

@@ -83,8 +83,9 @@ export async function openSerialTransport(path: string, opts: SerialTransportOpt
   port.on('error', (err: Error) => { for (const cb of closeCbs) cb(err.message); });
   return {
     write: (bytes, w) => {
-      port.write(Buffer.from(bytes));
-      keeper?.wrote(bytes, w?.repeatable === true);
+      const send = () => { port.write(Buffer.from(bytes)); };
+      if (keeper) keeper.write(bytes, w?.repeatable === true, send);
+      else send();
     },
     onData: (cb) => { port.on('data', (b: Buffer) => cb(new Uint8Array(b.buffer, b.byteOffset, b.length))); },
     onClose: (cb) => { closeCbs.push(cb); },

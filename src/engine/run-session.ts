@@ -32,6 +32,12 @@ export interface RunSessionOptions {
   drainMs?: number | undefined;
   /** Virtual clocks: keep running until this long after the start, even after the session ends. */
   holdMs?: number | undefined;
+  /**
+   * The machines' timers: 'board' runs them on the board's time (BoardTimeClock: a board whose clock
+   * runs slow is not judged by the host's), 'clock' on `clock` itself. Default: 'board' on the real
+   * clock (hardware), 'clock' on a virtual one (the simulated board).
+   */
+  machineTime?: 'clock' | 'board' | undefined;
 }
 
 /** Real time between checks of a session on hardware. */
@@ -43,7 +49,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runSession(o: RunSessionOptions): Promise<{ summary: Summary; run: SessionRun }> {
   const { board, clock } = o;
   const run = new SessionRun({
-    plan: o.plan, board, clock,
+    plan: o.plan, board, clock, machineTime: o.machineTime ?? (clock instanceof VirtualClock ? 'clock' : 'board'),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}),
     ...(o.telemetryEveryMs !== undefined ? { telemetryEveryMs: o.telemetryEveryMs } : {}),

@@ -5,6 +5,7 @@
  */
 import { createActor } from 'xstate';
 import type { Clock } from '../clock.js';
+import { BoardTimeClock } from './board-time-clock.js';
 import type { Board } from '../drivers/board.js';
 import { sessionMachine, outcomeOf, type SessionActor, type SessionEvent, type SessionOutcome } from '../machines/session.machine.js';
 import type { Plan } from '../protocol/index.js';
@@ -15,6 +16,12 @@ export interface SessionRunOptions {
   plan: Plan;
   board: Board;
   clock: Clock;
+  /**
+   * 'board' (hardware): the machines' timers run on the board's time (BoardTimeClock), so a
+   * board whose clock runs slow (simavr behind real time) is not judged by the host's clock.
+   * 'clock' (default): on `clock` itself, as the simulated board on the virtual clock needs.
+   */
+  machineTime?: 'clock' | 'board';
   onEvent?: (e: RunEvent) => void;
   profileMaxMa?: number;
   telemetryEveryMs?: number;
@@ -30,7 +37,7 @@ export class SessionRun {
     this.recorder = new Recorder(opts.plan, opts.board, { telemetryEveryMs: opts.telemetryEveryMs ?? 1000 });
     if (opts.onEvent) this.recorder.onEvent(opts.onEvent);
     this.actor = createActor(sessionMachine, {
-      clock: opts.clock,
+      clock: opts.machineTime === 'board' ? new BoardTimeClock(opts.clock, opts.board) : opts.clock,
       input: { board: opts.board, reporter: this.recorder, plan: opts.plan, ...(opts.profileMaxMa !== undefined ? { profileMaxMa: opts.profileMaxMa } : {}) },
     });
     this.actor.subscribe({

@@ -305,6 +305,86 @@ export const basicScenarios: Scenario[] = [
     },
   },
   {
+    name: 'BYE: ACK OK, then APPLIED_OFF (code 0) for each driven output; everything off, queues dropped, the session closed with no fault latched; a new HELLO opens a session with none',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello(200);
+      await h.expectStatus('CONFIG_TENS', tensConfig(OUTPUT.tens1), 'OK');
+      const T = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.tens1, atMs: T, value: 30 }, 'OK');
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T, value: 100 }, 'OK');
+      await h.event('APPLIED_SET', { output: OUTPUT.tens1, value: 30 }, 2000);
+      const later = (await h.boardNow()) + 1500;
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: later, value: 150 }, 'OK'); // queued: BYE drops it
+      const on = await b.readOutputs();
+      expect(on.tensMa[0]).toBeGreaterThan(2);
+      near(on.usWPerCm2, 1, tol(b).usWPerCm2, 'ultrasound before BYE');
+      const from = h.frames.length;
+      const ack = await h.expectStatus('BYE', {}, 'OK');
+      const offT = await h.event('APPLIED_OFF', { output: OUTPUT.tens1 }, 500, from);
+      const offU = await h.event('APPLIED_OFF', { output: OUTPUT.ultrasound }, 500, from);
+      for (const off of [offT, offU]) {
+        expect(off, 'APPLIED_OFF for each driven output').toBeDefined();
+        expect(off, 'code 0 (commanded), at the BYE\'s board time').toMatchObject({ code: 0, value: 0, boardMs: ack.boardMs });
+        expect(h.indexOf(off!), 'after the ACK').toBeGreaterThan(h.indexOf(ack));
+      }
+      const out = await b.readOutputs();
+      expect([out.tensMa[0], out.usWPerCm2]).toEqual([0, 0]);
+      // the session is closed: silence past the lease (no telemetry, no resends, no HOST_TIMEOUT) ...
+      h.keepalive = false;
+      h.autoAckEvents = false;
+      await h.idle(100); // the answers (NO_SESSION) to the EVENT_ACKs already sent arrive
+      const quiet = h.frames.length;
+      await h.idle(600);
+      expect(h.frames.length, 'frames from the board after BYE').toBe(quiet);
+      const evs = h.frames.slice(from).map((f) => f.msg).filter((m): m is Ev => m.type === 'EVENT');
+      expect(evs.filter((e) => e.kind === EVENT_KIND.APPLIED_OFF && e.output !== OUTPUT.tens1 && e.output !== OUTPUT.ultrasound), 'no APPLIED_OFF for outputs that were not driven').toEqual([]);
+      expect(evs.filter((e) => e.kind === EVENT_KIND.FAULT_LATCHED), 'no fault latched').toEqual([]);
+      // ... commands (a resent BYE too) are answered NO_SESSION until a new HELLO
+      h.keepalive = true;
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'NO_SESSION');
+      await h.expectStatus('BYE', {}, 'NO_SESSION');
+      h.autoAckEvents = true;
+      const from2 = h.frames.length;
+      await h.hello(200);
+      const tel = await h.waitFor((m) => (m.type === 'TELEMETRY' ? m : undefined), 1000, from2);
+      expect(tel, 'telemetry in the new session').toBeDefined();
+      expect([tel!.faults, tel!.outputFaults], 'nothing latched, no HOST_TIMEOUT').toEqual([0, 0]);
+      expect(await h.event('APPLIED_OFF', { eventId: offU!.eventId }, 500, from2), 'the unacknowledged events are sent again after HELLO').toBeDefined();
+      // the dropped SET never runs; a new one does
+      const now = await h.boardNow();
+      if (now < later + 100) await h.idle(later + 100 - now);
+      expect(h.frames.slice(from).some((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET && f.msg.output === OUTPUT.ultrasound && f.msg.value === 150), 'the queued SET was dropped').toBe(false);
+      const T2 = (await h.boardNow()) + MARGIN_MS;
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T2, value: 100 }, 'OK');
+      expect(await h.event('APPLIED_SET', { output: OUTPUT.ultrasound, value: 100 }, 2000, from2)).toMatchObject({ boardMs: T2 });
+    },
+  },
+  {
+    name: 'BYE leaves a fault latched before it latched (and adds none): the next session still has it until CLEAR',
+    async run(b) {
+      const h = new HostLink(b);
+      await h.hello(200);
+      const from = h.frames.length;
+      await h.expectStatus('ESTOP', {}, 'OK');
+      expect(await h.event('FAULT_LATCHED', { code: FAULT.ESTOP, output: OUTPUT.all }, 500, from)).toBeDefined();
+      await h.idle(100);
+      const byeFrom = h.frames.length;
+      await h.expectStatus('BYE', {}, 'OK');
+      h.keepalive = false;
+      await h.idle(600); // past the lease
+      expect(h.frames.slice(byeFrom).filter((f) => f.msg.type === 'EVENT'), 'nothing was driven: no events').toEqual([]);
+      h.keepalive = true;
+      const from2 = h.frames.length;
+      await h.hello(200);
+      const tel = await h.waitFor((m) => (m.type === 'TELEMETRY' ? m : undefined), 1000, from2);
+      expect(tel?.faults, 'ESTOP alone: still latched, no HOST_TIMEOUT').toBe(1 << (FAULT.ESTOP - 1));
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'FAULT_LATCHED');
+      await h.expectStatus('CLEAR', { output: OUTPUT.all }, 'OK');
+      await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'OK');
+    },
+  },
+  {
     name: 'the stop input cuts every output and latches STOP_INPUT until CLEAR after release',
     async run(b) {
       const h = new HostLink(b);

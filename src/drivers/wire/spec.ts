@@ -12,7 +12,7 @@
 export const PROTOCOL_VERSION = 1;
 
 /** The board core's version (firmware-host/core/modality.h MOD_FW_*; a test checks they agree). IDENTIFY carries it. */
-export const CORE_VERSION = [0, 2, 0] as const;
+export const CORE_VERSION = [0, 3, 0] as const;
 
 /** Frame layout: <len u8><seq u8><payload ...><crc16 u16 LE><sync 0x7E>. */
 export const FRAME = {
@@ -65,6 +65,7 @@ export const MESSAGES = {
   CLEAR: { id: 0x14, dir: 'host', fields: [['output', 'u8']], doc: 'Clear latched faults of an output (0xFF: all, including board-wide faults). Refused with CAUSE_PRESENT while the cause remains.' },
   ESTOP: { id: 0x15, dir: 'host', fields: [], doc: 'Emergency stop: every output off now, queues dropped, ESTOP latched.' },
   EVENT_ACK: { id: 0x16, dir: 'host', fields: [['eventId', 'u16']], doc: 'Acknowledge board EVENT eventId so the board stops resending it.' },
+  BYE: { id: 0x17, dir: 'host', fields: [], doc: 'The host ends the session: every output off now, queues dropped, the session closed as after a lease expiry, but no fault latched. ACK first, then APPLIED_OFF for each output that was driven.' },
   // ---- board → host ----
   ACK: { id: 0x80, dir: 'board', fields: [['ackSeq', 'u8'], ['status', 'u8'], ['boardMs', 'u32']], doc: 'Answer to a host frame with sequence ackSeq. A duplicate (retransmitted) frame is answered again but not applied twice.' },
   IDENTIFY: {
