@@ -1,9 +1,12 @@
 /**
  * The board driver for wire protocol v1 (AVR firmware or the simulated board),
  * over any Transport: an in-process line in CI, a serial port or a pty on the
- * bench. Acks and retransmission (one frame in flight, same bytes resent),
- * clock synchronisation from ACK round trips, heartbeat to keep the board's
- * lease, reliable events acknowledged and de-duplicated.
+ * bench. Three parts: the reliable frame link (serial-link.ts: acks and
+ * retransmission, heartbeat to keep the board's lease, the silence watch), the
+ * message mapping (serial-messages.ts: wire integers and ids <-> clinical units
+ * and names), and here the Board itself: the connect handshake, clock
+ * synchronisation from ACK round trips (clock-sync.ts), commands held until
+ * shortly before they are due, reliable events acknowledged and de-duplicated.
  *
  * Board times: the Board interface's times (boardNow, atMs, event boardMs) are
  * the board's clock extended to 64 bits and mapped to the host's rate
@@ -11,14 +14,17 @@
  * board whose oscillator is exact the two are the same numbers.
  */
 import type { Clock, TimerId } from '../clock.js';
-import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, Telemetry, UltrasoundConfig } from './board.js';
-import { ConnectError, OUTPUT_NAMES } from './board.js';
+import type { Board, BoardEvent, BoardInfo, LinkCounters, OutputName, TensConfig, UltrasoundConfig } from './board.js';
+import { ConnectError } from './board.js';
 import { ClockExtender, ClockSync, low32, type ClockEstimate } from './clock-sync.js';
+import { SerialLink, type Pending } from './serial-link.js';
+import { boardInfoFrom, eventsFrom, OUT_ID, tensConfigBody, telemetryFrom, ultrasoundConfigBody, VALUE, type BoardTimes } from './serial-messages.js';
 import type { Transport } from './transport.js';
-import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
-import { encodeFrame, FrameDecoder } from './wire/frame.js';
-import { decodeMessage, encodeMessage, frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
-import { BOARD_LIMITS, EVENT_KIND, FAULT_NAME, HOST_TIMING, LINE, MESSAGES, OUTPUT, PROTOCOL_VERSION, STATUS, STATUS_NAME, type FaultName, type MessageName } from './wire/spec.js';
+import { toWire } from './wire/units.js';
+import { frameLengthOf, type Message, type MessageBody, type MessageOf } from './wire/messages.js';
+import { HOST_TIMING, LINE, MESSAGES, PROTOCOL_VERSION, STATUS, STATUS_NAME, type FaultName, type MessageName } from './wire/spec.js';
+
+export { faultNames } from './serial-messages.js';
 
 export interface SerialBoardOptions {
   leaseMs?: number;
@@ -49,45 +55,15 @@ export class BoardConnectError extends ConnectError {}
 const MS_PER_BYTE = (LINE.bitsPerByte * 1000) / LINE.baudRate;
 const ACK_BYTES = frameLengthOf(MESSAGES.ACK.id) ?? 12;
 
-const OUT_ID: Record<OutputName | 'all', number> = { tens1: OUTPUT.tens1, tens2: OUTPUT.tens2, ultrasound: OUTPUT.ultrasound, pad: OUTPUT.pad, all: OUTPUT.all };
-
-function outName(id: number): OutputName | 'all' {
-  return id === OUTPUT.all ? 'all' : (OUTPUT_NAMES[id] ?? 'all');
-}
-
-/** What SET/RAMP `value` means, per output (wire/units.ts: the table validate checks against). */
-const VALUE: Record<OutputName, WireQuantity> = { tens1: WQ.tensAmplitudeMa, tens2: WQ.tensAmplitudeMa, ultrasound: WQ.usIntensityWPerCm2, pad: WQ.padTargetC };
-
-export function faultNames(mask: number): FaultName[] {
-  const out: FaultName[] = [];
-  for (let c = 1; c <= 16; c++) if (mask & (1 << (c - 1)) && FAULT_NAME[c]) out.push(FAULT_NAME[c] as FaultName);
-  return out;
-}
-
-/** A frame to send. Its seq is given when it is first sent, so frames go out in seq order even when an urgent one jumps the queue. */
-interface Pending { payload: Uint8Array; frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
-
 /** A scheduled command held on the host until holdBeyondMs before it is due; built when released. */
 interface Held { atMs: number; order: number; output: OutputName | 'all'; send: () => void }
-
-/** A silence timer firing this much late means the host itself was stalled: wait once more this long for frames already on the line. */
-const STALL_GRACE_MS = 50;
 
 export class SerialBoard implements Board {
   info!: BoardInfo;
   readonly scheduleMarginMs: number;
   private readonly leaseMs: number;
-  private readonly retransmitMs: number;
-  private readonly maxTries: number;
-  private readonly silenceMs: number;
-  private readonly decoder: FrameDecoder;
+  private readonly link: SerialLink;
   private readonly listeners = new Set<(e: BoardEvent) => void>();
-  private seq = 0;
-  private queue: Pending[] = [];
-  private inFlight: Pending | null = null;
-  private retransmitTimer: TimerId | null = null;
-  private heartbeatTimer: TimerId | null = null;
-  private silenceTimer: TimerId | null = null;
   private readonly sync = new ClockSync();
   private readonly ext = new ClockExtender();
   private readonly holdBeyondMs: number;
@@ -103,23 +79,29 @@ export class SerialBoard implements Board {
   private closed = false;
   /** close(): resolves the wait for BYE's ACK (or for the link to be given up). */
   private byeDone: (() => void) | null = null;
-  private readonly c: LinkCounters = { framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 };
+  /** The board's clock as the message mapping needs it. */
+  private readonly times: BoardTimes = {
+    engineTime: (boardMs) => this.engineTime(boardMs),
+    durationFromBoard: (ms) => this.sync.durationFromBoard(ms),
+  };
 
-  private constructor(private readonly clock: Clock, private readonly transport: Transport, private readonly opts: SerialBoardOptions) {
+  private constructor(private readonly clock: Clock, private readonly transport: Transport, opts: SerialBoardOptions) {
     this.leaseMs = opts.leaseMs ?? HOST_TIMING.leaseMs;
-    this.retransmitMs = opts.retransmitMs ?? HOST_TIMING.retransmitMs;
-    this.maxTries = opts.maxTries ?? HOST_TIMING.maxTries;
-    this.silenceMs = opts.silenceMs ?? HOST_TIMING.silenceMs;
     this.scheduleMarginMs = opts.scheduleMarginMs ?? HOST_TIMING.scheduleMarginMs;
     this.holdBeyondMs = opts.holdBeyondMs ?? 2000;
-    this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload), frameLengthOf);
-    transport.onData((bytes) => {
-      this.c.bytesReceived += bytes.length;
-      this.decoder.push(bytes);
-      this.c.crcErrors = this.decoder.stats.crcErrors;
-      this.c.framingErrors = this.decoder.stats.framingErrors;
+    this.link = new SerialLink(clock, transport, {
+      leaseMs: this.leaseMs,
+      retransmitMs: opts.retransmitMs ?? HOST_TIMING.retransmitMs,
+      maxTries: opts.maxTries ?? HOST_TIMING.maxTries,
+      silenceMs: opts.silenceMs ?? HOST_TIMING.silenceMs,
+      trace: opts.trace,
+    }, {
+      acked: (p, m) => this.onAck(p, m),
+      message: (m) => this.onMessage(m),
+      lost: (reason) => this.linkLost(reason),
+      connecting: () => this.identifyWaiter !== null,
+      watching: () => !!this.info && !this.lost,
     });
-    transport.onClose((reason) => this.linkLost(`the port closed (${reason})`));
   }
 
   /**
@@ -145,26 +127,8 @@ export class SerialBoard implements Board {
           reject(new BoardConnectError(`the board speaks wire protocol v${m.protocolVersion}; this modality speaks v${PROTOCOL_VERSION}`));
           return;
         }
-        board.info = {
-          protocolVersion: m.protocolVersion,
-          firmware: `${m.fwMajor}.${m.fwMinor}.${m.fwPatch}`,
-          kind: m.boardKind === 1 ? 'simulated' : m.boardKind === 2 ? 'avr' : 'unknown',
-          tensChannels: m.tensChannels,
-          hasUltrasound: m.hasUltrasound === 1,
-          hasPad: m.hasPad === 1,
-          maxTensMa: m.maxTensMaX10 / 10,
-          maxTensSlewMaPerS: m.maxTensSlewMaPerSX10 / 10,
-          maxUsWPerCm2: m.maxUsWPerCm2X100 / 100,
-          maxPadC: m.maxPadCX10 / 10,
-          minPadC: m.minPadCX10 / 10,
-          leaseMs: m.leaseMs,
-          // Not in HELLO: the firmware is built with these same constants (wire_spec.h, generated from spec.ts).
-          maxTensDensityAckMaPerCm2: BOARD_LIMITS.maxTensDensityAckMaPerCm2,
-          runawayHysteresisC: BOARD_LIMITS.runawayHysteresisC,
-          runawayPeriodMs: BOARD_LIMITS.runawayPeriodMs,
-          timing: 'board',
-        };
-        board.armSilence();
+        board.info = boardInfoFrom(m);
+        board.link.armSilence();
         // Resolve on the first telemetry: then the faults the board has latched are known.
         board.telemetryWaiter = () => {
           clock.clearTimeout(timer);
@@ -191,28 +155,11 @@ export class SerialBoard implements Board {
   }
 
   configureTens(output: 'tens1' | 'tens2', cfg: TensConfig): void {
-    const mod = cfg.modulation;
-    this.enqueue('CONFIG_TENS', {
-      output: OUT_ID[output],
-      rateHz: toWire(WQ.tensRateHz, cfg.rateHz),
-      pulseWidthUs: toWire(WQ.tensPulseWidthUs, cfg.pulseWidthUs),
-      waveform: cfg.waveform === 'symmetric-biphasic' ? 1 : 0,
-      electrodeAreaCm2x10: toWire(WQ.electrodeAreaCm2, cfg.electrodeAreaCm2),
-      flags: cfg.highDensityAcknowledged ? 1 : 0,
-      burstsPerS: toWire(WQ.burstsPerS, cfg.burst?.burstsPerS ?? 0),
-      pulsesPerBurst: toWire(WQ.pulsesPerBurst, cfg.burst?.pulsesPerBurst ?? 0),
-      modKind: mod ? { rate: 1, width: 2, amplitude: 3 }[mod.kind] : 0,
-      modMinPct: toWire(WQ.modMinPct, mod?.minPct ?? 100),
-      modPeriodDs: mod ? toWire(WQ.modPeriodS, mod.periodS) : 0,
-    }, `CONFIG_TENS ${output}`, output);
+    this.enqueue('CONFIG_TENS', tensConfigBody(output, cfg), `CONFIG_TENS ${output}`, output);
   }
 
   configureUltrasound(cfg: UltrasoundConfig): void {
-    this.enqueue('CONFIG_US', {
-      frequencyMHz: toWire(WQ.usFrequencyMHz, cfg.frequencyMHz),
-      dutyCyclePct: toWire(WQ.usDutyCyclePct, cfg.dutyCyclePct),
-      eraCm2x10: toWire(WQ.eraCm2, cfg.eraCm2),
-    }, 'CONFIG_US', 'ultrasound');
+    this.enqueue('CONFIG_US', ultrasoundConfigBody(cfg), 'CONFIG_US', 'ultrasound');
   }
 
   set(output: OutputName, atMs: number, value: number): void {
@@ -268,7 +215,7 @@ export class SerialBoard implements Board {
   }
 
   counters(): LinkCounters {
-    return { ...this.c, ...this.transport.hostStats?.() };
+    return { ...this.link.counters, ...this.transport.hostStats?.() };
   }
 
   /**
@@ -343,86 +290,19 @@ export class SerialBoard implements Board {
 
   private enqueue<N extends MessageName>(name: N, body: MessageBody<N>, describe: string, output: OutputName | 'all' | null, urgent = false): void {
     if (this.closed || this.lost) return;
-    const p: Pending = { payload: encodeMessage(name, body), frame: new Uint8Array(0), seq: -1, name, describe, output, tries: 0, sentAt: 0 };
-    if (urgent) this.queue.unshift(p);
-    else this.queue.push(p);
-    this.pump();
-  }
-
-  private pump(): void {
-    if (this.inFlight || this.closed || this.lost) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    next.seq = this.seq;
-    this.seq = (this.seq + 1) & 0xff;
-    next.frame = encodeFrame(next.seq, next.payload);
-    this.inFlight = next;
-    this.transmit(next);
-  }
-
-  private transmit(p: Pending): void {
-    p.tries++;
-    if (p.tries > 1) this.c.retransmits++;
-    p.sentAt = this.clock.now();
-    this.c.framesSent++;
-    this.c.bytesSent += p.frame.length;
-    this.opts.trace?.('out', decodeMessage(p.frame.subarray(2, p.frame.length - 3)), p.frame, p.sentAt);
-    this.transport.write(p.frame, { repeatable: p.name !== 'HELLO' });
-    this.armHeartbeat();
-    this.retransmitTimer = this.clock.setTimeout(() => {
-      this.retransmitTimer = null;
-      if (this.inFlight !== p) return;
-      if (p.tries >= this.maxTries) {
-        if (p.name === 'HELLO' && this.identifyWaiter) { p.tries = 0; this.transmit(p); return; } // keep knocking until connect times out
-        this.linkLost(`the board did not acknowledge ${p.describe} after ${p.tries} tries`);
-        return;
-      }
-      this.transmit(p);
-    }, this.retransmitMs);
-  }
-
-  private armHeartbeat(): void {
-    if (this.heartbeatTimer !== null) this.clock.clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = this.clock.setTimeout(() => {
-      this.heartbeatTimer = null;
-      if (!this.inFlight && this.queue.length === 0) this.enqueue('PING', {}, 'PING', null);
-      else this.armHeartbeat();
-    }, Math.floor((this.leaseMs * HOST_TIMING.heartbeatMs) / HOST_TIMING.leaseMs)); // a quarter of the lease
-  }
-
-  private armSilence(): void {
-    if (this.silenceTimer !== null) this.clock.clearTimeout(this.silenceTimer);
-    const dueMs = this.clock.now() + this.silenceMs;
-    const check = (graceUsed: boolean) => {
-      // A timer that fires late means this process was stalled: the board's frames may be
-      // waiting unread behind the timer. Give them one turn of the event loop to arrive.
-      if (!graceUsed && this.clock.now() - dueMs > STALL_GRACE_MS) {
-        this.silenceTimer = this.clock.setTimeout(() => check(true), STALL_GRACE_MS);
-        return;
-      }
-      this.linkLost(`no frame from the board for ${this.silenceMs} ms`);
-    };
-    this.silenceTimer = this.clock.setTimeout(() => check(false), this.silenceMs);
+    this.link.send(name, body, describe, output, urgent);
   }
 
   // ---------------------------------------------------------------- receiving
 
-  private onFrame(seq: number, payload: Uint8Array): void {
-    this.c.framesReceived++;
-    const msg = decodeMessage(payload);
-    this.opts.trace?.('in', msg, encodeFrame(seq, payload), this.clock.now()); // the same bytes as arrived (the CRC matched)
-    // After a link loss we still listen: the board's own account (HOST_TIMEOUT, ...) may follow.
-    if (this.closed) return;
-    if (this.info && !this.lost) this.armSilence();
-    if (!msg) return;
+  private onMessage(msg: Exclude<Message, { type: 'ACK' }>): void {
     switch (msg.type) {
-      case 'ACK': return this.onAck(msg);
       case 'IDENTIFY':
         this.sync.addRough(this.clock.now(), this.ext.extend(msg.boardMs)); // a first guess, until ACK round trips measure better
         this.identifyWaiter?.(msg);
         return;
       case 'TELEMETRY': {
-        const telemetry = this.telemetry(msg);
+        const telemetry = telemetryFrom(msg, this.times);
         this.lastFaults = telemetry.faults;
         this.telemetryWaiter?.();
         return this.emit({ type: 'telemetry', telemetry });
@@ -432,12 +312,8 @@ export class SerialBoard implements Board {
     }
   }
 
-  private onAck(m: MessageOf<'ACK'>): void {
-    const p = this.inFlight;
-    if (!p || m.ackSeq !== p.seq) return; // a late duplicate answer
-    if (this.retransmitTimer !== null) this.clock.clearTimeout(this.retransmitTimer);
-    this.retransmitTimer = null;
-    this.inFlight = null;
+  /** The in-flight frame's ACK: a clock sample, and a refusal if the board refused it. */
+  private onAck(p: Pending, m: MessageOf<'ACK'>): void {
     const board64 = this.ext.extend(m.boardMs);
     // Only first-try round trips are unambiguous samples of the clock.
     if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64, p.frame.length * MS_PER_BYTE, ACK_BYTES * MS_PER_BYTE);
@@ -449,7 +325,6 @@ export class SerialBoard implements Board {
     if (m.status !== STATUS.OK) {
       this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: Math.round(this.sync.fromBoard(board64)), command: p.describe });
     }
-    this.pump();
   }
 
   private onEvent(m: MessageOf<'EVENT'>): void {
@@ -457,53 +332,9 @@ export class SerialBoard implements Board {
     if (this.seenEvents.includes(m.eventId)) return;
     this.seenEvents.push(m.eventId);
     if (this.seenEvents.length > 64) this.seenEvents.shift();
-    const output = outName(m.output);
-    const value = output === 'all' ? m.value : fromWire(VALUE[output], m.value);
-    const fault = FAULT_NAME[m.code];
-    const boardMs = this.engineTime(m.boardMs);
-    switch (m.kind) {
-      case EVENT_KIND.APPLIED_SET:
-        if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'set', value });
-        return;
-      case EVENT_KIND.RAMP_START:
-        if (output !== 'all') this.emit({ type: 'applied', output, boardMs, action: 'ramp', value, durationMs: Math.round(this.sync.durationFromBoard(m.aux)) });
-        return;
-      case EVENT_KIND.APPLIED_OFF:
-        if (fault) this.dropHeld(output); // a cut: the board dropped that queue
-        // protocol v1 boards send one APPLIED_OFF per output; an older firmware sent one for 0xFF
-        // after a board-wide latch: it cut every output, and the accounting must see each cut
-        for (const o of output === 'all' ? OUTPUT_NAMES : [output]) this.emit({ type: 'applied', output: o, boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) });
-        return;
-      case EVENT_KIND.FAULT_LATCHED:
-        this.dropHeld(output); // a latch drops the queues it blocks
-        return this.emit({ type: 'fault', code: fault ?? 'LIMIT', output, boardMs });
-      case EVENT_KIND.FAULT_CLEARED:
-        return this.emit({ type: 'faultCleared', output, boardMs });
-      case EVENT_KIND.CAUSE_GONE:
-        if (output !== 'all') this.emit({ type: 'causeGone', output, code: fault ?? 'LIMIT', boardMs });
-        return;
-      case EVENT_KIND.PAD_AT_TARGET:
-        return this.emit({ type: 'padAtTarget', targetC: fromWire(WQ.padTargetC, m.value), boardMs });
-      case EVENT_KIND.REFUSED:
-        return this.emit({ type: 'refused', output, status: STATUS_NAME[m.code] ?? 'BAD_MESSAGE', boardMs, command: `queued command for ${output}` });
-      default:
-        return;
-    }
-  }
-
-  private telemetry(m: MessageOf<'TELEMETRY'>): Telemetry {
-    return {
-      boardMs: this.engineTime(m.boardMs),
-      tensMa: [fromWire(WQ.tensAmplitudeMa, m.tens1X10), fromWire(WQ.tensAmplitudeMa, m.tens2X10)],
-      usWPerCm2: fromWire(WQ.usIntensityWPerCm2, m.usX100),
-      padTargetC: m.padTargetCX10 === 0 ? null : fromWire(WQ.padTargetC, m.padTargetCX10),
-      padC: m.padCX10 / 10,
-      headC: m.headCX10 / 10,
-      electrodeOhm: [m.tens1Ohm === 0xffff ? null : m.tens1Ohm, m.tens2Ohm === 0xffff ? null : m.tens2Ohm],
-      coupled: m.coupled === 1,
-      stopInput: m.stopInput === 1,
-      faults: faultNames(m.faults),
-    };
+    const { events, dropHeld } = eventsFrom(m, this.times);
+    if (dropHeld !== null) this.dropHeld(dropHeld); // the board dropped that queue (a cut, a latch): drop what the host holds for it
+    for (const e of events) this.emit(e);
   }
 
   private emit(e: BoardEvent): void {
@@ -520,14 +351,14 @@ export class SerialBoard implements Board {
 
   private shutdown(): void {
     this.closed = true;
+    this.link.closed = true;
     this.stopSending();
   }
 
   private stopSending(): void {
-    for (const t of [this.retransmitTimer, this.heartbeatTimer, this.silenceTimer, this.holdTimer]) if (t !== null) this.clock.clearTimeout(t);
-    this.retransmitTimer = this.heartbeatTimer = this.silenceTimer = this.holdTimer = null;
+    this.link.stop();
+    if (this.holdTimer !== null) this.clock.clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     this.held = [];
-    this.queue = [];
-    this.inFlight = null;
   }
 }
