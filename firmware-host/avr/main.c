@@ -17,7 +17,6 @@
  */
 #include <avr/interrupt.h>
 #include <avr/io.h>
-#include <avr/sleep.h>
 #include <avr/wdt.h>
 #include <util/atomic.h>
 #include "hal.h"
@@ -253,9 +252,6 @@ static uint8_t adc_ch;
 
 static void adc_start(uint8_t ch) { ADMUX = (uint8_t)(_BV(REFS0) | ch); ADCSRA |= _BV(ADSC); }
 
-/* A finished conversion only wakes the main loop from its idle sleep; adc_poll reads it. */
-EMPTY_INTERRUPT(ADC_vect);
-
 static void adc_poll(void) {
   if (ADCSRA & _BV(ADSC)) return;
   adc[adc_ch] = ADC;
@@ -274,7 +270,6 @@ static void adc_init(void) {
     adc_ch = (uint8_t)((adc_ch + 1) % ADC_CHANNELS);
   }
   adc_start(adc_ch);
-  ADCSRA |= _BV(ADIE); /* from here on, each conversion's end wakes the main loop */
 }
 
 /* The analog inputs, converted after the outputs of a tick are written (off the latency
@@ -367,7 +362,6 @@ int main(void) {
   uart_init();
   mod_init(&board, uart_tx);
   wdt_enable(WDTO_120MS);
-  set_sleep_mode(SLEEP_MODE_IDLE); /* timers, UART, ADC and pin changes run on and wake it */
   sei();
   uint32_t core_ms = 0;
   for (;;) {
@@ -401,16 +395,5 @@ int main(void) {
       mod_rx_byte(&board, b);
     }
     adc_poll();
-    /* Nothing to do until an interrupt (a tick, a byte, a conversion, the stop input): sleep.
-     * The check runs with interrupts off; sei takes effect after the next instruction, so an
-     * interrupt that comes between the check and the sleep still ends the sleep at once. */
-    cli();
-    if (core_ms == tick_ms + 1 && rx_tail == rx_head && (ADCSRA & _BV(ADSC))) {
-      sleep_enable();
-      sei();
-      sleep_cpu();
-      sleep_disable();
-    }
-    sei();
   }
 }

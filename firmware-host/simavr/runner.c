@@ -247,8 +247,6 @@ static double wall_s(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void no_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; (void)how_long; }
-
 int main(int argc, char **argv) {
   double speed = 1.0;
   const char *elf = NULL;
@@ -269,9 +267,6 @@ int main(int argc, char **argv) {
   avr->frequency = (uint32_t)F_CPU;
   avr->vcc = avr->avcc = avr->aref = 5000;
   avr->log = quiet ? 0 : 1;
-  /* The firmware sleeps between interrupts; simavr then jumps to the next timer event. Its
-   * default sleep callback would also usleep for that long: the pacing below does that. */
-  avr->sleep = no_sleep;
 
   /* the board's inputs at rest: 25 °C pad and head, 1 kΩ electrodes, head coupled, stop released */
   set_adc(0, 512);

@@ -54,7 +54,13 @@ export interface Scenario {
 type Ack = MessageOf<'ACK'>;
 type Ev = MessageOf<'EVENT'>;
 
-/** A minimal host: sequence numbers, ACK matching, automatic EVENT_ACK, optional keepalive. */
+/**
+ * A minimal host: sequence numbers, ACK matching, automatic EVENT_ACK, optional keepalive.
+ * Stop and wait, as docs/protocol.md requires of a host: while a request waits for its ACK
+ * (and is retransmitted), nothing else is sent; EVENT_ACKs wait until it is answered. (A
+ * frame sent between a request and its retransmission makes the retransmission a new
+ * command to the board, applied again: seen on a loaded machine as a doubled OFF.)
+ */
 export class HostLink {
   seq = 0;
   readonly frames: { seq: number; msg: Message }[] = [];
@@ -62,6 +68,8 @@ export class HostLink {
   autoAckEvents = true;
   private lastSent = 0;
   private elapsed = 0;
+  private inFlight = false;
+  private readonly eventAcksDue: number[] = [];
   private readonly dec: FrameDecoder;
 
   constructor(readonly board: BoardUnderTest) {
@@ -73,7 +81,10 @@ export class HostLink {
     const msg = decodeMessage(f.payload);
     if (!msg) return;
     this.frames.push({ seq: f.seq, msg });
-    if (msg.type === 'EVENT' && this.autoAckEvents) this.sendRaw('EVENT_ACK', { eventId: msg.eventId });
+    if (msg.type === 'EVENT' && this.autoAckEvents) {
+      if (this.inFlight) this.eventAcksDue.push(msg.eventId);
+      else this.sendRaw('EVENT_ACK', { eventId: msg.eventId });
+    }
   }
 
   /** Encode and write a message; returns the seq used. */
@@ -100,7 +111,7 @@ export class HostLink {
       const passed = (await this.board.advance(10)) ?? 10;
       waited += passed;
       this.elapsed += passed;
-      if (this.keepalive && this.elapsed - this.lastSent >= 100) this.sendRaw('PING', {});
+      if (this.keepalive && !this.inFlight && this.elapsed - this.lastSent >= 100) this.sendRaw('PING', {});
     }
   }
 
@@ -122,12 +133,18 @@ export class HostLink {
     const from = this.frames.length;
     const seq = this.seq++ & 0xff;
     const bytes = encodeFrame(seq, encodeMessage(name, body));
-    for (let attempt = 0; attempt <= 8; attempt++) {
-      this.writeBytes(bytes);
-      const ack = await this.waitFor((m) => (m.type === 'ACK' && m.ackSeq === seq ? m : undefined), 100, from);
-      if (ack) return ack;
+    this.inFlight = true;
+    try {
+      for (let attempt = 0; attempt <= 8; attempt++) {
+        this.writeBytes(bytes);
+        const ack = await this.waitFor((m) => (m.type === 'ACK' && m.ackSeq === seq ? m : undefined), 100, from);
+        if (ack) return ack;
+      }
+      throw new Error(`no ACK for ${name} (seq ${seq})`);
+    } finally {
+      this.inFlight = false;
+      for (const eventId of this.eventAcksDue.splice(0)) this.sendRaw('EVENT_ACK', { eventId });
     }
-    throw new Error(`no ACK for ${name} (seq ${seq})`);
   }
 
   async expectStatus<N extends MessageName>(name: N, body: MessageBody<N>, status: keyof typeof STATUS): Promise<Ack> {
