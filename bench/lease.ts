@@ -44,7 +44,7 @@ export async function benchLease(sessions = 20, busyLoops = 2, onProgress?: (i: 
     for (let i = 0; i < busyLoops; i++) children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
     const results: SummaryLine[] = [];
     for (let i = 0; i < sessions; i++) {
-      // --clear-faults: a board whose previous host left without a goodbye has HOST_TIMEOUT latched from then.
+      // --clear-faults: a session the board cut (HOST_TIMEOUT) must not fail the next one's pre-check too.
       const r = spawnSync(process.execPath, [BIN, 'run', PROTOCOL, '--board', `serial:${path}`, '--json', '--clear-faults', '--data', data], { encoding: 'utf8', maxBuffer: 64 << 20 });
       const last = r.stdout.trim().split('\n').at(-1) ?? '';
       let s: SummaryLine;
