@@ -7,7 +7,8 @@
  * registry (src/drivers/registry.ts), by a dynamic import(), so the WebAssembly board loads only when
  * it is chosen. See README.md ("Layout") and docs/extending.md.
  */
-const IO_LIBRARIES = '^(node:)?(fs|net|child_process|dgram|http|https|tty)(/|$)|node_modules/(serialport|@serialport|johnny-five|firmata-io|better-sqlite3|fastify|@fastify|node-pty|ws)/';
+const IO_LIBRARIES =
+  '^(node:)?(fs|net|child_process|dgram|http|https|tty)(/|$)|node_modules/(serialport|@serialport|johnny-five|firmata-io|better-sqlite3|fastify|@fastify|node-pty|ws)/';
 const ABOVE_DRIVERS = '^src/(modalities|machines|engine|records|cli|cart|doctor)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -60,7 +61,8 @@ module.exports = {
     {
       name: 'modalities-are-pure-descriptors',
       severity: 'error',
-      comment: 'A modality descriptor (src/modalities/) is data and pure functions: the protocol, the Board interface and util only; no machine, no xstate, no I/O.',
+      comment:
+        'A modality descriptor (src/modalities/) is data and pure functions: the protocol, the Board interface and util only; no machine, no xstate, no I/O.',
       from: { path: '^src/modalities/' },
       to: { path: ['^src/(machines|engine|records|cli|cart|doctor)/', '^src/drivers/(?!board\\.ts$)', '^sim/', 'node_modules/xstate/', IO_LIBRARIES] },
     },
@@ -138,7 +140,11 @@ module.exports = {
     exclude: { path: '^(node_modules|dist|firmware-host/build)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.d.ts'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.d.ts'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

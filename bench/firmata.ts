@@ -31,7 +31,10 @@ export async function benchFirmata(opts: { setPoints?: number; spacingMs?: numbe
     }
     await new Promise((r) => setTimeout(r, 300));
     const writes = sim.board.writesTo(pin, t0 - 1);
-    const errors = scheduled.slice(0, writes.length).map((at, i) => (writes[i]!.tMs - at) * 1000).sort((a, b) => a - b);
+    const errors = scheduled
+      .slice(0, writes.length)
+      .map((at, i) => (writes[i]!.tMs - at) * 1000)
+      .sort((a, b) => a - b);
     const q = (p: number) => Math.round(errors[Math.min(errors.length - 1, Math.floor(p * errors.length))] ?? NaN);
     return { p50Us: q(0.5), p99Us: q(0.99), samples: errors.length };
   } finally {

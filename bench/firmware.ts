@@ -24,7 +24,15 @@ import { SerialBoard } from '../src/drivers/serial-board.js';
 import { openSerialTransport } from '../src/drivers/serial-transport.js';
 import type { Transport } from '../src/drivers/transport.js';
 import {
-  buildFirmware, CYCLES_PER_TICK, CYCLES_PER_US, FIRMWARE_DIR, parseEdges, parseIsr, startFirmwareBoard, VECTOR_NAMES, type FirmwareBoard,
+  buildFirmware,
+  CYCLES_PER_TICK,
+  CYCLES_PER_US,
+  FIRMWARE_DIR,
+  parseEdges,
+  parseIsr,
+  startFirmwareBoard,
+  VECTOR_NAMES,
+  type FirmwareBoard,
 } from '../sim/firmware-runner.js';
 
 export interface BenchFirmwareOptions {
@@ -47,7 +55,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function tally(xs: string[]): string {
   const m = new Map<string, number>();
-  for (const x of xs) { const k = x.replace(/^.*: /, ''); m.set(k, (m.get(k) ?? 0) + 1); }
+  for (const x of xs) {
+    const k = x.replace(/^.*: /, '');
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
   return [...m].map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
 }
 
@@ -62,7 +73,11 @@ function quantiles(xs: number[]): { p50: number; p99: number; max: number; n: nu
 function cpuLoad(count: number): { stop: () => void } {
   const kids: ChildProcess[] = [];
   for (let i = 0; i < count; i++) kids.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
-  return { stop: () => { for (const k of kids) k.kill('SIGKILL'); } };
+  return {
+    stop: () => {
+      for (const k of kids) k.kill('SIGKILL');
+    },
+  };
 }
 
 async function connect(fw: FirmwareBoard, leaseMs: number): Promise<{ board: SerialBoard; transport: Transport; refused: string[]; applied: BoardEvent[] }> {
@@ -82,9 +97,16 @@ async function connect(fw: FirmwareBoard, leaseMs: number): Promise<{ board: Ser
 /** Wait (up to 2 s) for the board to report the ultrasound applied at `value`. */
 async function appliedUs(board: SerialBoard, value: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const t = setTimeout(() => { off(); resolve(false); }, 2000);
+    const t = setTimeout(() => {
+      off();
+      resolve(false);
+    }, 2000);
     const off = board.subscribe((e) => {
-      if (e.type === 'applied' && e.output === 'ultrasound' && e.action === 'set' && e.value === value) { clearTimeout(t); off(); resolve(true); }
+      if (e.type === 'applied' && e.output === 'ultrasound' && e.action === 'set' && e.value === value) {
+        clearTimeout(t);
+        off();
+        resolve(true);
+      }
     });
   });
 }
@@ -219,7 +241,9 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
     await board.close();
     const st = quantiles(stopUs);
     Object.assign(out, {
-      stopToOffP50Us: st.p50, stopToOffP99Us: st.p99, stopToOffMaxUs: st.max,
+      stopToOffP50Us: st.p50,
+      stopToOffP99Us: st.p99,
+      stopToOffMaxUs: st.max,
       stopSamples: `${st.n} (TENS 150 Hz on a ramp, ultrasound on, UART burst at line rate)`,
       tensPulsesAfterStop: pulsesAfterStop,
     });
@@ -236,7 +260,10 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
       c.board.clear('all');
       const on = appliedUs(c.board, 1.5);
       c.board.set('ultrasound', c.board.boardNow() + 60, 1.5);
-      if (!(await on)) { await c.board.close(); continue; }
+      if (!(await on)) {
+        await c.board.close();
+        continue;
+      }
       await fw.control('edges?');
       await c.board.close(); // the host goes silent
       await sleep(leaseMs + 150);
@@ -266,8 +293,12 @@ export async function benchFirmware(opts: BenchFirmwareOptions = {}): Promise<Re
   }
   if (m) {
     Object.assign(out, {
-      flashBytes: Number(m[1]), flashOfBytes: Number(m[2]), flashPct: Math.round((1000 * Number(m[1])) / Number(m[2])) / 10,
-      ramStaticBytes: Number(m[3]), ramOfBytes: Number(m[4]), ramPct: Math.round((1000 * Number(m[3])) / Number(m[4])) / 10,
+      flashBytes: Number(m[1]),
+      flashOfBytes: Number(m[2]),
+      flashPct: Math.round((1000 * Number(m[1])) / Number(m[2])) / 10,
+      ramStaticBytes: Number(m[3]),
+      ramOfBytes: Number(m[4]),
+      ramPct: Math.round((1000 * Number(m[3])) / Number(m[4])) / 10,
       ramLeftForStackBytes: Number(m[5]),
     });
   }

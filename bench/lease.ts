@@ -29,7 +29,11 @@ export interface LeaseBench {
   sessionsWithRepeats: number;
 }
 
-interface SummaryLine { outcome: string; faults: { code: string }[]; link: { hostStallMaxMs?: number; keepaliveRepeats?: number } }
+interface SummaryLine {
+  outcome: string;
+  faults: { code: string }[];
+  link: { hostStallMaxMs?: number; keepaliveRepeats?: number };
+}
 
 export async function benchLease(sessions = 20, busyLoops = 2, onProgress?: (i: number, s: SummaryLine) => void): Promise<LeaseBench> {
   const data = mkdtempSync(join(tmpdir(), 'modality-bench-lease-'));
@@ -37,18 +41,27 @@ export async function benchLease(sessions = 20, busyLoops = 2, onProgress?: (i: 
   try {
     const sim = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(sim);
-    const path = (await new Promise<string>((resolve, reject) => {
-      createInterface({ input: sim.stdout! }).once('line', resolve);
-      sim.once('exit', (code) => reject(new Error(`modality sim exited ${code}`)));
-    })).trim();
+    const path = (
+      await new Promise<string>((resolve, reject) => {
+        createInterface({ input: sim.stdout! }).once('line', resolve);
+        sim.once('exit', (code) => reject(new Error(`modality sim exited ${code}`)));
+      })
+    ).trim();
     for (let i = 0; i < busyLoops; i++) children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
     const results: SummaryLine[] = [];
     for (let i = 0; i < sessions; i++) {
       // --clear-faults: a session the board cut (HOST_TIMEOUT) must not fail the next one's pre-check too.
-      const r = spawnSync(process.execPath, [BIN, 'run', PROTOCOL, '--board', `serial:${path}`, '--json', '--clear-faults', '--data', data], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const r = spawnSync(process.execPath, [BIN, 'run', PROTOCOL, '--board', `serial:${path}`, '--json', '--clear-faults', '--data', data], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
       const last = r.stdout.trim().split('\n').at(-1) ?? '';
       let s: SummaryLine;
-      try { s = JSON.parse(last) as SummaryLine; } catch { throw new Error(`session ${i + 1}: no summary (exit ${r.status}): ${r.stderr.trim()}`); }
+      try {
+        s = JSON.parse(last) as SummaryLine;
+      } catch {
+        throw new Error(`session ${i + 1}: no summary (exit ${r.status}): ${r.stderr.trim()}`);
+      }
       results.push(s);
       onProgress?.(i + 1, s);
     }

@@ -48,7 +48,10 @@ async function engine(): Promise<void> {
   let childRss = NaN;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    const c = spawnSync(process.execPath, [here('./child-rss.mjs'), BIN, 'run', PROTOCOL, '--speed', 'max', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const c = spawnSync(process.execPath, [here('./child-rss.mjs'), BIN, 'run', PROTOCOL, '--speed', 'max', '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     procWalls.push(performance.now() - t0);
     if (c.status !== 0) throw new Error(`modality run exited ${c.status}: ${c.stderr}`);
     childRss = Number(/maxRSS=(\d+)/.exec(c.stderr)?.[1] ?? NaN) / 1024;
@@ -89,7 +92,10 @@ async function firmware(): Promise<void> {
 
 async function cart(): Promise<void> {
   const { haveChromium, CHROMIUM } = await import('../tests/cart/helpers.js');
-  if (!haveChromium) { console.log(`\n# Cart front end: skipped (no ${CHROMIUM}; apt-get install chromium)`); return; }
+  if (!haveChromium) {
+    console.log(`\n# Cart front end: skipped (no ${CHROMIUM}; apt-get install chromium)`);
+    return;
+  }
   console.log('\n# Cart front end in Chromium: modality cart --board sim --speed 10, tens-conventional, 30 s');
   const { benchCart } = await import('./cart.js');
   const f = await benchCart();
@@ -123,7 +129,10 @@ async function startup(): Promise<void> {
   const runDist = time([BIN, 'run', SHORT, '--speed', 'max', '--json']);
   const runSrc = time([BIN, 'run', SHORT, '--speed', 'max', '--json'], fromSource);
   line('bare `node -e 0`', `${bare.toFixed(0)} ms`);
-  line('`modality --help`: dist / tsx, from a checkout (aim: dist under 200 ms)', `${helpDist.toFixed(0)} / ${helpSrc.toFixed(0)} ms (${(helpSrc / helpDist).toFixed(1)}×)`);
+  line(
+    '`modality --help`: dist / tsx, from a checkout (aim: dist under 200 ms)',
+    `${helpDist.toFixed(0)} / ${helpSrc.toFixed(0)} ms (${(helpSrc / helpDist).toFixed(1)}×)`,
+  );
   line('`modality --help` as installed (dist/cli/main.js, no sources to compare)', `${helpEntry.toFixed(0)} ms`);
   line('`modality run tens-10s --speed max`: dist / tsx', `${runDist.toFixed(0)} / ${runSrc.toFixed(0)} ms (${(runSrc / runDist).toFixed(1)}×)`);
 }
@@ -131,7 +140,11 @@ async function startup(): Promise<void> {
 async function lease(): Promise<void> {
   const { benchLease, LEASE_SETTINGS } = await import('./lease.js');
   console.log(`\n# The lease on a loaded host: 20 × tens-10s over a pty (modality sim --pty), two busy loops running; ${LEASE_SETTINGS}`);
-  const f = await benchLease(20, 2, (i, s) => process.stderr.write(`  session ${String(i).padStart(2)}: ${s.outcome}${s.faults.length ? ` (${s.faults.map((x) => x.code).join(', ')})` : ''}, host stall ${s.link.hostStallMaxMs ?? '?'} ms, ${s.link.keepaliveRepeats ?? 0} repeats\n`));
+  const f = await benchLease(20, 2, (i, s) =>
+    process.stderr.write(
+      `  session ${String(i).padStart(2)}: ${s.outcome}${s.faults.length ? ` (${s.faults.map((x) => x.code).join(', ')})` : ''}, host stall ${s.link.hostStallMaxMs ?? '?'} ms, ${s.link.keepaliveRepeats ?? 0} repeats\n`,
+    ),
+  );
   line('sessions completed', `${f.completed} of ${f.sessions}`);
   line('sessions cut by the board with HOST_TIMEOUT (aim: 0)', `${f.hostTimeouts}`);
   if (f.otherFaults.length) line('other faults', f.otherFaults.join(', '));

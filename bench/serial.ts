@@ -18,7 +18,9 @@ export async function benchSerialSetPoints(opts: { setPoints?: number; spacingMs
   const clock = new RealClock();
   const server = serveSimOnPty({ clock });
   const errorsUs: number[] = [];
-  server.sim.onEvent = (e, lateMs) => { if (e.kind === EVENT_KIND.APPLIED_SET && e.output === OUTPUT.ultrasound) errorsUs.push(lateMs * 1000); };
+  server.sim.onEvent = (e, lateMs) => {
+    if (e.kind === EVENT_KIND.APPLIED_SET && e.output === OUTPUT.ultrasound) errorsUs.push(lateMs * 1000);
+  };
   const board = await SerialBoard.connect(clock, await openSerialTransport(server.path), { label: server.path });
   try {
     board.configureUltrasound({ frequencyMHz: 1, dutyCyclePct: 100, eraCm2: 5 });

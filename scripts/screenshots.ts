@@ -10,7 +10,10 @@ import { call, launch, startCart } from '../tests/cart/helpers.js';
 import { answerAll, untilIdle } from '../tests/cart/session-helpers.js';
 
 const OUT = new URL('../docs/screenshots/', import.meta.url).pathname;
-const SIZES = [{ width: 800, height: 480 }, { width: 1280, height: 800 }] as const;
+const SIZES = [
+  { width: 800, height: 480 },
+  { width: 1280, height: 800 },
+] as const;
 const T = { timeout: 60_000 };
 
 mkdirSync(OUT, { recursive: true });

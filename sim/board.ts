@@ -32,7 +32,13 @@ export interface SimBoardOptions {
   maxTensMa?: number;
 }
 
-export interface SimBoardStats { framesIn: number; framesOut: number; crcErrors: number; framingErrors: number; eventsDropped: number }
+export interface SimBoardStats {
+  framesIn: number;
+  framesOut: number;
+  crcErrors: number;
+  framingErrors: number;
+  eventsDropped: number;
+}
 
 export class SimBoard {
   readonly pad: ThermalPad;
@@ -59,12 +65,18 @@ export class SimBoard {
   private readonly loggedIds = new Set<number>();
   private readonly loggedOrder: number[] = [];
 
-  constructor(private readonly clock: Clock, private readonly transport: Transport, options: SimBoardOptions = {}) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly transport: Transport,
+    options: SimBoardOptions = {},
+  ) {
     this.pad = new ThermalPad({ ...DEFAULT_PAD, ...options.pad });
     this.rate = 1 + (options.driftPpm ?? 0) * 1e-6;
     this.bootOffsetMs = options.bootOffsetMs ?? 0;
     this.core = new BoardCore(clock, {
-      bootOffsetMs: this.bootOffsetMs, driftPpm: options.driftPpm ?? 0, inputs: this.readings(),
+      bootOffsetMs: this.bootOffsetMs,
+      driftPpm: options.driftPpm ?? 0,
+      inputs: this.readings(),
       has: {
         ...(options.tensChannels !== undefined ? { tensChannels: options.tensChannels } : {}),
         ...(options.hasUltrasound !== undefined ? { ultrasound: options.hasUltrasound } : {}),
@@ -76,7 +88,10 @@ export class SimBoard {
     transport.onData((bytes) => {
       if (!this.powered) return;
       this.core.receive(bytes);
-      if (this.helloSeen) { this.helloSeen = false; this.onHello?.(); }
+      if (this.helloSeen) {
+        this.helloSeen = false;
+        this.onHello?.();
+      }
     });
     this.plantTick();
   }
@@ -91,7 +106,8 @@ export class SimBoard {
   private onTx(frame: Uint8Array): void {
     this.framesOut++;
     const id = frame[2];
-    if (id === MESSAGES.IDENTIFY.id) this.helloSeen = true; // the core answers an accepted HELLO with IDENTIFY
+    if (id === MESSAGES.IDENTIFY.id)
+      this.helloSeen = true; // the core answers an accepted HELLO with IDENTIFY
     else if (id === MESSAGES.EVENT.id) this.logEvent(frame.subarray(2, frame.length - 3));
     if (this.powered) this.transport.write(frame);
   }
@@ -154,15 +170,21 @@ export class SimBoard {
   // ---------------------------------------------------------------- controls (fault injection, tests)
 
   setElectrodeOhm(channel: 0 | 1, ohm: number): void {
-    this.sensorsChange(() => { (this.electrodes[channel] as Electrode).ohm = ohm; });
+    this.sensorsChange(() => {
+      (this.electrodes[channel] as Electrode).ohm = ohm;
+    });
   }
 
   setCoupled(coupled: boolean): void {
-    this.sensorsChange(() => { this.head.coupled = coupled; });
+    this.sensorsChange(() => {
+      this.head.coupled = coupled;
+    });
   }
 
   setStopInput(pressed: boolean): void {
-    this.sensorsChange(() => { this.stopInput = pressed; });
+    this.sensorsChange(() => {
+      this.stopInput = pressed;
+    });
   }
 
   /** Hold the pad thermistor at c °C (the pad no longer heats, cools or drifts), as the firmware runner does. */
@@ -175,7 +197,10 @@ export class SimBoard {
 
   /** Hold the ultrasound head's thermistor at c °C (it no longer warms or cools). */
   holdHeadC(c: number): void {
-    this.sensorsChange(() => { this.head.tempC = c; this.head.held = true; });
+    this.sensorsChange(() => {
+      this.head.tempC = c;
+      this.head.held = true;
+    });
   }
 
   /** Injected failure: the heater driver sticks on; only the board's cut of the pad saves the patient. */

@@ -24,7 +24,13 @@ export interface ConnectSimOptions {
   trace?: (dir: 'out' | 'in', msg: Message | null, bytes: Uint8Array, hostMs: number) => void;
 }
 
-export interface SimConnection { clock: VirtualClock; sim: SimBoard; board: SerialBoard; link: ReturnType<typeof createLinkPair>; line: LineFaults }
+export interface SimConnection {
+  clock: VirtualClock;
+  sim: SimBoard;
+  board: SerialBoard;
+  link: ReturnType<typeof createLinkPair>;
+  line: LineFaults;
+}
 
 /** The simulated board on an in-process line, on a virtual clock, with the real serial driver connected to it. */
 export async function connectSimBoard(clock: VirtualClock, opts: Omit<ConnectSimOptions, 'clock'> = {}): Promise<SimConnection> {
@@ -37,7 +43,10 @@ export async function connectSimBoard(clock: VirtualClock, opts: Omit<ConnectSim
 
   let board: SerialBoard | undefined;
   let failure: unknown;
-  SerialBoard.connect(clock, link.host, { label: 'the simulated board', ...(opts.trace ? { trace: opts.trace } : {}) }).then((b) => (board = b), (e) => (failure = e));
+  SerialBoard.connect(clock, link.host, { label: 'the simulated board', ...(opts.trace ? { trace: opts.trace } : {}) }).then(
+    (b) => (board = b),
+    (e) => (failure = e),
+  );
   while (!board && failure === undefined) {
     if (!clock.step()) break;
     await null; // let the connect promise settle at this exact virtual time
@@ -76,8 +85,14 @@ export async function openSimulatedBoard(spec: BoardSpec, clock: VirtualClock, o
     warning: null,
     connection: c,
     sim: {
-      arm: (faults) => { const { zero, at } = from(); scheduleFaults(faults, { at, sim, line, zeroMs: zero }); },
-      inject: (fault) => { const { at } = from(); scheduleFaults([fault], { at, sim }); },
+      arm: (faults) => {
+        const { zero, at } = from();
+        scheduleFaults(faults, { at, sim, line, zeroMs: zero });
+      },
+      inject: (fault) => {
+        const { at } = from();
+        scheduleFaults([fault], { at, sim });
+      },
       restore: (what) => {
         if (what === 'coupling') sim.setCoupled(true);
         else sim.setElectrodeOhm(what === 'contact:1' ? 0 : 1, ELECTRODE_GOOD_OHM);

@@ -17,7 +17,6 @@ export {
   parseFaultSpec,
 } from '../src/drivers/fault-spec.js';
 
-
 /** What a fault acts on: the simulated board, a timer from the fault clock's zero, and (in process) the line. */
 export interface FaultTarget {
   at(ms: number, fn: () => void): void;

@@ -26,7 +26,11 @@ export interface FirmataPty {
 export function serveFirmataOnPty(opts: FirmataPtyOptions = {}): FirmataPty {
   const clock = opts.clock ?? new RealClock();
   const end = openPtyPair();
-  const board = new SimFirmataBoard(clock, end.transport, { pins: opts.pins ?? loadFirmataPins(), ...(opts.pad ? { pad: opts.pad } : {}), ...(opts.silent ? { silent: true } : {}) });
+  const board = new SimFirmataBoard(clock, end.transport, {
+    pins: opts.pins ?? loadFirmataPins(),
+    ...(opts.pad ? { pad: opts.pad } : {}),
+    ...(opts.silent ? { silent: true } : {}),
+  });
   let closed = false;
   return {
     path: end.path,

@@ -41,18 +41,27 @@ export class InProcessFirmataPort extends EventEmitter implements FirmataPort {
   /** Connect the board's receive side; `opened` runs when the port opens (the board's reset). */
   attach(toBoard: (b: Uint8Array) => void, opened: () => void): void {
     this.toBoard = toBoard;
-    this.clock.setTimeout(() => { this.isOpen = true; this.emit('open'); opened(); }, 0);
+    this.clock.setTimeout(() => {
+      this.isOpen = true;
+      this.emit('open');
+      opened();
+    }, 0);
   }
 
   write(data: Buffer | Uint8Array | number[], callback?: (err?: Error | null) => void): boolean {
     const bytes = Uint8Array.from(data);
     if (!this.isOpen) {
       const err = new Error('Port is not open');
-      this.clock.setTimeout(() => { callback?.(err); this.emit('error', err); }, 0);
+      this.clock.setTimeout(() => {
+        callback?.(err);
+        this.emit('error', err);
+      }, 0);
       return false;
     }
     this.bytesWritten += bytes.length;
-    this.up.send(bytes, (b) => { if (this.isOpen) this.toBoard?.(b); });
+    this.up.send(bytes, (b) => {
+      if (this.isOpen) this.toBoard?.(b);
+    });
     this.clock.setTimeout(() => callback?.(null), 0);
     return true;
   }
@@ -62,7 +71,10 @@ export class InProcessFirmataPort extends EventEmitter implements FirmataPort {
   }
 
   close(callback: (err?: Error | null) => void): void {
-    if (!this.isOpen) { callback(null); return; }
+    if (!this.isOpen) {
+      callback(null);
+      return;
+    }
     this.isOpen = false;
     this.emit('close');
     callback(null);
@@ -74,17 +86,37 @@ export class InProcessFirmataPort extends EventEmitter implements FirmataPort {
   }
 }
 
-export interface FirmataStream { port: InProcessFirmataPort; board: SimFirmataBoard; close(): void }
+export interface FirmataStream {
+  port: InProcessFirmataPort;
+  board: SimFirmataBoard;
+  close(): void;
+}
 
 /** A simulated StandardFirmata board on an in-process stream, on `clock`. */
 export function serveFirmataInProcess(clock: Clock, opts: SimFirmataOptions = {}): FirmataStream {
   const port = new InProcessFirmataPort(clock);
   const down = new Line(clock);
   let sink: ((b: Uint8Array) => void) | null = null;
-  const board = new SimFirmataBoard(clock, {
-    write: (b) => down.send(b, (x) => port.receive(x)),
-    onData: (cb) => { sink = cb; },
-  }, { pins: opts.pins ?? loadFirmataPins(), ...(opts.pad ? { pad: opts.pad } : {}), ...(opts.silent ? { silent: true } : {}) });
-  port.attach((b) => sink?.(b), () => board.announce());
-  return { port, board, close: () => { board.close(); port.close(() => undefined); } };
+  const board = new SimFirmataBoard(
+    clock,
+    {
+      write: (b) => down.send(b, (x) => port.receive(x)),
+      onData: (cb) => {
+        sink = cb;
+      },
+    },
+    { pins: opts.pins ?? loadFirmataPins(), ...(opts.pad ? { pad: opts.pad } : {}), ...(opts.silent ? { silent: true } : {}) },
+  );
+  port.attach(
+    (b) => sink?.(b),
+    () => board.announce(),
+  );
+  return {
+    port,
+    board,
+    close: () => {
+      board.close();
+      port.close(() => undefined);
+    },
+  };
 }

@@ -98,7 +98,10 @@ export async function startFirmwareBoard(opts: FirmwareBoardOptions = {}): Promi
   let path: string | undefined;
   let ready: () => void = () => {};
   let failed: (e: Error) => void = () => {};
-  const booted = new Promise<void>((res, rej) => { ready = res; failed = rej; });
+  const booted = new Promise<void>((res, rej) => {
+    ready = res;
+    failed = rej;
+  });
   let exited = false;
 
   lines.on('line', (line) => {
@@ -221,9 +224,27 @@ export interface EdgeReport {
 /** Parse the answer to `edges?` (firmware-host/README.md). */
 /** ATmega328P interrupt vector names, by number. */
 export const VECTOR_NAMES: Record<number, string> = {
-  1: 'INT0', 2: 'INT1', 3: 'PCINT0', 4: 'PCINT1', 5: 'PCINT2 (stop input)', 6: 'WDT', 7: 'TIMER2_COMPA', 8: 'TIMER2_COMPB',
-  9: 'TIMER2_OVF (tick)', 10: 'TIMER1_CAPT', 11: 'TIMER1_COMPA (TENS 1 pulses)', 12: 'TIMER1_COMPB (TENS 2 pulses)', 13: 'TIMER1_OVF',
-  14: 'TIMER0_COMPA', 15: 'TIMER0_COMPB', 16: 'TIMER0_OVF', 17: 'SPI', 18: 'USART_RX', 19: 'USART_UDRE', 20: 'USART_TX', 21: 'ADC',
+  1: 'INT0',
+  2: 'INT1',
+  3: 'PCINT0',
+  4: 'PCINT1',
+  5: 'PCINT2 (stop input)',
+  6: 'WDT',
+  7: 'TIMER2_COMPA',
+  8: 'TIMER2_COMPB',
+  9: 'TIMER2_OVF (tick)',
+  10: 'TIMER1_CAPT',
+  11: 'TIMER1_COMPA (TENS 1 pulses)',
+  12: 'TIMER1_COMPB (TENS 2 pulses)',
+  13: 'TIMER1_OVF',
+  14: 'TIMER0_COMPA',
+  15: 'TIMER0_COMPB',
+  16: 'TIMER0_OVF',
+  17: 'SPI',
+  18: 'USART_RX',
+  19: 'USART_UDRE',
+  20: 'USART_TX',
+  21: 'ADC',
 };
 
 /** The runner's `isr?` answer: the longest run of each interrupt vector, in cycles. */

@@ -39,7 +39,13 @@ export interface SimulateOptions {
   onTick?: () => void;
 }
 
-export interface SimulateResult { summary: Summary; sim: SimBoard; run: SessionRun; clock: VirtualClock; wireBytes: number }
+export interface SimulateResult {
+  summary: Summary;
+  sim: SimBoard;
+  run: SessionRun;
+  clock: VirtualClock;
+  wireBytes: number;
+}
 
 /** The simulated board on an in-process line, on a new virtual clock, with the real serial driver connected to it. */
 export function connectSimBoard(opts: Pick<SimulateOptions, 'faults' | 'seed' | 'board' | 'trace'> = {}): Promise<SimConnection> {
@@ -49,8 +55,16 @@ export function connectSimBoard(opts: Pick<SimulateOptions, 'faults' | 'seed' | 
 export async function simulateSession(opts: SimulateOptions): Promise<SimulateResult> {
   const { clock, sim, board, link, line } = await connectSimBoard(opts);
   const { summary, run } = await runSession({
-    plan: opts.plan, board, clock, speed: opts.speed, onEvent: opts.onEvent, profileMaxMa: opts.profileMaxMa,
-    telemetryEveryMs: opts.telemetryEveryMs, onTick: opts.onTick, drainMs: opts.drainMs, holdMs: opts.holdMs,
+    plan: opts.plan,
+    board,
+    clock,
+    speed: opts.speed,
+    onEvent: opts.onEvent,
+    profileMaxMa: opts.profileMaxMa,
+    telemetryEveryMs: opts.telemetryEveryMs,
+    onTick: opts.onTick,
+    drainMs: opts.drainMs,
+    holdMs: opts.holdMs,
     atZero: () => {
       const start = clock.now();
       scheduleFaults(opts.faults ?? [], { at: (ms, fn) => clock.setTimeout(fn, start + ms - clock.now()), sim, line, zeroMs: start });

@@ -27,7 +27,11 @@ export interface LinkStats {
  * direction at a time per end, so the driver and the simulated board see the
  * same timing they would on a wire, deterministically.
  */
-export function createLinkPair(clock: Clock, faults: LineFaults = {}, baudRate: number = LINE.baudRate): {
+export function createLinkPair(
+  clock: Clock,
+  faults: LineFaults = {},
+  baudRate: number = LINE.baudRate,
+): {
   host: Transport;
   board: Transport;
   stats: LinkStats;
@@ -48,9 +52,15 @@ export function createLinkPair(clock: Clock, faults: LineFaults = {}, baudRate: 
       deliver: (b) => sink?.(b),
       t: {
         write: () => undefined, // replaced below
-        onData: (cb) => { sink = cb; },
-        onClose: (cb) => { closeCbs.push(cb); },
-        close: async () => { for (const cb of closeCbs) cb('closed'); },
+        onData: (cb) => {
+          sink = cb;
+        },
+        onClose: (cb) => {
+          closeCbs.push(cb);
+        },
+        close: async () => {
+          for (const cb of closeCbs) cb('closed');
+        },
       },
     };
   }
@@ -62,20 +72,37 @@ export function createLinkPair(clock: Clock, faults: LineFaults = {}, baudRate: 
 
   const send = (bytes: Uint8Array, fromHost: boolean): void => {
     const now = clock.now();
-    if (faults.disconnectAtMs !== undefined && now >= faults.disconnectAtMs) { stats.droppedBytes += bytes.length; return; }
-    if (fromHost && faults.hostSilenceAtMs !== undefined && now >= faults.hostSilenceAtMs) { stats.droppedBytes += bytes.length; return; }
+    if (faults.disconnectAtMs !== undefined && now >= faults.disconnectAtMs) {
+      stats.droppedBytes += bytes.length;
+      return;
+    }
+    if (fromHost && faults.hostSilenceAtMs !== undefined && now >= faults.hostSilenceAtMs) {
+      stats.droppedBytes += bytes.length;
+      return;
+    }
     const copy = Uint8Array.from(bytes);
     if (faults.noiseRate) {
       for (let i = 0; i < copy.length; i++) {
-        if (rng() < faults.noiseRate) { copy[i] = (copy[i] as number) ^ (1 << Math.floor(rng() * 8)); stats.corruptedBytes++; }
+        if (rng() < faults.noiseRate) {
+          copy[i] = (copy[i] as number) ^ (1 << Math.floor(rng() * 8));
+          stats.corruptedBytes++;
+        }
       }
     }
     const start = Math.max(now, fromHost ? hostLineFreeAt : boardLineFreeAt);
     const done = start + copy.length * msPerByte;
-    if (fromHost) { hostLineFreeAt = done; stats.bytesToBoard += copy.length; }
-    else { boardLineFreeAt = done; stats.bytesToHost += copy.length; }
+    if (fromHost) {
+      hostLineFreeAt = done;
+      stats.bytesToBoard += copy.length;
+    } else {
+      boardLineFreeAt = done;
+      stats.bytesToHost += copy.length;
+    }
     clock.setTimeout(() => {
-      if (faults.disconnectAtMs !== undefined && clock.now() >= faults.disconnectAtMs) { stats.droppedBytes += copy.length; return; }
+      if (faults.disconnectAtMs !== undefined && clock.now() >= faults.disconnectAtMs) {
+        stats.droppedBytes += copy.length;
+        return;
+      }
       (fromHost ? boardEnd : hostEnd).deliver(copy);
     }, done - now);
   };

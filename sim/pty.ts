@@ -13,7 +13,11 @@ import { createRng } from '../src/util/rng.js';
 import { SimBoard, type SimBoardOptions } from './board.js';
 import { boardOptionsFor, scheduleFaults, type FaultSpec } from './faults.js';
 
-export interface PtyEndpoint { path: string; transport: Transport; close(): void }
+export interface PtyEndpoint {
+  path: string;
+  transport: Transport;
+  close(): void;
+}
 
 /**
  * A pty pair from node-pty's native openpty. The master side becomes the
@@ -39,7 +43,10 @@ export function openPtyPair(): PtyEndpoint {
         if (n < b.length) pending[0] = b.subarray(n);
         else pending.shift();
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { setTimeout(flush, 1); return; }
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          setTimeout(flush, 1);
+          return;
+        }
         pending.length = 0;
         return;
       }
@@ -50,18 +57,35 @@ export function openPtyPair(): PtyEndpoint {
     closed = true;
     for (const cb of closeCbs) cb('closed');
     reader.destroy();
-    try { fs.closeSync(slave); } catch { /* already closed */ }
+    try {
+      fs.closeSync(slave);
+    } catch {
+      /* already closed */
+    }
   };
   const transport: Transport = {
-    write: (bytes) => { if (closed) return; pending.push(Buffer.from(bytes)); if (pending.length === 1) flush(); },
-    onData: (cb) => { sink = cb; },
-    onClose: (cb) => { closeCbs.push(cb); },
+    write: (bytes) => {
+      if (closed) return;
+      pending.push(Buffer.from(bytes));
+      if (pending.length === 1) flush();
+    },
+    onData: (cb) => {
+      sink = cb;
+    },
+    onClose: (cb) => {
+      closeCbs.push(cb);
+    },
     close: async () => close(),
   };
   return { path, transport, close };
 }
 
-export interface ServeSimOptions { faults?: FaultSpec[]; seed?: number; board?: SimBoardOptions; clock?: Clock }
+export interface ServeSimOptions {
+  faults?: FaultSpec[];
+  seed?: number;
+  board?: SimBoardOptions;
+  clock?: Clock;
+}
 
 /** Serve the simulated board on a pty in real time; its clock does not count this process's own stalls (StallFreeClock). */
 export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: SimBoard; close(): void } {
@@ -77,5 +101,13 @@ export function serveSimOnPty(opts: ServeSimOptions = {}): { path: string; sim: 
     armed = true;
     scheduleFaults(opts.faults ?? [], { at: (ms, fn) => clock.setTimeout(fn, ms), sim });
   };
-  return { path: end.path, sim, close: () => { sim.stopTimers(); steady?.dispose(); end.close(); } };
+  return {
+    path: end.path,
+    sim,
+    close: () => {
+      sim.stopTimers();
+      steady?.dispose();
+      end.close();
+    },
+  };
 }

@@ -21,7 +21,10 @@ export class StallFreeClock implements Clock {
   private nextId = 1;
   private readonly ticker: NodeJS.Timeout;
 
-  constructor(private readonly maxStepMs = 50, tickMs = 10) {
+  constructor(
+    private readonly maxStepMs = 50,
+    tickMs = 10,
+  ) {
     this.ticker = setInterval(() => this.now(), tickMs);
     this.ticker.unref();
   }
@@ -38,13 +41,25 @@ export class StallFreeClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = this.nextId++;
-    this.timers.set(id, setTimeout(() => { this.timers.delete(id); fn(); }, Math.max(0, ms)));
+    this.timers.set(
+      id,
+      setTimeout(
+        () => {
+          this.timers.delete(id);
+          fn();
+        },
+        Math.max(0, ms),
+      ),
+    );
     return id;
   }
 
   clearTimeout(id: TimerId): void {
     const t = this.timers.get(id);
-    if (t !== undefined) { clearTimeout(t); this.timers.delete(id); }
+    if (t !== undefined) {
+      clearTimeout(t);
+      this.timers.delete(id);
+    }
   }
 
   dispose(): void {

@@ -24,16 +24,33 @@ export class RealClock implements Clock {
   }
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = this.nextId++;
-    this.timers.set(id, setTimeout(() => { this.timers.delete(id); fn(); }, Math.max(0, ms)));
+    this.timers.set(
+      id,
+      setTimeout(
+        () => {
+          this.timers.delete(id);
+          fn();
+        },
+        Math.max(0, ms),
+      ),
+    );
     return id;
   }
   clearTimeout(id: TimerId): void {
     const t = this.timers.get(id);
-    if (t !== undefined) { clearTimeout(t); this.timers.delete(id); }
+    if (t !== undefined) {
+      clearTimeout(t);
+      this.timers.delete(id);
+    }
   }
 }
 
-interface Entry { at: number; seq: number; id: number; fn: () => void }
+interface Entry {
+  at: number;
+  seq: number;
+  id: number;
+  fn: () => void;
+}
 
 /**
  * A discrete-event clock: a queue ordered by time, ties broken by insertion
@@ -123,7 +140,8 @@ export class VirtualClock implements Clock {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && less(h[l]!, h[m]!)) m = l;
         if (r < h.length && less(h[r]!, h[m]!)) m = r;

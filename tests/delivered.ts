@@ -31,4 +31,3 @@ export function expectDeliveredAsPlanned(p: Plan, delivered: Delivered[]): void 
     }
   }
 }
-

@@ -12,7 +12,10 @@ export async function connectSim(opts: { faults?: LineFaults; board?: SimBoardOp
   const p = SerialBoard.connect(clock, link.host, { label: 'sim' });
   let board: SerialBoard | undefined;
   let error: unknown;
-  p.then((b) => (board = b), (e) => (error = e));
+  p.then(
+    (b) => (board = b),
+    (e) => (error = e),
+  );
   while (!board && !error) {
     if (!clock.step()) break;
     await Promise.resolve();

@@ -16,7 +16,15 @@ export type StartBody = z.infer<typeof StartSchema>;
 
 export const ActionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.enum(['pause', 'resume', 'continue', 'stop', 'emergency-stop', 'acknowledge']) }),
-  z.strictObject({ action: z.literal('adjust'), deltaMa: z.number().min(-10).max(10).refine((x) => x !== 0, 'deltaMa must not be 0'), channel: z.union([z.literal(1), z.literal(2)]).optional() }),
+  z.strictObject({
+    action: z.literal('adjust'),
+    deltaMa: z
+      .number()
+      .min(-10)
+      .max(10)
+      .refine((x) => x !== 0, 'deltaMa must not be 0'),
+    channel: z.union([z.literal(1), z.literal(2)]).optional(),
+  }),
 ]);
 
 /** Simulated board only: inject a fault now, written as for `modality run --fault` with times from now, e.g. "lead-off@0s+20s". */

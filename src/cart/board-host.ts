@@ -12,7 +12,10 @@ import { boardSpecText, clockFor, openBoard, type BoardSpec, type OpenedBoard, t
 export type { BoardSpec } from '../drivers/registry.js';
 
 export interface BoardHostOptions {
-  speed: number; seed?: number; pins?: string; onWarning?: (message: string) => void;
+  speed: number;
+  seed?: number;
+  pins?: string;
+  onWarning?: (message: string) => void;
   /** The simulated board's clock stopped on an error: outputs are off (the board is simulated); the process should end. */
   onFatal?: (message: string) => void;
 }
@@ -28,7 +31,11 @@ export class BoardHost {
   /** The simulated board's controls (fault injection); null for hardware. */
   readonly sim: SimulatedBoardControls | null;
 
-  private constructor(readonly spec: BoardSpec, opened: OpenedBoard, readonly speed: number) {
+  private constructor(
+    readonly spec: BoardSpec,
+    opened: OpenedBoard,
+    readonly speed: number,
+  ) {
     this.board = opened.board;
     this.clock = opened.clock;
     this.sim = opened.sim;
@@ -51,7 +58,7 @@ export class BoardHost {
     const host = new BoardHost(spec, opened, o.speed);
     host.pacing = paceVirtualClock(clock, o.speed, () => host.closed).catch((e: unknown) => {
       host.closed = true;
-      o.onFatal?.(e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+      o.onFatal?.(e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e));
     });
     return host;
   }

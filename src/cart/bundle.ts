@@ -27,9 +27,18 @@ export async function buildBundle(outDir = BUNDLE_DIR): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const r = await esbuild.build({
     entryPoints: { app: join(UI_DIR, 'main.tsx') },
-    bundle: true, format: 'esm', minify: true, sourcemap: false, target: ['chrome100'],
-    jsx: 'automatic', jsxImportSource: 'preact', outdir: outDir, metafile: true, logLevel: 'silent',
-    absWorkingDir: PROJECT_ROOT, write: false,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    sourcemap: false,
+    target: ['chrome100'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    outdir: outDir,
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: PROJECT_ROOT,
+    write: false,
   });
   for (const f of r.outputFiles) writeAtomic(join(outDir, basename(f.path)), f.contents);
   writeAtomic(join(outDir, 'index.html'), readFileSync(join(UI_DIR, 'index.html')));
@@ -45,7 +54,10 @@ export function bundleStale(outDir = BUNDLE_DIR): boolean {
   if (!existsSync(UI_DIR)) return false;
   const built = statSync(join(outDir, 'app.js')).mtimeMs;
   const inputs = JSON.parse(readFileSync(list, 'utf8')) as string[];
-  return inputs.some((f) => { const p = join(PROJECT_ROOT, f); return !existsSync(p) || statSync(p).mtimeMs > built; });
+  return inputs.some((f) => {
+    const p = join(PROJECT_ROOT, f);
+    return !existsSync(p) || statSync(p).mtimeMs > built;
+  });
 }
 
 /** The bundle directory, built first if needed. */

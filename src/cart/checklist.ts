@@ -58,9 +58,10 @@ export const CHECKLIST: readonly ChecklistItem[] = [
 /** The items for a plan's modalities, in checklist order. */
 export function checklistFor(plan: Plan): ChecklistItem[] {
   const mods = new Set<ChecklistModality>();
-  for (const s of plan.steps) for (const p of s.programs) {
-    mods.add(p.modality);
-    if (p.modality === 'thermal') for (const ph of p.phases) mods.add(ph.kind === 'hot' ? 'heat' : 'cold');
-  }
+  for (const s of plan.steps)
+    for (const p of s.programs) {
+      mods.add(p.modality);
+      if (p.modality === 'thermal') for (const ph of p.phases) mods.add(ph.kind === 'hot' ? 'heat' : 'cold');
+    }
   return CHECKLIST.filter((i) => mods.has(i.modality));
 }

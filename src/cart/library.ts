@@ -6,8 +6,17 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  formatIssue, listBuiltins, loadProtocolFile, parseProtocolText, planTimeline, resolveProtocol, validateProtocolData,
-  type DeviceProfile, type Plan, type ProtocolResult, type TimelineEntry,
+  formatIssue,
+  listBuiltins,
+  loadProtocolFile,
+  parseProtocolText,
+  planTimeline,
+  resolveProtocol,
+  validateProtocolData,
+  type DeviceProfile,
+  type Plan,
+  type ProtocolResult,
+  type TimelineEntry,
 } from '../protocol/index.js';
 import { checklistFor, type ChecklistItem } from './checklist.js';
 
@@ -54,14 +63,26 @@ function modalitiesOf(plan: Plan): string[] {
 
 function entryOf(key: string, origin: LibraryEntry['origin'], plan: Plan): LibraryEntry {
   const p = plan.protocol;
-  return { key, origin, id: p.id, name: p.name, indication: p.indication, region: regionOf(`${p.name} ${p.indication}`), modalities: modalitiesOf(plan), plannedMs: plan.totalMs };
+  return {
+    key,
+    origin,
+    id: p.id,
+    name: p.name,
+    indication: p.indication,
+    region: regionOf(`${p.name} ${p.indication}`),
+    modalities: modalitiesOf(plan),
+    plannedMs: plan.totalMs,
+  };
 }
 
 export class Library {
   /** Validated plans by file and modification time: a file is read again only when it changed. */
   private readonly cache = new Map<string, { mtimeMs: number; result: ProtocolResult }>();
 
-  constructor(private readonly dataDir: string, private readonly profile: DeviceProfile) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly profile: DeviceProfile,
+  ) {}
 
   private cached(file: string, load: () => ProtocolResult): ProtocolResult {
     const mtimeMs = statSync(file).mtimeMs;
@@ -78,7 +99,9 @@ export class Library {
 
   private clinicFiles(): { key: string; file: string }[] {
     if (!existsSync(this.clinicDir)) return [];
-    return readdirSync(this.clinicDir).filter((f) => /\.(ya?ml|json)$/i.test(f)).sort()
+    return readdirSync(this.clinicDir)
+      .filter((f) => /\.(ya?ml|json)$/i.test(f))
+      .sort()
       .map((f) => ({ key: `clinic:${f.replace(/\.(ya?ml|json)$/i, '')}`, file: join(this.clinicDir, f) }));
   }
 
@@ -91,7 +114,18 @@ export class Library {
     for (const c of this.clinicFiles()) {
       const r = this.cached(c.file, () => loadProtocolFile(c.file, this.profile, { displayPath: c.file.slice(this.dataDir.length + 1) }));
       if (r.ok) out.push(entryOf(c.key, 'clinic', r.plan));
-      else out.push({ key: c.key, origin: 'clinic', id: null, name: c.key.slice(7), indication: '', region: 'Other', modalities: [], plannedMs: null, errors: r.errors.map(formatIssue) });
+      else
+        out.push({
+          key: c.key,
+          origin: 'clinic',
+          id: null,
+          name: c.key.slice(7),
+          indication: '',
+          region: 'Other',
+          modalities: [],
+          plannedMs: null,
+          errors: r.errors.map(formatIssue),
+        });
     }
     return out;
   }
@@ -121,6 +155,11 @@ export class Library {
   }
 
   describe(key: string, plan: Plan): ProtocolDetail {
-    return { ...entryOf(key, key.startsWith('clinic:') || key === 'upload' ? 'clinic' : 'built-in', plan), plan, timeline: planTimeline(plan), checklist: checklistFor(plan) };
+    return {
+      ...entryOf(key, key.startsWith('clinic:') || key === 'upload' ? 'clinic' : 'built-in', plan),
+      plan,
+      timeline: planTimeline(plan),
+      checklist: checklistFor(plan),
+    };
   }
 }

@@ -8,7 +8,13 @@ import type { RunEvent } from '../engine/events.js';
 import { modalityOf, modalityOfDelivered } from '../modalities/index.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
 
-export interface ProgramProgress { program: number; modality: string; phase: string; doneMs: number; plannedMs: number }
+export interface ProgramProgress {
+  program: number;
+  modality: string;
+  phase: string;
+  doneMs: number;
+  plannedMs: number;
+}
 
 export interface Progress {
   type: 'progress';
@@ -32,10 +38,15 @@ export function remaining(plan: Plan, tracker: DeliveredTracker, events: readonl
   let promptAt: number | null = null;
   const phases = new Map<number, { phase: string; t: number }>();
   for (const e of events) {
-    if (e.type === 'action' && e.kind === 'step' && typeof e['step'] === 'number') { step = e['step']; promptAt = null; }
+    if (e.type === 'action' && e.kind === 'step' && typeof e['step'] === 'number') {
+      step = e['step'];
+      promptAt = null;
+    }
     // A prompt step has no step action (it starts no program): its phase event names the step.
-    if (e.type === 'phase' && e.modality === 'prompt') { promptAt = e.t; if (typeof e['step'] === 'number') step = e['step']; }
-    else if (e.type === 'phase') phases.set(e.program, { phase: e.phase, t: e.t });
+    if (e.type === 'phase' && e.modality === 'prompt') {
+      promptAt = e.t;
+      if (typeof e['step'] === 'number') step = e['step'];
+    } else if (e.type === 'phase') phases.set(e.program, { phase: e.phase, t: e.t });
   }
   const delivered = new Map(tracker.snapshot().map((d) => [d.program, d]));
   const programs: ProgramProgress[] = [];

@@ -12,21 +12,34 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export const COOKIE = 'modality_token';
 
 export const CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
-  "connect-src 'self'", "frame-src 'self'", "manifest-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 /** The stored report is a self-contained HTML page with its own inline styles and SVG; no scripts. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'";
 
-export interface SecurityOptions { listen: string; token: string | null }
+export interface SecurityOptions {
+  listen: string;
+  token: string | null;
+}
 
 export function isLoopback(addr: string): boolean {
   return addr === 'localhost' || addr === '::1' || /^127\./.test(addr);
 }
 
 function same(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
+  const x = Buffer.from(a),
+    y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 

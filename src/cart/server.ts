@@ -17,10 +17,24 @@ import type { Library } from './library.js';
 import { installSecurity, REPORT_CSP, type SecurityOptions } from './security.js';
 import { CartConflict, type CartMessage, type CartSessions } from './sessions.js';
 
-export interface ServerDeps { sessions: CartSessions; library: Library; store: RecordStore; host: BoardHost; bundleDir: string; security: SecurityOptions; onInternalError?: (message: string) => void }
+export interface ServerDeps {
+  sessions: CartSessions;
+  library: Library;
+  store: RecordStore;
+  host: BoardHost;
+  bundleDir: string;
+  security: SecurityOptions;
+  onInternalError?: (message: string) => void;
+}
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly detail?: string[]) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly detail?: string[],
+  ) {
+    super(message);
+  }
 }
 
 export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
@@ -28,8 +42,13 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   installSecurity(app, d.security);
   // On close, end every connection, upgraded or refused ones too (a refused WebSocket upgrade is no longer an HTTP connection the server tracks).
   const sockets = new Set<import('node:net').Socket>();
-  app.server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  app.addHook('preClose', async () => { for (const s of sockets) s.destroy(); });
+  app.server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  app.addHook('preClose', async () => {
+    for (const s of sockets) s.destroy();
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
   await app.register(fastifyStatic, { root: d.bundleDir, prefix: '/', index: ['index.html'], cacheControl: false });
 
@@ -37,12 +56,18 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message, ...(err.detail ? { detail: err.detail } : {}) });
     if (err instanceof CartConflict) return reply.code(409).send({ error: err.message });
     const status = err.statusCode ?? 500;
-    if (status >= 500) { d.onInternalError?.(err.message.split('\n')[0] ?? ''); return reply.code(500).send({ error: 'internal error' }); }
+    if (status >= 500) {
+      d.onInternalError?.(err.message.split('\n')[0] ?? '');
+      return reply.code(500).send({ error: 'internal error' });
+    }
     return reply.code(status).send({ error: err.message.split('\n')[0] });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
 
-  const parse = <T>(schema: { safeParse: (x: unknown) => { success: true; data: T } | { success: false; error: import('zod').ZodError } }, body: unknown): T => {
+  const parse = <T>(
+    schema: { safeParse: (x: unknown) => { success: true; data: T } | { success: false; error: import('zod').ZodError } },
+    body: unknown,
+  ): T => {
     const r = schema.safeParse(body);
     if (!r.success) throw new HttpError(400, zodMessage(r.error));
     return r.data;
@@ -118,7 +143,9 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/events', { websocket: true }, (socket) => {
-    const send = (m: CartMessage) => { if (socket.readyState === 1) socket.send(JSON.stringify(m)); };
+    const send = (m: CartMessage) => {
+      if (socket.readyState === 1) socket.send(JSON.stringify(m));
+    };
     send(d.sessions.snapshot());
     const off = d.sessions.subscribe(send);
     socket.on('close', off);

@@ -17,8 +17,12 @@ import type { BoardHost } from './board-host.js';
 import { remaining, type Progress } from './progress.js';
 
 export type CartAction =
-  | { action: 'pause' } | { action: 'resume' } | { action: 'continue' } | { action: 'stop' }
-  | { action: 'emergency-stop' } | { action: 'acknowledge' }
+  | { action: 'pause' }
+  | { action: 'resume' }
+  | { action: 'continue' }
+  | { action: 'stop' }
+  | { action: 'emergency-stop' }
+  | { action: 'acknowledge' }
   | { action: 'adjust'; deltaMa: number; channel?: number | undefined };
 
 /** A request the cart refuses, with the reason in words (HTTP 409). */
@@ -64,7 +68,11 @@ export class CartSessions {
   private readonly listeners = new Set<(m: CartMessage) => void>();
   private lastBoardBroadcast = 0;
 
-  constructor(private readonly host: BoardHost, private readonly store: RecordStore, private readonly opts: { profileMaxMa?: number; injectedFaults?: () => string[]; onWriteError?: (m: string) => void } = {}) {
+  constructor(
+    private readonly host: BoardHost,
+    private readonly store: RecordStore,
+    private readonly opts: { profileMaxMa?: number; injectedFaults?: () => string[]; onWriteError?: (m: string) => void } = {},
+  ) {
     // When no session runs, pages still see the board (latched faults, pad temperature) twice a second.
     host.onTelemetry((t) => {
       if (this.active?.snap.status === 'running') return;
@@ -106,16 +114,30 @@ export class CartSessions {
     const host = this.host;
     const injected = this.opts.injectedFaults?.() ?? [];
     const writer = this.store.begin(plan, host.specText, {
-      context, run: { speed: host.speed, injectedFaults: injected },
+      context,
+      run: { speed: host.speed, injectedFaults: injected },
       ...(this.opts.onWriteError ? { onError: this.opts.onWriteError } : {}),
     });
     const tracker = new DeliveredTracker(plan);
     const snap: SessionSnapshot = {
-      recordId: null, status: 'running', plan, context, startedAt: new Date().toISOString(), events: [], telemetry: null,
-      progress: null, summary: null, paused: false, ackedFaults: 0, simulated: host.spec.kind === 'sim' || host.speed !== 1 || injected.length > 0,
+      recordId: null,
+      status: 'running',
+      plan,
+      context,
+      startedAt: new Date().toISOString(),
+      events: [],
+      telemetry: null,
+      progress: null,
+      summary: null,
+      paused: false,
+      ackedFaults: 0,
+      simulated: host.spec.kind === 'sim' || host.speed !== 1 || injected.length > 0,
     };
     const run = new SessionRun({
-      plan, board: host.board, clock: host.clock, machineTime: host.spec.kind === 'sim' ? 'clock' : 'board',
+      plan,
+      board: host.board,
+      clock: host.clock,
+      machineTime: host.spec.kind === 'sim' ? 'clock' : 'board',
       ...(this.opts.profileMaxMa !== undefined ? { profileMaxMa: this.opts.profileMaxMa } : {}),
       onEvent: (e) => {
         if (this.active?.run !== run) return;
@@ -182,8 +204,12 @@ export class CartSessions {
       throw new CartConflict('no session is running');
     }
     const events: Record<Exclude<CartAction['action'], 'adjust'>, SessionEvent> = {
-      pause: { type: 'PAUSE' }, resume: { type: 'RESUME' }, continue: { type: 'CONTINUE' }, stop: { type: 'STOP' },
-      'emergency-stop': { type: 'EMERGENCY_STOP' }, acknowledge: { type: 'ACK_FAULT' },
+      pause: { type: 'PAUSE' },
+      resume: { type: 'RESUME' },
+      continue: { type: 'CONTINUE' },
+      stop: { type: 'STOP' },
+      'emergency-stop': { type: 'EMERGENCY_STOP' },
+      acknowledge: { type: 'ACK_FAULT' },
     };
     if (a.action === 'adjust') run.send({ type: 'ADJUST_INTENSITY', deltaMa: a.deltaMa, ...(a.channel !== undefined ? { channel: a.channel } : {}) });
     else run.send(events[a.action]);
@@ -195,7 +221,12 @@ export class CartSessions {
     if (a?.snap.status !== 'running') return;
     a.run.send({ type: 'STOP' });
     await new Promise<void>((resolve) => {
-      const t = setInterval(() => { if (a.snap.status === 'ended') { clearInterval(t); resolve(); } }, 20);
+      const t = setInterval(() => {
+        if (a.snap.status === 'ended') {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
     });
   }
 }

@@ -21,7 +21,6 @@ export function profileFrom(cmd: Command): DeviceProfile {
   return r.profile;
 }
 
-
 export function modalitiesOf(plan: Plan): string[] {
   const set = new Set<string>();
   for (const s of plan.steps) {

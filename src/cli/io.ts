@@ -17,8 +17,12 @@ let guarded = false;
 export function guardStdStreams(): void {
   if (guarded) return;
   guarded = true;
-  process.stdout.on('error', () => { closed.stdout = true; });
-  process.stderr.on('error', () => { closed.stderr = true; });
+  process.stdout.on('error', () => {
+    closed.stdout = true;
+  });
+  process.stderr.on('error', () => {
+    closed.stderr = true;
+  });
 }
 /** Has stdout gone away (EPIPE, EIO)? Writers that bypass io() (the live panel) check it. */
 export const stdoutClosed = (): boolean => closed.stdout || process.stdout.destroyed;

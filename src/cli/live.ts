@@ -9,9 +9,16 @@ import { modalityOf, modalityOfDelivered } from '../modalities/index.js';
 import { formatMs, formatSessionTime } from '../util/time.js';
 import { stdoutClosed } from './io.js';
 
-export const KEY_HELP = 'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
+export const KEY_HELP =
+  'keys: p pause/resume · + / - intensity 1 mA · Enter continue prompt · s stop (ramps down) · e or Space EMERGENCY STOP · a acknowledge fault · q stop';
 
-interface ProgramView { modality: string; phase: string; detail: string; sinceT: number; phaseMs: number | null }
+interface ProgramView {
+  modality: string;
+  phase: string;
+  detail: string;
+  sinceT: number;
+  phaseMs: number | null;
+}
 
 /** Keeps the latest state of the session from its events. */
 export class SessionView {
@@ -37,9 +44,19 @@ export class SessionView {
     if ('t' in e && typeof e.t === 'number') this.t = Math.max(this.t, e.t);
     switch (e.type) {
       case 'phase': {
-        if (e.modality === 'prompt') { this.prompt = String(e['text'] ?? ''); return; }
+        if (e.modality === 'prompt') {
+          this.prompt = String(e['text'] ?? '');
+          return;
+        }
         this.prompt = null;
-        const detail = e['amplitudeMa'] !== undefined ? `${e['amplitudeMa']} mA` : e['targetC'] !== undefined ? `target ${e['targetC']} °C` : e['intensityWPerCm2'] !== undefined ? `${e['intensityWPerCm2']} W/cm²` : '';
+        const detail =
+          e['amplitudeMa'] !== undefined
+            ? `${e['amplitudeMa']} mA`
+            : e['targetC'] !== undefined
+              ? `target ${e['targetC']} °C`
+              : e['intensityWPerCm2'] !== undefined
+                ? `${e['intensityWPerCm2']} W/cm²`
+                : '';
         this.programs.set(e.program, { modality: e.modality, phase: e.phase, detail, sinceT: e.t, phaseMs: this.phaseLength(e.program, e.phase, e['number']) });
         return;
       }
@@ -64,7 +81,9 @@ export class SessionView {
     const lines: string[] = [];
     const p = this.plan;
     lines.push(`${p.protocol.name}`.slice(0, width));
-    lines.push(`step ${this.step + 1} of ${p.steps.length} · elapsed ${formatMs(Math.floor(this.t / 1000) * 1000)} of ~${formatMs(p.totalMs)} planned${this.paused ? '   ** PAUSED **' : ''}`);
+    lines.push(
+      `step ${this.step + 1} of ${p.steps.length} · elapsed ${formatMs(Math.floor(this.t / 1000) * 1000)} of ~${formatMs(p.totalMs)} planned${this.paused ? '   ** PAUSED **' : ''}`,
+    );
     const active = [...this.programs.entries()].filter(([, v]) => v.phase !== 'done');
     for (const [i, v] of active) {
       const left = v.phaseMs !== null && !this.paused ? `  ${formatMs(Math.max(0, Math.ceil((v.phaseMs - (this.t - v.sinceT)) / 1000) * 1000))} left` : '';
@@ -73,7 +92,9 @@ export class SessionView {
     if (this.prompt) lines.push(`  PROMPT: ${this.prompt}  (Enter to continue)`);
     const tm = this.telemetry;
     if (tm) {
-      lines.push(`  board: TENS ${tm.tensMa[0].toFixed(1)} / ${tm.tensMa[1].toFixed(1)} mA · US ${tm.usWPerCm2.toFixed(2)} W/cm²${tm.coupled ? '' : ' (UNCOUPLED)'} · pad ${tm.padC.toFixed(1)} °C${tm.padTargetC !== null ? ` → ${tm.padTargetC} °C` : ''}`);
+      lines.push(
+        `  board: TENS ${tm.tensMa[0].toFixed(1)} / ${tm.tensMa[1].toFixed(1)} mA · US ${tm.usWPerCm2.toFixed(2)} W/cm²${tm.coupled ? '' : ' (UNCOUPLED)'} · pad ${tm.padC.toFixed(1)} °C${tm.padTargetC !== null ? ` → ${tm.padTargetC} °C` : ''}`,
+      );
       const contact = tm.electrodeOhm.map((o, k) => `ch${k + 1} ${o === null ? 'OPEN' : `${(o / 1000).toFixed(1)} kΩ`}`).join(' ');
       lines.push(`  electrodes: ${contact}${tm.stopInput ? ' · STOP PRESSED' : ''}${tm.faults.length ? ` · latched: ${tm.faults.join(', ')}` : ''}`);
     }
@@ -88,7 +109,10 @@ export class SessionView {
 /** Redraws the panel in place. */
 export class LivePanel {
   private drawn = 0;
-  constructor(private readonly view: SessionView, private readonly out: NodeJS.WriteStream = process.stdout) {}
+  constructor(
+    private readonly view: SessionView,
+    private readonly out: NodeJS.WriteStream = process.stdout,
+  ) {}
   draw(): void {
     if (this.out === process.stdout && stdoutClosed()) return;
     const lines = this.view.render(this.out.columns ?? 80);
@@ -103,15 +127,23 @@ export class LivePanel {
 /** One plain line per event worth reading, for logs and pipes. */
 export function plainLine(e: RunEvent): string | null {
   switch (e.type) {
-    case 'session': return `session: ${e.name} (${e.protocol}) on a ${e.board.kind} board, firmware ${e.board.firmware}; planned ${formatMs(e.plannedMs)}`;
+    case 'session':
+      return `session: ${e.name} (${e.protocol}) on a ${e.board.kind} board, firmware ${e.board.firmware}; planned ${formatMs(e.plannedMs)}`;
     case 'phase': {
-      const extra = Object.entries(e).filter(([k]) => !['type', 't', 'boardMs', 'program', 'modality', 'phase'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+      const extra = Object.entries(e)
+        .filter(([k]) => !['type', 't', 'boardMs', 'program', 'modality', 'phase'].includes(k))
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
       return `${formatSessionTime(e.t).padStart(8)}  ${e.modality === 'prompt' ? 'prompt' : `#${e.program} ${e.modality}`} ${e.phase}${extra ? ` ${extra}` : ''}`;
     }
-    case 'fault': return `${formatSessionTime(e.t).padStart(8)}  FAULT ${e.code}${e.output ? ` on ${e.output}` : ''}${e.message ? `: ${e.message}` : ''}`;
-    case 'action': return e.kind === 'step' ? null : `${formatSessionTime(e.t).padStart(8)}  ${e.kind}`;
-    case 'link': return `${formatSessionTime(e.t).padStart(8)}  link: ${e.message}`;
-    default: return null;
+    case 'fault':
+      return `${formatSessionTime(e.t).padStart(8)}  FAULT ${e.code}${e.output ? ` on ${e.output}` : ''}${e.message ? `: ${e.message}` : ''}`;
+    case 'action':
+      return e.kind === 'step' ? null : `${formatSessionTime(e.t).padStart(8)}  ${e.kind}`;
+    case 'link':
+      return `${formatSessionTime(e.t).padStart(8)}  link: ${e.message}`;
+    default:
+      return null;
   }
 }
 
@@ -120,10 +152,15 @@ export function describeDelivered(d: Delivered): string {
 }
 
 export function summaryLines(s: Summary): string[] {
-  const lines = [`outcome: ${s.outcome.toUpperCase()}${s.stopReason ? ` (${s.stopReason})` : ''} after ${formatMs(s.elapsedMs)} (planned ${formatMs(s.plannedMs)})`];
+  const lines = [
+    `outcome: ${s.outcome.toUpperCase()}${s.stopReason ? ` (${s.stopReason})` : ''} after ${formatMs(s.elapsedMs)} (planned ${formatMs(s.plannedMs)})`,
+  ];
   for (const d of s.delivered) lines.push(`  delivered #${d.program} ${describeDelivered(d)}`);
   for (const f of s.faults) lines.push(`  fault ${f.code} at ${formatSessionTime(f.t)}${f.message ? `: ${f.message}` : ''}`);
-  const host = s.link.hostStallMaxMs === undefined ? '' : `; host stalls up to ${s.link.hostStallMaxMs} ms, ${s.link.keepaliveRepeats ?? 0} frames repeated to keep the lease`;
+  const host =
+    s.link.hostStallMaxMs === undefined
+      ? ''
+      : `; host stalls up to ${s.link.hostStallMaxMs} ms, ${s.link.keepaliveRepeats ?? 0} frames repeated to keep the lease`;
   lines.push(`  link: ${s.link.framesSent} frames sent, ${s.link.retransmits} retransmitted, ${s.link.crcErrors} CRC errors${host}`);
   return lines;
 }

@@ -18,7 +18,11 @@ interface CommandEntry {
 }
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  protocols: { term: 'protocols [options]', summary: 'list the built-in protocols (id, name, modalities, planned length)', load: () => import('./commands/protocols.js') },
+  protocols: {
+    term: 'protocols [options]',
+    summary: 'list the built-in protocols (id, name, modalities, planned length)',
+    load: () => import('./commands/protocols.js'),
+  },
   show: {
     term: 'show [options] <protocol>',
     summary: 'show the resolved plan of a built-in protocol or file: times, ultrasound dose/energy, TENS current density, phase timeline',
@@ -29,7 +33,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'validate protocol files (YAML or JSON) or built-in ids; exit 0 if all are valid, 2 otherwise',
     load: () => import('./commands/validate.js'),
   },
-  run: { term: 'run [options] <protocol>', summary: 'run a protocol as a treatment session on a board (the simulated board by default)', load: () => import('./commands/run.js') },
+  run: {
+    term: 'run [options] <protocol>',
+    summary: 'run a protocol as a treatment session on a board (the simulated board by default)',
+    load: () => import('./commands/run.js'),
+  },
   sim: { term: 'sim [options]', summary: 'serve a simulated board on a pseudo-terminal, in real time, until killed', load: () => import('./commands/sim.js') },
   history: {
     term: 'history [options]',

@@ -56,13 +56,19 @@ export function parseSessionId(text: string): number {
 /** The record of session `id`, or a one-line error and exit 2. */
 export function recordOrExit(dataOption: string | undefined, id: number) {
   const rec = withStore(dataOption, (s) => s.get(id));
-  if (!rec) { io().err(`modality: no session ${id} in the records (see "modality history")`); throw new CliExit(EXIT.badInput); }
+  if (!rec) {
+    io().err(`modality: no session ${id} in the records (see "modality history")`);
+    throw new CliExit(EXIT.badInput);
+  }
   return rec;
 }
 
 /** Print `text`, or write it to `out` and print the path written. */
 export function writeOrPrint(text: string, out: string | undefined): void {
-  if (!out) { io().out(text); return; }
+  if (!out) {
+    io().out(text);
+    return;
+  }
   const path = resolvePath(out);
   try {
     writeFileSync(path, text);

@@ -19,11 +19,16 @@ export function interrupts(): { interrupt: (why: string) => void; attach: (send:
   let count = 0;
   let send: Send | null = null;
   let pending: SessionEvent | null = null;
-  const deliver = (e: SessionEvent) => { if (send) send(e); else pending = e; };
+  const deliver = (e: SessionEvent) => {
+    if (send) send(e);
+    else pending = e;
+  };
   const interrupt = (why: string) => {
     count++;
     if (count === 1) {
-      io().err(`modality: ${why}: stopping the session (ramping down, outputs off); a second ${why.startsWith('SIG') ? 'signal' : 'Ctrl-C'} is an emergency stop`);
+      io().err(
+        `modality: ${why}: stopping the session (ramping down, outputs off); a second ${why.startsWith('SIG') ? 'signal' : 'Ctrl-C'} is an emergency stop`,
+      );
       deliver({ type: 'STOP', reason: why });
     } else {
       io().err(`modality: ${why} again: EMERGENCY STOP`);
@@ -35,8 +40,17 @@ export function interrupts(): { interrupt: (why: string) => void; attach: (send:
   for (const s of signals) process.on(s, onSignal);
   return {
     interrupt,
-    attach: (fn) => { send = fn; if (pending) { const e = pending; pending = null; fn(e); } },
-    detach: () => { for (const s of signals) process.off(s, onSignal); },
+    attach: (fn) => {
+      send = fn;
+      if (pending) {
+        const e = pending;
+        pending = null;
+        fn(e);
+      }
+    },
+    detach: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
   };
 }
 
@@ -48,8 +62,10 @@ export function attachKeys(send: (e: SessionEvent) => void, interrupt: (why: str
   let paused = false;
   const onData = (buf: Buffer) => {
     for (const ch of buf.toString('utf8')) {
-      if (ch === 'p') { send({ type: paused ? 'RESUME' : 'PAUSE' }); paused = !paused; }
-      else if (ch === '+' || ch === '=') send({ type: 'ADJUST_INTENSITY', deltaMa: 1 });
+      if (ch === 'p') {
+        send({ type: paused ? 'RESUME' : 'PAUSE' });
+        paused = !paused;
+      } else if (ch === '+' || ch === '=') send({ type: 'ADJUST_INTENSITY', deltaMa: 1 });
       else if (ch === '-') send({ type: 'ADJUST_INTENSITY', deltaMa: -1 });
       else if (ch === 's' || ch === 'q') send({ type: 'STOP' });
       else if (ch === 'e' || ch === ' ') send({ type: 'EMERGENCY_STOP' });
@@ -61,7 +77,11 @@ export function attachKeys(send: (e: SessionEvent) => void, interrupt: (why: str
   stdin.on('data', onData);
   return () => {
     stdin.off('data', onData);
-    try { stdin.setRawMode(false); } catch { /* the terminal is gone (SIGHUP) */ }
+    try {
+      stdin.setRawMode(false);
+    } catch {
+      /* the terminal is gone (SIGHUP) */
+    }
     stdin.pause();
   };
 }

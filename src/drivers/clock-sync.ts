@@ -95,7 +95,11 @@ export interface ClockSyncOptions {
   maxRatePpm?: number;
 }
 
-interface Sample { hostMs: number; boardMs: number; rttMs: number }
+interface Sample {
+  hostMs: number;
+  boardMs: number;
+  rttMs: number;
+}
 
 export interface ClockEstimate {
   /** Estimated board ms per host ms, minus 1, in ppm. */
@@ -249,21 +253,37 @@ export class ClockSync {
     let minRtt = Infinity;
     for (const p of pts) minRtt = Math.min(minRtt, p.rttMs);
     const w = pts.map((p) => 1 / (Q_MS * Q_MS + ((p.rttMs - minRtt) / 2) ** 2));
-    const h0 = pts[0]!.hostMs, b0 = pts[0]!.boardMs; // centre on the first point to keep the sums small
+    const h0 = pts[0]!.hostMs,
+      b0 = pts[0]!.boardMs; // centre on the first point to keep the sums small
     const solve = (use: boolean[] | null) => {
-      let W = 0, mh = 0, mb = 0, n = 0, lo = Infinity, hi = -Infinity;
+      let W = 0,
+        mh = 0,
+        mb = 0,
+        n = 0,
+        lo = Infinity,
+        hi = -Infinity;
       for (let i = 0; i < pts.length; i++) {
         if (use && !use[i]) continue;
-        const p = pts[i]!, wi = w[i]!;
-        W += wi; mh += wi * (p.hostMs - h0); mb += wi * (p.boardMs - b0); n++;
-        lo = Math.min(lo, p.hostMs); hi = Math.max(hi, p.hostMs);
+        const p = pts[i]!,
+          wi = w[i]!;
+        W += wi;
+        mh += wi * (p.hostMs - h0);
+        mb += wi * (p.boardMs - b0);
+        n++;
+        lo = Math.min(lo, p.hostMs);
+        hi = Math.max(hi, p.hostMs);
       }
-      mh /= W; mb /= W;
-      let shh = 0, shb = 0;
+      mh /= W;
+      mb /= W;
+      let shh = 0,
+        shb = 0;
       for (let i = 0; i < pts.length; i++) {
         if (use && !use[i]) continue;
-        const p = pts[i]!, dh = p.hostMs - h0 - mh, db = p.boardMs - b0 - mb;
-        shh += w[i]! * dh * dh; shb += w[i]! * dh * db;
+        const p = pts[i]!,
+          dh = p.hostMs - h0 - mh,
+          db = p.boardMs - b0 - mb;
+        shh += w[i]! * dh * dh;
+        shb += w[i]! * dh * db;
       }
       const span = hi - lo;
       const ok = span >= this.minFitSpanMs && shh > 0;
@@ -271,7 +291,8 @@ export class ClockSync {
       let chi2 = 0;
       for (let i = 0; i < pts.length; i++) {
         if (use && !use[i]) continue;
-        const p = pts[i]!, r = p.boardMs - b0 - mb - rate * (p.hostMs - h0 - mh);
+        const p = pts[i]!,
+          r = p.boardMs - b0 - mb - rate * (p.hostMs - h0 - mh);
         chi2 += w[i]! * r * r;
       }
       const sigma = ok ? Math.sqrt(Math.max(1, chi2 / Math.max(1, n - 2)) / shh) : Infinity;

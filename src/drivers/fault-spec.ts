@@ -37,7 +37,8 @@ export function parseDurationMs(text: string): number {
   const bare = /^\d+(?:\.\d+)?$/.test(text);
   if (bare) return Math.round(Number(text) * 1000);
   const m = re.exec(text);
-  if (!m || text === '' || m.slice(1).every((g) => g === undefined)) throw new FaultSpecError(`"${text}" is not a duration: write it like 30s, 2m, 1m30s or 1500ms`);
+  if (!m || text === '' || m.slice(1).every((g) => g === undefined))
+    throw new FaultSpecError(`"${text}" is not a duration: write it like 30s, 2m, 1m30s or 1500ms`);
   const [h, min, s, ms] = m.slice(1).map((g) => (g === undefined ? 0 : Number(g))) as [number, number, number, number];
   return Math.round(((h * 60 + min) * 60 + s) * 1000 + ms);
 }
@@ -47,7 +48,8 @@ export function parseFaultSpec(spec: string): FaultSpec {
   const noise = /^line-noise:(.+)$/.exec(s);
   if (noise) {
     const rate = Number(noise[1]);
-    if (!Number.isFinite(rate) || rate < 0 || rate >= 0.5) throw new FaultSpecError(`line-noise rate "${noise[1]}" must be a fraction of bytes from 0 to 0.5, e.g. line-noise:0.002`);
+    if (!Number.isFinite(rate) || rate < 0 || rate >= 0.5)
+      throw new FaultSpecError(`line-noise rate "${noise[1]}" must be a fraction of bytes from 0 to 0.5, e.g. line-noise:0.002`);
     return { kind: 'line-noise', rate };
   }
   const drift = /^clock-drift:([+-]?\d+(?:\.\d+)?)(?:ppm)?$/.exec(s);
@@ -61,24 +63,40 @@ export function parseFaultSpec(spec: string): FaultSpec {
   const [, kind, ch, at, dur] = m as unknown as [string, string, string | undefined, string, string | undefined];
   const atMs = parseDurationMs(at);
   const durationMs = dur === undefined ? null : parseDurationMs(dur);
-  const noDuration = () => { if (durationMs !== null) throw new FaultSpecError(`${kind} takes no +duration: it latches until someone clears it`); };
+  const noDuration = () => {
+    if (durationMs !== null) throw new FaultSpecError(`${kind} takes no +duration: it latches until someone clears it`);
+  };
   switch (kind) {
     case 'lead-off': {
       const channel = ch === undefined ? 1 : Number(ch);
       if (channel !== 1 && channel !== 2) throw new FaultSpecError(`lead-off channel must be 1 or 2, not ${ch}`);
       return { kind, channel, atMs, durationMs };
     }
-    case 'coupling-loss': return { kind, atMs, durationMs };
-    case 'overtemp': noDuration(); return { kind, atMs };
-    case 'stop-button': noDuration(); return { kind, atMs };
-    case 'host-silence': noDuration(); return { kind, atMs };
-    case 'disconnect': noDuration(); return { kind, atMs };
-    default: throw new FaultSpecError(`unknown fault "${kind}".\n${FAULT_SPEC_HELP}`);
+    case 'coupling-loss':
+      return { kind, atMs, durationMs };
+    case 'overtemp':
+      noDuration();
+      return { kind, atMs };
+    case 'stop-button':
+      noDuration();
+      return { kind, atMs };
+    case 'host-silence':
+      noDuration();
+      return { kind, atMs };
+    case 'disconnect':
+      noDuration();
+      return { kind, atMs };
+    default:
+      throw new FaultSpecError(`unknown fault "${kind}".\n${FAULT_SPEC_HELP}`);
   }
 }
 
 /** What a board offers to inject faults into (the simulated board's outputs). */
-export interface FaultableBoard { tensChannels: number; hasUltrasound: boolean; hasPad: boolean }
+export interface FaultableBoard {
+  tensChannels: number;
+  hasUltrasound: boolean;
+  hasPad: boolean;
+}
 
 const faultName = (f: FaultSpec): string => (f.kind === 'lead-off' ? `lead-off:${f.channel}` : f.kind);
 
@@ -92,9 +110,12 @@ export function checkFaultSpecs(specs: readonly FaultSpec[], plannedMs: number, 
   const problems: string[] = [];
   for (const f of specs) {
     if ('atMs' in f && f.atMs >= plannedMs) {
-      problems.push(`--fault ${faultName(f)}@${format(f.atMs)}: that is not before the planned end of the session (${format(plannedMs)}), so it would never happen`);
+      problems.push(
+        `--fault ${faultName(f)}@${format(f.atMs)}: that is not before the planned end of the session (${format(plannedMs)}), so it would never happen`,
+      );
     }
-    if (f.kind === 'lead-off' && f.channel > board.tensChannels) problems.push(`--fault lead-off:${f.channel}: the board has ${board.tensChannels === 1 ? 'one TENS channel' : `${board.tensChannels} TENS channels`}`);
+    if (f.kind === 'lead-off' && f.channel > board.tensChannels)
+      problems.push(`--fault lead-off:${f.channel}: the board has ${board.tensChannels === 1 ? 'one TENS channel' : `${board.tensChannels} TENS channels`}`);
     if (f.kind === 'coupling-loss' && !board.hasUltrasound) problems.push('--fault coupling-loss: the board has no ultrasound head');
     if (f.kind === 'overtemp' && !board.hasPad) problems.push('--fault overtemp: the board has no thermal pad');
   }

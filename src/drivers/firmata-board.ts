@@ -21,7 +21,16 @@ import firmataIo from 'firmata-io';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../clock.js';
 import { listSerialPorts } from './serial-transport.js';
-import { ConnectError, type Board, type BoardEvent, type BoardInfo, type LinkCounters, type OutputName, type TensConfig, type UltrasoundConfig } from './board.js';
+import {
+  ConnectError,
+  type Board,
+  type BoardEvent,
+  type BoardInfo,
+  type LinkCounters,
+  type OutputName,
+  type TensConfig,
+  type UltrasoundConfig,
+} from './board.js';
 import { loadFirmataPins, type FirmataPinMap } from './firmata-pins.js';
 import { FirmataLink, type FirmataIo, type FirmataPort } from './firmata-link.js';
 
@@ -65,7 +74,10 @@ export interface FirmataConnectOptions {
 function tapPort(port: FirmataPort, clock: Clock, trace: (dir: 'out' | 'in', bytes: Uint8Array, hostMs: number) => void): void {
   port.on('data', (d: Buffer) => trace('in', new Uint8Array(d), clock.now()));
   const write = port.write.bind(port);
-  (port as { write: FirmataPort['write'] }).write = (data, cb) => { trace('out', Uint8Array.from(data), clock.now()); return write(data, cb); };
+  (port as { write: FirmataPort['write'] }).write = (data, cb) => {
+    trace('out', Uint8Array.from(data), clock.now());
+    return write(data, cb);
+  };
 }
 
 /** The Firmata board cannot be used: no port, no StandardFirmata answer, a pin map that does not fit. */
@@ -126,18 +138,28 @@ export class FirmataBoard implements Board {
         cleanup();
         reject(new FirmataConnectError(msg));
       };
-      const timer = clock.setTimeout(() => fail(
-        `no Firmata answer from ${opts.path} within ${timeoutMs} ms: check that the board runs StandardFirmata (57600 baud), that the cable carries data and that no other program holds the port`,
-      ), timeoutMs);
+      const timer = clock.setTimeout(
+        () =>
+          fail(
+            `no Firmata answer from ${opts.path} within ${timeoutMs} ms: check that the board runs StandardFirmata (57600 baud), that the cable carries data and that no other program holds the port`,
+          ),
+        timeoutMs,
+      );
       try {
         port = opts.port ?? new SerialPort({ path: opts.path, baudRate: 57600 });
         if (opts.traceBytes) tapPort(port, clock, opts.traceBytes);
         port.on('error', (e: Error) => fail(`cannot open ${opts.path}: ${e.message}`));
-        io = new Firmata(port, {
-          // Ask for the version soon: a pty or an already-running board will not announce itself.
-          reportVersionTimeout: Math.min(200, Math.floor(timeoutMs / 4)),
-          samplingInterval: opts.samplingIntervalMs ?? 50,
-        }, (err?: unknown) => { if (err) fail(`cannot open ${opts.path}: ${(err as Error).message ?? String(err)}`); });
+        io = new Firmata(
+          port,
+          {
+            // Ask for the version soon: a pty or an already-running board will not announce itself.
+            reportVersionTimeout: Math.min(200, Math.floor(timeoutMs / 4)),
+            samplingInterval: opts.samplingIntervalMs ?? 50,
+          },
+          (err?: unknown) => {
+            if (err) fail(`cannot open ${opts.path}: ${(err as Error).message ?? String(err)}`);
+          },
+        );
         j5 = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs }) as unknown as typeof j5;
         j5!.on('error', (e: unknown) => fail(`johnny-five: ${(e as Error)?.message ?? String(e)}`));
         j5!.on('ready', () => {
@@ -149,19 +171,24 @@ export class FirmataBoard implements Board {
             return;
           }
           if (j5?.timer) clearTimeout(j5.timer);
-          FirmataBoard.open(clock, io!, port!, pins, opts).then((board) => {
-            if (settled) { void board.close(); return; }
-            settled = true;
-            clock.clearTimeout(timer);
-            resolve(board);
-          }, (e: unknown) => fail(`the board core did not start: ${e instanceof Error ? e.message : String(e)}`));
+          FirmataBoard.open(clock, io!, port!, pins, opts).then(
+            (board) => {
+              if (settled) {
+                void board.close();
+                return;
+              }
+              settled = true;
+              clock.clearTimeout(timer);
+              resolve(board);
+            },
+            (e: unknown) => fail(`the board core did not start: ${e instanceof Error ? e.message : String(e)}`),
+          );
         });
       } catch (e) {
         fail(`cannot use ${opts.path}: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
   }
-
 
   /** The core on the host, the in-process link to it, and the Arduino's pins as its I/O. */
   private static async open(clock: Clock, io: FirmataIo, port: FirmataPort, pins: FirmataPinMap, opts: FirmataConnectOptions): Promise<FirmataBoard> {
@@ -179,7 +206,9 @@ export class FirmataBoard implements Board {
     const needA = (ch: number, what: string) => {
       if (io.analogPins[ch] === undefined) problems.push(`${what}: the board has no analog pin A${ch}`);
     };
-    pins.tens.forEach((t, i) => { need(t.pin, M.PWM, `tens[${i}]`, 'PWM'); });
+    pins.tens.forEach((t, i) => {
+      need(t.pin, M.PWM, `tens[${i}]`, 'PWM');
+    });
     if (pins.ultrasound) {
       need(pins.ultrasound.enablePin, M.OUTPUT, 'ultrasound.enablePin', 'digital output');
       need(pins.ultrasound.intensityPin, M.PWM, 'ultrasound.intensityPin', 'PWM');
@@ -196,7 +225,6 @@ export class FirmataBoard implements Board {
     });
     if (problems.length) throw new FirmataConnectError(`the pin map does not fit this board:\n  ${problems.join('\n  ')}`);
   }
-
 
   // ---------------------------------------------------------------- Board: the host side, over the in-process link
 

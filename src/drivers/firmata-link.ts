@@ -68,12 +68,25 @@ const PAD_WINDOW_MS = 1000;
 function inProcessLink(clock: Clock, core: BoardCore): Transport {
   let sink: ((b: Uint8Array) => void) | undefined;
   let open = true;
-  core.onTx = (frame) => { clock.setTimeout(() => { if (open) sink?.(frame); }, 0); };
+  core.onTx = (frame) => {
+    clock.setTimeout(() => {
+      if (open) sink?.(frame);
+    }, 0);
+  };
   return {
-    write: (bytes) => { const b = bytes.slice(); clock.setTimeout(() => { if (open) core.receive(b); }, 0); },
-    onData: (cb) => { sink = cb; },
+    write: (bytes) => {
+      const b = bytes.slice();
+      clock.setTimeout(() => {
+        if (open) core.receive(b);
+      }, 0);
+    },
+    onData: (cb) => {
+      sink = cb;
+    },
     onClose: () => undefined,
-    close: async () => { open = false; },
+    close: async () => {
+      open = false;
+    },
   };
 }
 
@@ -113,7 +126,12 @@ export class FirmataLink {
     const core = new BoardCore(clock, {
       inputs: { padCx10: NO_SENSOR_CX10, headCx10: NO_SENSOR_CX10, tensOhm: [CONTACT_OHM, CONTACT_OHM], coupled: true, stop: false },
       // the core knows what the pins carry: missing outputs answer BAD_OUTPUT, TENS no more than the wiring's maximum
-      has: { tensChannels: pins.tens.length, ultrasound: pins.ultrasound !== undefined, pad: pins.pad !== undefined, maxTensMa: Math.min(...pins.tens.map((t) => t.maxMa)) },
+      has: {
+        tensChannels: pins.tens.length,
+        ultrasound: pins.ultrasound !== undefined,
+        pad: pins.pad !== undefined,
+        maxTensMa: Math.min(...pins.tens.map((t) => t.maxMa)),
+      },
     });
     const host = await SerialBoard.connect(clock, inProcessLink(clock, core), {
       leaseMs: opts.leaseMs ?? 400,
@@ -128,16 +146,29 @@ export class FirmataLink {
   private setUp(): void {
     const { io, pins } = this;
     const M = io.MODES;
-    this.port.on('data', (d: Buffer) => { this.c.bytesReceived += d.length; this.c.framesReceived++; this.lastRxMs = this.clock.now(); });
+    this.port.on('data', (d: Buffer) => {
+      this.c.bytesReceived += d.length;
+      this.c.framesReceived++;
+      this.lastRxMs = this.clock.now();
+    });
     this.port.on('close', () => this.linkLost(`the port ${this.opts.path} closed`));
-    for (const t of pins.tens) { io.pinMode(t.pin, M.PWM); this.pwm(t.pin, 0, true); }
+    for (const t of pins.tens) {
+      io.pinMode(t.pin, M.PWM);
+      this.pwm(t.pin, 0, true);
+    }
     if (pins.ultrasound) {
-      io.pinMode(pins.ultrasound.enablePin, M.OUTPUT); this.digital(pins.ultrasound.enablePin, 0, true);
-      io.pinMode(pins.ultrasound.intensityPin, M.PWM); this.pwm(pins.ultrasound.intensityPin, 0, true);
+      io.pinMode(pins.ultrasound.enablePin, M.OUTPUT);
+      this.digital(pins.ultrasound.enablePin, 0, true);
+      io.pinMode(pins.ultrasound.intensityPin, M.PWM);
+      this.pwm(pins.ultrasound.intensityPin, 0, true);
     }
     if (pins.pad) {
-      io.pinMode(pins.pad.heaterPin, M.OUTPUT); this.digital(pins.pad.heaterPin, 0, true);
-      if (pins.pad.coolerPin !== undefined) { io.pinMode(pins.pad.coolerPin, M.OUTPUT); this.digital(pins.pad.coolerPin, 0, true); }
+      io.pinMode(pins.pad.heaterPin, M.OUTPUT);
+      this.digital(pins.pad.heaterPin, 0, true);
+      if (pins.pad.coolerPin !== undefined) {
+        io.pinMode(pins.pad.coolerPin, M.OUTPUT);
+        this.digital(pins.pad.coolerPin, 0, true);
+      }
     }
     // Inputs become the core's sensor readings.
     const s = pins.stop;
@@ -184,7 +215,9 @@ export class FirmataLink {
   private push(): void {
     if (this.closed || this.lost) return;
     const { core, pins } = this;
-    pins.tens.forEach((t, i) => { this.pwm(t.pin, Math.round((Math.min(core.output(i) / 10, t.maxMa) / t.maxMa) * PWM_MAX)); });
+    pins.tens.forEach((t, i) => {
+      this.pwm(t.pin, Math.round((Math.min(core.output(i) / 10, t.maxMa) / t.maxMa) * PWM_MAX));
+    });
     if (pins.ultrasound) {
       const w = core.output(OUTPUT.ultrasound) / 100;
       const u = pins.ultrasound;
@@ -213,7 +246,11 @@ export class FirmataLink {
     this.c.framesSent++;
     this.c.bytesSent += pin > 15 ? 6 : 3;
     this.opts.trace?.('out', `pwm ${pin} = ${duty}`, this.clock.now());
-    try { this.io.pwmWrite(pin, duty); } catch { /* port gone: the silence check reports it */ }
+    try {
+      this.io.pwmWrite(pin, duty);
+    } catch {
+      /* port gone: the silence check reports it */
+    }
   }
 
   private digital(pin: number, v: 0 | 1, force = false): void {
@@ -222,14 +259,24 @@ export class FirmataLink {
     this.c.framesSent++;
     this.c.bytesSent += 3;
     this.opts.trace?.('out', `digital ${pin} = ${v}`, this.clock.now());
-    try { this.io.digitalWrite(pin, v); } catch { /* as above */ }
+    try {
+      this.io.digitalWrite(pin, v);
+    } catch {
+      /* as above */
+    }
   }
 
   private allPinsOff(): void {
     const { pins } = this;
     for (const t of pins.tens) this.pwm(t.pin, 0, true);
-    if (pins.ultrasound) { this.pwm(pins.ultrasound.intensityPin, 0, true); this.digital(pins.ultrasound.enablePin, 0, true); }
-    if (pins.pad) { this.digital(pins.pad.heaterPin, 0, true); if (pins.pad.coolerPin !== undefined) this.digital(pins.pad.coolerPin, 0, true); }
+    if (pins.ultrasound) {
+      this.pwm(pins.ultrasound.intensityPin, 0, true);
+      this.digital(pins.ultrasound.enablePin, 0, true);
+    }
+    if (pins.pad) {
+      this.digital(pins.pad.heaterPin, 0, true);
+      if (pins.pad.coolerPin !== undefined) this.digital(pins.pad.coolerPin, 0, true);
+    }
   }
 
   // ---------------------------------------------------------------- the host side
@@ -245,7 +292,10 @@ export class FirmataLink {
   subscribe(listener: (e: BoardEvent) => void): () => void {
     this.listeners.add(listener);
     const off = this.host.subscribe(listener);
-    return () => { this.listeners.delete(listener); off(); };
+    return () => {
+      this.listeners.delete(listener);
+      off();
+    };
   }
 
   counters(): LinkCounters {
@@ -253,19 +303,24 @@ export class FirmataLink {
   }
 
   private emitLater(e: BoardEvent): void {
-    this.clock.setTimeout(() => { for (const l of [...this.listeners]) l(e); }, 0);
+    this.clock.setTimeout(() => {
+      for (const l of [...this.listeners]) l(e);
+    }, 0);
   }
 
   private silenceWatch(): void {
     const silenceMs = this.opts.silenceMs ?? 1500;
-    this.silenceTimer = this.clock.setTimeout(() => {
-      this.silenceTimer = null;
-      if (this.closed) return;
-      if (!this.lost && this.clock.now() - this.lastRxMs > silenceMs) {
-        this.linkLost(`no report from the Firmata board on ${this.opts.path} for ${silenceMs} ms`);
-      }
-      this.silenceWatch();
-    }, Math.max(10, Math.floor(silenceMs / 6)));
+    this.silenceTimer = this.clock.setTimeout(
+      () => {
+        this.silenceTimer = null;
+        if (this.closed) return;
+        if (!this.lost && this.clock.now() - this.lastRxMs > silenceMs) {
+          this.linkLost(`no report from the Firmata board on ${this.opts.path} for ${silenceMs} ms`);
+        }
+        this.silenceWatch();
+      },
+      Math.max(10, Math.floor(silenceMs / 6)),
+    );
   }
 
   private linkLost(reason: string): void {

@@ -44,7 +44,12 @@ export interface KeepaliveStats {
   longestSilenceMs: number;
 }
 
-const WRITES = 0, STOP = 1, LEN = 2, REPEATS = 3, LONGEST = 4, LOCK = 5;
+const WRITES = 0,
+  STOP = 1,
+  LEN = 2,
+  REPEATS = 3,
+  LONGEST = 4,
+  LOCK = 5;
 const FRAME_OFFSET = 32;
 const FRAME_MAX = 64;
 
@@ -94,8 +99,12 @@ export class Keepalive {
   private stopped = false;
 
   constructor(opts: KeepaliveOptions) {
-    if (!(opts.quietMs > 0 && opts.repeatMs > 0 && opts.coverMs >= opts.quietMs)) throw new RangeError('keepalive: need quietMs > 0, repeatMs > 0, coverMs ≥ quietMs');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { fd: opts.fd, sab: this.sab, quietMs: opts.quietMs, repeatMs: opts.repeatMs, coverMs: opts.coverMs } });
+    if (!(opts.quietMs > 0 && opts.repeatMs > 0 && opts.coverMs >= opts.quietMs))
+      throw new RangeError('keepalive: need quietMs > 0, repeatMs > 0, coverMs ≥ quietMs');
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { fd: opts.fd, sab: this.sab, quietMs: opts.quietMs, repeatMs: opts.repeatMs, coverMs: opts.coverMs },
+    });
     this.worker.unref(); // never what keeps a process alive
     this.worker.on('error', () => undefined); // a keeper that fails leaves the plain lease in charge
   }
@@ -107,7 +116,10 @@ export class Keepalive {
    * write(2) of at most 64 bytes.
    */
   write(frame: Uint8Array, repeatable: boolean, send: () => void): void {
-    if (this.stopped) { send(); return; }
+    if (this.stopped) {
+      send();
+      return;
+    }
     while (Atomics.compareExchange(this.i32, LOCK, 0, 1) !== 0) Atomics.wait(this.i32, LOCK, 1, 1);
     try {
       send();

@@ -75,7 +75,8 @@ export const BOARD_TYPES: Readonly<Record<BoardSpec['kind'], BoardType>> = {
 export function parseBoardSpec(text: string): BoardSpec {
   for (const t of Object.values(BOARD_TYPES)) {
     if (!t.takesPath && text === t.kind) return { kind: t.kind } as BoardSpec;
-    if (t.takesPath && text.startsWith(`${t.kind}:`) && text.length > t.kind.length + 1) return { kind: t.kind, path: text.slice(t.kind.length + 1) } as BoardSpec;
+    if (t.takesPath && text.startsWith(`${t.kind}:`) && text.length > t.kind.length + 1)
+      return { kind: t.kind, path: text.slice(t.kind.length + 1) } as BoardSpec;
   }
   throw new BoardSpecError(`--board "${text}": write sim, serial:<path> (modality firmware) or firmata:<path> (StandardFirmata bench board)`);
 }
@@ -107,7 +108,10 @@ export interface PtyBoard {
 export async function servePtyBoard(kind: PtyBoardKind, o: { faults: readonly FaultSpec[]; seed: number }): Promise<PtyBoard | { unavailable: string }> {
   if (kind === 'firmware') {
     const fw = await import('../../sim/firmware-runner.js');
-    if (!fw.toolchainAvailable()) return { unavailable: '--firmware needs gcc-avr, avr-libc and simavr (apt-get install gcc-avr avr-libc simavr libsimavr-dev libsimavrparts1 libelf-dev)' };
+    if (!fw.toolchainAvailable())
+      return {
+        unavailable: '--firmware needs gcc-avr, avr-libc and simavr (apt-get install gcc-avr avr-libc simavr libsimavr-dev libsimavrparts1 libelf-dev)',
+      };
     const b = await fw.startFirmwareBoard();
     return { path: b.path, close: () => b.stop() };
   }

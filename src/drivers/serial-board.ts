@@ -56,7 +56,12 @@ const MS_PER_BYTE = (LINE.bitsPerByte * 1000) / LINE.baudRate;
 const ACK_BYTES = frameLengthOf(MESSAGES.ACK.id) ?? 12;
 
 /** A scheduled command held on the host until holdBeyondMs before it is due; built when released. */
-interface Held { atMs: number; order: number; output: OutputName | 'all'; send: () => void }
+interface Held {
+  atMs: number;
+  order: number;
+  output: OutputName | 'all';
+  send: () => void;
+}
 
 export class SerialBoard implements Board {
   info!: BoardInfo;
@@ -85,23 +90,32 @@ export class SerialBoard implements Board {
     durationFromBoard: (ms) => this.sync.durationFromBoard(ms),
   };
 
-  private constructor(private readonly clock: Clock, private readonly transport: Transport, opts: SerialBoardOptions) {
+  private constructor(
+    private readonly clock: Clock,
+    private readonly transport: Transport,
+    opts: SerialBoardOptions,
+  ) {
     this.leaseMs = opts.leaseMs ?? HOST_TIMING.leaseMs;
     this.scheduleMarginMs = opts.scheduleMarginMs ?? HOST_TIMING.scheduleMarginMs;
     this.holdBeyondMs = opts.holdBeyondMs ?? 2000;
-    this.link = new SerialLink(clock, transport, {
-      leaseMs: this.leaseMs,
-      retransmitMs: opts.retransmitMs ?? HOST_TIMING.retransmitMs,
-      maxTries: opts.maxTries ?? HOST_TIMING.maxTries,
-      silenceMs: opts.silenceMs ?? HOST_TIMING.silenceMs,
-      trace: opts.trace,
-    }, {
-      acked: (p, m) => this.onAck(p, m),
-      message: (m) => this.onMessage(m),
-      lost: (reason) => this.linkLost(reason),
-      connecting: () => this.identifyWaiter !== null,
-      watching: () => !!this.info && !this.lost,
-    });
+    this.link = new SerialLink(
+      clock,
+      transport,
+      {
+        leaseMs: this.leaseMs,
+        retransmitMs: opts.retransmitMs ?? HOST_TIMING.retransmitMs,
+        maxTries: opts.maxTries ?? HOST_TIMING.maxTries,
+        silenceMs: opts.silenceMs ?? HOST_TIMING.silenceMs,
+        trace: opts.trace,
+      },
+      {
+        acked: (p, m) => this.onAck(p, m),
+        message: (m) => this.onMessage(m),
+        lost: (reason) => this.linkLost(reason),
+        connecting: () => this.identifyWaiter !== null,
+        watching: () => !!this.info && !this.lost,
+      },
+    );
   }
 
   /**
@@ -117,7 +131,11 @@ export class SerialBoard implements Board {
         board.identifyWaiter = null;
         board.telemetryWaiter = null;
         board.shutdown();
-        reject(new BoardConnectError(`no answer from the board on ${opts.label ?? 'the link'} within ${timeoutMs} ms: check the cable, the port and that the board runs modality firmware (115200 baud)`));
+        reject(
+          new BoardConnectError(
+            `no answer from the board on ${opts.label ?? 'the link'} within ${timeoutMs} ms: check the cable, the port and that the board runs modality firmware (115200 baud)`,
+          ),
+        );
       }, timeoutMs);
       board.identifyWaiter = (m) => {
         board.identifyWaiter = null;
@@ -164,12 +182,14 @@ export class SerialBoard implements Board {
 
   set(output: OutputName, atMs: number, value: number): void {
     this.schedule(output, atMs, () =>
-      this.enqueue('SET', { output: OUT_ID[output], atMs: this.wireAt(atMs), value: toWire(VALUE[output], value) }, `SET ${output} ${value}`, output));
+      this.enqueue('SET', { output: OUT_ID[output], atMs: this.wireAt(atMs), value: toWire(VALUE[output], value) }, `SET ${output} ${value}`, output),
+    );
   }
 
   ramp(output: OutputName, atMs: number, from: number, to: number, durationMs: number): void {
     this.schedule(output, atMs, () => {
-      const fromW = toWire(VALUE[output], from), toW = toWire(VALUE[output], to);
+      const fromW = toWire(VALUE[output], from),
+        toW = toWire(VALUE[output], to);
       let dur = Math.round(this.sync.durationToBoard(durationMs));
       if ((output === 'tens1' || output === 'tens2') && toW > fromW && this.info) {
         // A slow board counts a ramp at the slew limit in fewer of its own ms, and would refuse it:
@@ -253,7 +273,10 @@ export class SerialBoard implements Board {
   /** Send a scheduled command now, or hold it until holdBeyondMs before it is due. */
   private schedule(output: OutputName | 'all', atMs: number, send: () => void): void {
     if (this.closed || this.lost) return;
-    if (!(atMs - this.sync.engineNow(this.clock.now()) > this.holdBeyondMs)) { send(); return; }
+    if (!(atMs - this.sync.engineNow(this.clock.now()) > this.holdBeyondMs)) {
+      send();
+      return;
+    }
     this.held.push({ atMs, order: this.heldOrder++, output, send });
     this.armHold();
   }
@@ -265,10 +288,13 @@ export class SerialBoard implements Board {
     let next = Infinity;
     for (const h of this.held) next = Math.min(next, h.atMs);
     const wait = next - this.holdBeyondMs - this.sync.engineNow(this.clock.now());
-    this.holdTimer = this.clock.setTimeout(() => {
-      this.holdTimer = null;
-      this.releaseHeld();
-    }, Math.max(0, Math.ceil(wait)));
+    this.holdTimer = this.clock.setTimeout(
+      () => {
+        this.holdTimer = null;
+        this.releaseHeld();
+      },
+      Math.max(0, Math.ceil(wait)),
+    );
   }
 
   private releaseHeld(): void {
@@ -307,8 +333,10 @@ export class SerialBoard implements Board {
         this.telemetryWaiter?.();
         return this.emit({ type: 'telemetry', telemetry });
       }
-      case 'EVENT': return this.onEvent(msg);
-      default: return;
+      case 'EVENT':
+        return this.onEvent(msg);
+      default:
+        return;
     }
   }
 
@@ -317,13 +345,20 @@ export class SerialBoard implements Board {
     const board64 = this.ext.extend(m.boardMs);
     // Only first-try round trips are unambiguous samples of the clock.
     if (p.tries === 1) this.sync.addSample(p.sentAt, this.clock.now(), board64, p.frame.length * MS_PER_BYTE, ACK_BYTES * MS_PER_BYTE);
-    if (p.name === 'BYE') { // the session is over, whatever the status: send nothing more
+    if (p.name === 'BYE') {
+      // the session is over, whatever the status: send nothing more
       this.shutdown();
       this.byeDone?.();
       return;
     }
     if (m.status !== STATUS.OK) {
-      this.emit({ type: 'refused', output: p.output, status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE', boardMs: Math.round(this.sync.fromBoard(board64)), command: p.describe });
+      this.emit({
+        type: 'refused',
+        output: p.output,
+        status: STATUS_NAME[m.status] ?? 'BAD_MESSAGE',
+        boardMs: Math.round(this.sync.fromBoard(board64)),
+        command: p.describe,
+      });
     }
   }
 

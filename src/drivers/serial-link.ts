@@ -13,7 +13,16 @@ import { decodeMessage, encodeMessage, frameLengthOf, type Message, type Message
 import { HOST_TIMING, type MessageName } from './wire/spec.js';
 
 /** A frame to send. Its seq is given when it is first sent, so frames go out in seq order even when an urgent one jumps the queue. */
-export interface Pending { payload: Uint8Array; frame: Uint8Array; seq: number; name: MessageName; describe: string; output: OutputName | 'all' | null; tries: number; sentAt: number }
+export interface Pending {
+  payload: Uint8Array;
+  frame: Uint8Array;
+  seq: number;
+  name: MessageName;
+  describe: string;
+  output: OutputName | 'all' | null;
+  tries: number;
+  sentAt: number;
+}
 
 export interface SerialLinkOptions {
   leaseMs: number;
@@ -54,7 +63,12 @@ export class SerialLink {
   closed = false;
   readonly counters: LinkCounters = { framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 };
 
-  constructor(private readonly clock: Clock, private readonly transport: Transport, private readonly o: SerialLinkOptions, private readonly h: SerialLinkHandlers) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly transport: Transport,
+    private readonly o: SerialLinkOptions,
+    private readonly h: SerialLinkHandlers,
+  ) {
     this.decoder = new FrameDecoder((f) => this.onFrame(f.seq, f.payload), frameLengthOf);
     transport.onData((bytes) => {
       this.counters.bytesReceived += bytes.length;
@@ -121,7 +135,11 @@ export class SerialLink {
       this.retransmitTimer = null;
       if (this.inFlight !== p) return;
       if (p.tries >= this.o.maxTries) {
-        if (p.name === 'HELLO' && this.h.connecting()) { p.tries = 0; this.transmit(p); return; } // keep knocking until connect times out
+        if (p.name === 'HELLO' && this.h.connecting()) {
+          p.tries = 0;
+          this.transmit(p);
+          return;
+        } // keep knocking until connect times out
         this.h.lost(`the board did not acknowledge ${p.describe} after ${p.tries} tries`);
         return;
       }
@@ -131,11 +149,14 @@ export class SerialLink {
 
   private armHeartbeat(): void {
     if (this.heartbeatTimer !== null) this.clock.clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = this.clock.setTimeout(() => {
-      this.heartbeatTimer = null;
-      if (!this.inFlight && this.queue.length === 0) this.send('PING', {}, 'PING', null);
-      else this.armHeartbeat();
-    }, Math.floor((this.o.leaseMs * HOST_TIMING.heartbeatMs) / HOST_TIMING.leaseMs)); // a quarter of the lease
+    this.heartbeatTimer = this.clock.setTimeout(
+      () => {
+        this.heartbeatTimer = null;
+        if (!this.inFlight && this.queue.length === 0) this.send('PING', {}, 'PING', null);
+        else this.armHeartbeat();
+      },
+      Math.floor((this.o.leaseMs * HOST_TIMING.heartbeatMs) / HOST_TIMING.leaseMs),
+    ); // a quarter of the lease
   }
 
   private onFrame(seq: number, payload: Uint8Array): void {

@@ -11,14 +11,25 @@ import type { MessageBody, MessageOf } from './wire/messages.js';
 import { BOARD_LIMITS, EVENT_KIND, FAULT_NAME, OUTPUT, STATUS_NAME, type FaultName } from './wire/spec.js';
 import { fromWire, toWire, WIRE_QUANTITIES as WQ, type WireQuantity } from './wire/units.js';
 
-export const OUT_ID: Record<OutputName | 'all', number> = { tens1: OUTPUT.tens1, tens2: OUTPUT.tens2, ultrasound: OUTPUT.ultrasound, pad: OUTPUT.pad, all: OUTPUT.all };
+export const OUT_ID: Record<OutputName | 'all', number> = {
+  tens1: OUTPUT.tens1,
+  tens2: OUTPUT.tens2,
+  ultrasound: OUTPUT.ultrasound,
+  pad: OUTPUT.pad,
+  all: OUTPUT.all,
+};
 
 export function outName(id: number): OutputName | 'all' {
   return id === OUTPUT.all ? 'all' : (OUTPUT_NAMES[id] ?? 'all');
 }
 
 /** What SET/RAMP `value` means, per output (wire/units.ts: the table validate checks against). */
-export const VALUE: Record<OutputName, WireQuantity> = { tens1: WQ.tensAmplitudeMa, tens2: WQ.tensAmplitudeMa, ultrasound: WQ.usIntensityWPerCm2, pad: WQ.padTargetC };
+export const VALUE: Record<OutputName, WireQuantity> = {
+  tens1: WQ.tensAmplitudeMa,
+  tens2: WQ.tensAmplitudeMa,
+  ultrasound: WQ.usIntensityWPerCm2,
+  pad: WQ.padTargetC,
+};
 
 export function faultNames(mask: number): FaultName[] {
   const out: FaultName[] = [];
@@ -116,7 +127,9 @@ export function eventsFrom(m: MessageOf<'EVENT'>, times: BoardTimes): { events: 
       return {
         // protocol v1 boards send one APPLIED_OFF per output; an older firmware sent one for 0xFF
         // after a board-wide latch: it cut every output, and the accounting must see each cut
-        events: (output === 'all' ? OUTPUT_NAMES : [output]).map((o): BoardEvent => ({ type: 'applied', output: o, boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) })),
+        events: (output === 'all' ? OUTPUT_NAMES : [output]).map(
+          (o): BoardEvent => ({ type: 'applied', output: o, boardMs, action: 'off', value: 0, ...(fault ? { cause: fault } : {}) }),
+        ),
         dropHeld: fault ? output : null, // a cut: the board dropped that queue
       };
     case EVENT_KIND.FAULT_LATCHED:
@@ -128,7 +141,10 @@ export function eventsFrom(m: MessageOf<'EVENT'>, times: BoardTimes): { events: 
     case EVENT_KIND.PAD_AT_TARGET:
       return { events: [{ type: 'padAtTarget', targetC: fromWire(WQ.padTargetC, m.value), boardMs }], dropHeld: null };
     case EVENT_KIND.REFUSED:
-      return { events: [{ type: 'refused', output, status: STATUS_NAME[m.code] ?? 'BAD_MESSAGE', boardMs, command: `queued command for ${output}` }], dropHeld: null };
+      return {
+        events: [{ type: 'refused', output, status: STATUS_NAME[m.code] ?? 'BAD_MESSAGE', boardMs, command: `queued command for ${output}` }],
+        dropHeld: null,
+      };
     default:
       return none;
   }

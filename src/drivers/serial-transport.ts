@@ -33,7 +33,9 @@ export async function listSerialPorts(): Promise<string[]> {
   }
   try {
     const byId = existsSync('/dev/serial/by-id') ? readdirSync('/dev/serial/by-id').map((n) => `/dev/serial/by-id/${n}`) : [];
-    const tty = readdirSync('/dev').filter((n) => /^tty(S|WCH|ACM|USB|AMA|MFD|O|XRUSB)\d+$|^rfcomm\d+$/.test(n)).map((n) => `/dev/${n}`);
+    const tty = readdirSync('/dev')
+      .filter((n) => /^tty(S|WCH|ACM|USB|AMA|MFD|O|XRUSB)\d+$|^rfcomm\d+$/.test(n))
+      .map((n) => `/dev/${n}`);
     return [...tty.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })), ...byId];
   } catch {
     return [];
@@ -61,7 +63,8 @@ export async function openSerialTransport(path: string, opts: SerialTransportOpt
       if (!err) return resolve();
       const msg = String(err.message);
       if (/ENOENT|No such file|cannot open|File not found/i.test(msg)) describeMissingPort(path).then((m) => reject(new SerialPortError(m)), reject);
-      else if (/EACCES|Permission denied/i.test(msg)) reject(new SerialPortError(`permission denied opening ${path}: add this user to the dialout group, or run as a user that may use the port`));
+      else if (/EACCES|Permission denied/i.test(msg))
+        reject(new SerialPortError(`permission denied opening ${path}: add this user to the dialout group, or run as a user that may use the port`));
       else reject(new SerialPortError(`cannot open ${path}: ${msg}`));
     });
   });
@@ -71,24 +74,35 @@ export async function openSerialTransport(path: string, opts: SerialTransportOpt
   const stalls = monitorEventLoopDelay({ resolution: 10 });
   stalls.enable();
   const fd = (port.port as { fd?: number | null } | undefined)?.fd;
-  const keeper = opts.keepalive !== false && typeof fd === 'number'
-    ? new Keepalive({
-      fd,
-      quietMs: opts.keepalive?.quietMs ?? HOST_TIMING.keepaliveQuietMs,
-      repeatMs: opts.keepalive?.repeatMs ?? HOST_TIMING.heartbeatMs,
-      coverMs: opts.keepalive?.coverMs ?? HOST_TIMING.keepaliveCoverMs,
-    })
-    : null;
-  port.on('close', () => { if (!closing) for (const cb of closeCbs) cb('port closed'); });
-  port.on('error', (err: Error) => { for (const cb of closeCbs) cb(err.message); });
+  const keeper =
+    opts.keepalive !== false && typeof fd === 'number'
+      ? new Keepalive({
+          fd,
+          quietMs: opts.keepalive?.quietMs ?? HOST_TIMING.keepaliveQuietMs,
+          repeatMs: opts.keepalive?.repeatMs ?? HOST_TIMING.heartbeatMs,
+          coverMs: opts.keepalive?.coverMs ?? HOST_TIMING.keepaliveCoverMs,
+        })
+      : null;
+  port.on('close', () => {
+    if (!closing) for (const cb of closeCbs) cb('port closed');
+  });
+  port.on('error', (err: Error) => {
+    for (const cb of closeCbs) cb(err.message);
+  });
   return {
     write: (bytes, w) => {
-      const send = () => { port.write(Buffer.from(bytes)); };
+      const send = () => {
+        port.write(Buffer.from(bytes));
+      };
       if (keeper) keeper.write(bytes, w?.repeatable === true, send);
       else send();
     },
-    onData: (cb) => { port.on('data', (b: Buffer) => cb(new Uint8Array(b.buffer, b.byteOffset, b.length))); },
-    onClose: (cb) => { closeCbs.push(cb); },
+    onData: (cb) => {
+      port.on('data', (b: Buffer) => cb(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+    },
+    onClose: (cb) => {
+      closeCbs.push(cb);
+    },
     close: async () => {
       closing = true;
       stalls.disable();

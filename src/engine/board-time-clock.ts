@@ -18,7 +18,10 @@ export class BoardTimeClock implements Clock {
   private readonly timers = new Map<number, TimerId>();
   private nextId = 1;
 
-  constructor(private readonly host: Clock, private readonly board: { boardNow(): number }) {}
+  constructor(
+    private readonly host: Clock,
+    private readonly board: { boardNow(): number },
+  ) {}
 
   now(): number {
     return this.board.boardNow();
@@ -28,12 +31,18 @@ export class BoardTimeClock implements Clock {
     const id = this.nextId++;
     const dueMs = this.board.boardNow() + Math.max(0, ms);
     const wait = (hostMs: number) => {
-      this.timers.set(id, this.host.setTimeout(() => {
-        const left = dueMs - this.board.boardNow();
-        if (left >= DUE_WITHIN_MS) { wait(left); return; }
-        this.timers.delete(id);
-        fn();
-      }, hostMs));
+      this.timers.set(
+        id,
+        this.host.setTimeout(() => {
+          const left = dueMs - this.board.boardNow();
+          if (left >= DUE_WITHIN_MS) {
+            wait(left);
+            return;
+          }
+          this.timers.delete(id);
+          fn();
+        }, hostMs),
+      );
     };
     wait(Math.max(0, ms));
     return id;

@@ -33,7 +33,6 @@ interface Acc extends DeliveredAcc {
   done: boolean;
 }
 
-
 export class DeliveredTracker {
   private readonly programs = new Map<number, Acc>();
   private readonly byOutput = new Map<string, Acc>();
@@ -42,12 +41,25 @@ export class DeliveredTracker {
   lastBoardMs = 0;
 
   constructor(private readonly plan: Plan) {
-    for (const step of plan.steps) for (const p of step.programs) {
-      this.programs.set(p.programIndex, {
-        program: p, output: modalityOf(p).output(p), segment: null, integratedTo: -Infinity, integralMs: 0, onMs: 0, peak: 0,
-        phaseMs: {}, lastPhase: null, completedPhases: [], maxC: null, minC: null, active: false, done: false,
-      });
-    }
+    for (const step of plan.steps)
+      for (const p of step.programs) {
+        this.programs.set(p.programIndex, {
+          program: p,
+          output: modalityOf(p).output(p),
+          segment: null,
+          integratedTo: -Infinity,
+          integralMs: 0,
+          onMs: 0,
+          peak: 0,
+          phaseMs: {},
+          lastPhase: null,
+          completedPhases: [],
+          maxC: null,
+          minC: null,
+          active: false,
+          done: false,
+        });
+      }
   }
 
   /** Session time (ms from the session start) the snapshot is good to. */
@@ -66,7 +78,10 @@ export class DeliveredTracker {
         if (e.kind === 'step' && typeof e['step'] === 'number') {
           for (const p of this.plan.steps[e['step']]?.programs ?? []) {
             const acc = this.programs.get(p.programIndex);
-            if (acc && !acc.active && !acc.done) { acc.active = true; this.byOutput.set(acc.output, acc); }
+            if (acc && !acc.active && !acc.done) {
+              acc.active = true;
+              this.byOutput.set(acc.output, acc);
+            }
           }
         }
         return;
@@ -75,9 +90,10 @@ export class DeliveredTracker {
         if (!acc?.active) return;
         this.integrate(acc, e.boardMs);
         const present = acc.segment ? valueAt(acc.segment, e.boardMs) : 0;
-        acc.segment = e.action === 'ramp'
-          ? { t0: e.boardMs, from: present, to: e.value, durationMs: e.durationMs ?? 0 }
-          : { t0: e.boardMs, from: e.value, to: e.value, durationMs: 0 };
+        acc.segment =
+          e.action === 'ramp'
+            ? { t0: e.boardMs, from: present, to: e.value, durationMs: e.durationMs ?? 0 }
+            : { t0: e.boardMs, from: e.value, to: e.value, durationMs: 0 };
         acc.peak = Math.max(acc.peak, e.value);
         // The board cut the output on its own: whatever the program was delivering ended
         // there, whether or not the program lives on to say so.
@@ -121,9 +137,16 @@ export class DeliveredTracker {
     const from = Math.max(s.t0, acc.integratedTo);
     if (t <= from) return;
     const bend = s.t0 + s.durationMs;
-    const pieces: [number, number][] = bend > from && bend < t ? [[from, bend], [bend, t]] : [[from, t]];
+    const pieces: [number, number][] =
+      bend > from && bend < t
+        ? [
+            [from, bend],
+            [bend, t],
+          ]
+        : [[from, t]];
     for (const [a, b] of pieces) {
-      const va = valueAt(s, a), vb = valueAt(s, b);
+      const va = valueAt(s, a),
+        vb = valueAt(s, b);
       acc.integralMs += ((va + vb) / 2) * (b - a);
       if (va > 0 || vb > 0) acc.onMs += b - a;
     }
@@ -137,7 +160,8 @@ export class DeliveredTracker {
     for (const acc of [...this.programs.values()].sort((a, b) => a.program.programIndex - b.program.programIndex)) {
       if (acc.active) this.integrate(acc, now);
       const ph: Record<string, number> = { ...acc.phaseMs };
-      if (acc.lastPhase && acc.lastPhase.name !== 'done' && acc.lastPhase.name !== 'cut') ph[acc.lastPhase.name] = (ph[acc.lastPhase.name] ?? 0) + Math.max(0, now - acc.lastPhase.boardMs);
+      if (acc.lastPhase && acc.lastPhase.name !== 'done' && acc.lastPhase.name !== 'cut')
+        ph[acc.lastPhase.name] = (ph[acc.lastPhase.name] ?? 0) + Math.max(0, now - acc.lastPhase.boardMs);
       list.push(modalityOf(acc.program).delivered(acc.program, { ...acc, phaseMs: ph }) as Delivered);
     }
     return list;

@@ -13,7 +13,20 @@ export type RunEvent =
   | { type: 'fault'; t: number; boardMs: number; code: string; source: 'board' | 'host'; output?: string; message?: string }
   | { type: 'faultCleared'; t: number; boardMs: number; output: string }
   | { type: 'action'; t: number; boardMs: number; kind: string; [k: string]: unknown }
-  | { type: 'telemetry'; t: number; boardMs: number; tensMa: [number, number]; usWPerCm2: number; padC: number; padTargetC: number | null; headC: number; coupled: boolean; stopInput: boolean; electrodeOhm: [number | null, number | null]; faults: string[] }
+  | {
+      type: 'telemetry';
+      t: number;
+      boardMs: number;
+      tensMa: [number, number];
+      usWPerCm2: number;
+      padC: number;
+      padTargetC: number | null;
+      headC: number;
+      coupled: boolean;
+      stopInput: boolean;
+      electrodeOhm: [number | null, number | null];
+      faults: string[];
+    }
   | { type: 'link'; t: number; message: string }
   | Summary;
 

@@ -25,7 +25,11 @@ export class Recorder implements SessionReporter {
   lastTelemetry: Telemetry | null = null;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly plan: Plan, private readonly board: Board, opts: RecorderOptions = {}) {
+  constructor(
+    private readonly plan: Plan,
+    private readonly board: Board,
+    opts: RecorderOptions = {},
+  ) {
     this.telemetryEveryMs = opts.telemetryEveryMs ?? 1000;
     this.account = new DeliveredTracker(plan);
     this.unsubscribe = board.subscribe((e) => this.onBoard(e));
@@ -52,7 +56,16 @@ export class Recorder implements SessionReporter {
   start(): void {
     this.startBoardMs = this.board.boardNow();
     const i = this.board.info;
-    this.out({ type: 'session', t: 0, boardMs: this.startBoardMs, protocol: this.plan.protocol.id, name: this.plan.protocol.name, hash: this.plan.hash, plannedMs: this.plan.totalMs, board: i });
+    this.out({
+      type: 'session',
+      t: 0,
+      boardMs: this.startBoardMs,
+      protocol: this.plan.protocol.id,
+      name: this.plan.protocol.name,
+      hash: this.plan.hash,
+      plannedMs: this.plan.totalMs,
+      board: i,
+    });
   }
 
   // ---------------------------------------------------------------- SessionReporter
@@ -76,7 +89,16 @@ export class Recorder implements SessionReporter {
   private onBoard(e: BoardEvent): void {
     switch (e.type) {
       case 'applied':
-        this.out({ type: 'applied', t: this.t(e.boardMs), boardMs: e.boardMs, output: e.output, action: e.action, value: e.value, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}), ...(e.cause ? { cause: e.cause } : {}) });
+        this.out({
+          type: 'applied',
+          t: this.t(e.boardMs),
+          boardMs: e.boardMs,
+          output: e.output,
+          action: e.action,
+          value: e.value,
+          ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+          ...(e.cause ? { cause: e.cause } : {}),
+        });
         return;
       case 'fault': {
         const f = { code: e.code, t: this.t(e.boardMs), boardMs: e.boardMs, source: 'board' as const, output: e.output };
@@ -90,7 +112,20 @@ export class Recorder implements SessionReporter {
       case 'telemetry': {
         const tm = e.telemetry;
         this.lastTelemetry = tm;
-        const line: RunEvent = { type: 'telemetry', t: this.t(tm.boardMs), boardMs: tm.boardMs, tensMa: tm.tensMa, usWPerCm2: tm.usWPerCm2, padC: tm.padC, padTargetC: tm.padTargetC, headC: tm.headC, coupled: tm.coupled, stopInput: tm.stopInput, electrodeOhm: tm.electrodeOhm, faults: tm.faults };
+        const line: RunEvent = {
+          type: 'telemetry',
+          t: this.t(tm.boardMs),
+          boardMs: tm.boardMs,
+          tensMa: tm.tensMa,
+          usWPerCm2: tm.usWPerCm2,
+          padC: tm.padC,
+          padTargetC: tm.padTargetC,
+          headC: tm.headC,
+          coupled: tm.coupled,
+          stopInput: tm.stopInput,
+          electrodeOhm: tm.electrodeOhm,
+          faults: tm.faults,
+        };
         if (tm.boardMs - this.lastTelemetryMs >= this.telemetryEveryMs) {
           this.lastTelemetryMs = tm.boardMs;
           this.out(line);

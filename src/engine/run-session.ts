@@ -49,7 +49,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runSession(o: RunSessionOptions): Promise<{ summary: Summary; run: SessionRun }> {
   const { board, clock } = o;
   const run = new SessionRun({
-    plan: o.plan, board, clock, machineTime: o.machineTime ?? (clock instanceof VirtualClock ? 'clock' : 'board'),
+    plan: o.plan,
+    board,
+    clock,
+    machineTime: o.machineTime ?? (clock instanceof VirtualClock ? 'clock' : 'board'),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     ...(o.profileMaxMa !== undefined ? { profileMaxMa: o.profileMaxMa } : {}),
     ...(o.telemetryEveryMs !== undefined ? { telemetryEveryMs: o.telemetryEveryMs } : {}),
@@ -57,17 +60,25 @@ export async function runSession(o: RunSessionOptions): Promise<{ summary: Summa
   const start = clock.now();
   o.atZero?.();
   run.start();
-  if (board.info.timing === 'host') run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
+  if (board.info.timing === 'host')
+    run.recorder.note('reduced-guarantees', board.boardNow(), { timing: 'host', lease: 'host-emulated', limits: 'host only', note: 'Firmata bench board' });
   o.onStart?.(run);
   try {
     if (clock instanceof VirtualClock) {
       const speed = o.speed ?? Infinity;
       if (speed === Infinity && !o.onTick) clock.runWhile(() => !run.isFinished());
-      else await paceVirtualClock(clock, speed, () => { o.onTick?.(); return run.isFinished(); });
+      else
+        await paceVirtualClock(clock, speed, () => {
+          o.onTick?.();
+          return run.isFinished();
+        });
       clock.advance(o.drainMs ?? DEFAULT_DRAIN_MS);
       if (o.holdMs !== undefined && clock.now() < start + o.holdMs) clock.runUntil(start + o.holdMs);
     } else {
-      while (!run.isFinished()) { o.onTick?.(); await sleep(POLL_MS); }
+      while (!run.isFinished()) {
+        o.onTick?.();
+        await sleep(POLL_MS);
+      }
       await sleep(o.drainMs ?? DEFAULT_DRAIN_MS); // the board's last reports
     }
     return { summary: run.summary(), run };
@@ -83,10 +94,21 @@ export async function runSession(o: RunSessionOptions): Promise<{ summary: Summa
 export async function clearLatchedFaults(board: Board, clock: Clock, timeoutMs = 2000): Promise<{ cleared: boolean; message: string }> {
   const before = board.latchedFaults();
   const outcome = await new Promise<string>((resolve) => {
-    const timer = clock.setTimeout(() => { off(); resolve('the board did not answer the CLEAR'); }, timeoutMs);
+    const timer = clock.setTimeout(() => {
+      off();
+      resolve('the board did not answer the CLEAR');
+    }, timeoutMs);
     const off = board.subscribe((e) => {
-      if (e.type === 'refused' && e.command.startsWith('CLEAR')) { clock.clearTimeout(timer); off(); resolve(`the board refused to clear (${e.status}): the cause is still there`); }
-      if (e.type === 'telemetry' && e.telemetry.faults.length === 0) { clock.clearTimeout(timer); off(); resolve('ok'); }
+      if (e.type === 'refused' && e.command.startsWith('CLEAR')) {
+        clock.clearTimeout(timer);
+        off();
+        resolve(`the board refused to clear (${e.status}): the cause is still there`);
+      }
+      if (e.type === 'telemetry' && e.telemetry.faults.length === 0) {
+        clock.clearTimeout(timer);
+        off();
+        resolve('ok');
+      }
     });
     board.clear('all');
   });

@@ -44,7 +44,10 @@ export class SessionRun {
       next: (snap) => {
         if (this.outcome) return;
         const o = outcomeOf(snap.value);
-        if (o) { this.outcome = o; this.endBoardMs = opts.board.boardNow(); }
+        if (o) {
+          this.outcome = o;
+          this.endBoardMs = opts.board.boardNow();
+        }
       },
       error: (err) => {
         // A defect in a machine: fail safe and say so.

@@ -11,7 +11,11 @@ import { thermalMachine } from './thermal.machine.js';
 import { ultrasoundMachine } from './ultrasound.machine.js';
 
 /** What a program needs to start on a board. */
-export interface ProgramContext { board: Board; reporter: SessionReporter; profileMaxMa?: number | undefined }
+export interface ProgramContext {
+  board: Board;
+  reporter: SessionReporter;
+  profileMaxMa?: number | undefined;
+}
 
 /** The machines, by modality name (the session machine's actors). */
 export const PROGRAM_MACHINES = { tens: tensMachine, ultrasound: ultrasoundMachine, thermal: thermalMachine } as const satisfies Record<ModalityName, unknown>;

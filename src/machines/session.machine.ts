@@ -58,7 +58,10 @@ export function preCheck(plan: Plan, board: Board): string[] {
   const i = board.info;
   const problems: string[] = [];
   const latched = board.latchedFaults();
-  if (latched.length > 0) problems.push(`the board has latched faults from before this session (${latched.join(', ')}): find and remove the cause, then clear them (modality run --clear-faults)`);
+  if (latched.length > 0)
+    problems.push(
+      `the board has latched faults from before this session (${latched.join(', ')}): find and remove the cause, then clear them (modality run --clear-faults)`,
+    );
   for (const step of plan.steps) {
     for (const p of step.programs) problems.push(...modalityOf(p).preCheck(p, i, `steps[${step.index}] (${p.modality})`));
   }
@@ -76,7 +79,10 @@ export const sessionMachine = setup({
     boardFits: ({ context }) => preCheck(context.plan, context.board).length === 0,
     isPrompt: ({ context }) => stepOf(context).kind === 'prompt',
     moreSteps: ({ context }) => context.stepIndex + 1 < context.plan.steps.length,
-    lastProgram: ({ context, event }) => { const i = doneIndex(event); return i !== null && context.running.length === 1 && context.running[0] === i; },
+    lastProgram: ({ context, event }) => {
+      const i = doneIndex(event);
+      return i !== null && context.running.length === 1 && context.running[0] === i;
+    },
     nothingRunning: ({ context }) => context.running.length === 0,
   },
   actions: {
@@ -96,7 +102,13 @@ export const sessionMachine = setup({
     }),
     reportPrompt: ({ context }) => {
       const step = stepOf(context);
-      context.reporter.phase({ programIndex: -1, modality: 'prompt', phase: 'prompt', boardMs: context.board.boardNow(), detail: { step: step.index, text: step.prompt?.text ?? '', durationMs: step.prompt?.durationMs ?? 0 } });
+      context.reporter.phase({
+        programIndex: -1,
+        modality: 'prompt',
+        phase: 'prompt',
+        boardMs: context.board.boardNow(),
+        detail: { step: step.index, text: step.prompt?.text ?? '', durationMs: step.prompt?.durationMs ?? 0 },
+      });
     },
     nextStep: assign({ stepIndex: ({ context }) => context.stepIndex + 1 }),
     programDone: assign({ running: ({ context, event }) => context.running.filter((i) => i !== doneIndex(event)) }),
@@ -112,7 +124,12 @@ export const sessionMachine = setup({
     }),
     allOff: ({ context }) => context.board.off('all', null),
     estop: ({ context }) => context.board.estop(),
-    noteAction: ({ context, event }) => context.reporter.note(event.type.toLowerCase(), context.board.boardNow(), 'deltaMa' in event || 'amplitudeMa' in event || 'reason' in event ? { ...event } : undefined),
+    noteAction: ({ context, event }) =>
+      context.reporter.note(
+        event.type.toLowerCase(),
+        context.board.boardNow(),
+        'deltaMa' in event || 'amplitudeMa' in event || 'reason' in event ? { ...event } : undefined,
+      ),
     recordFault: assign({ fault: ({ event }) => (event.type === 'SAFETY.FAULT' ? event.fault : null) }),
     hostFaultToSupervisor: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'PROGRAM.FAULT') return;
@@ -137,7 +154,10 @@ export const sessionMachine = setup({
       on: { START: 'preChecks', EMERGENCY_STOP: { target: 'stopped', actions: ['estop', { type: 'stopReason', params: { reason: 'emergency' } }] } },
     },
     preChecks: {
-      always: [{ guard: 'boardFits', target: 'running' }, { target: 'faulted', actions: 'reportPreCheck' }],
+      always: [
+        { guard: 'boardFits', target: 'running' },
+        { target: 'faulted', actions: 'reportPreCheck' },
+      ],
     },
     running: {
       initial: 'route',

@@ -11,11 +11,20 @@ import type { Board, BoardEvent } from '../drivers/board.js';
 import { ABSOLUTE_LIMITS } from '../protocol/limits.js';
 import { boardListener, type BoardMsg, type SessionReporter } from './common.js';
 
-export interface SupervisorInput { board: Board; reporter: SessionReporter }
+export interface SupervisorInput {
+  board: Board;
+  reporter: SessionReporter;
+}
 
-export interface LatchedFault { code: string; boardMs: number; message: string }
+export interface LatchedFault {
+  code: string;
+  boardMs: number;
+  message: string;
+}
 
-export interface SupervisorContext extends SupervisorInput { latched: LatchedFault[] }
+export interface SupervisorContext extends SupervisorInput {
+  latched: LatchedFault[];
+}
 
 type Ev = BoardMsg | { type: 'HOST_FAULT'; code: string; message: string; boardMs: number } | { type: 'ACK_FAULT' };
 
@@ -43,8 +52,10 @@ function classify(e: BoardEvent, board: Board): LatchedFault | 'patient-stop' | 
     case 'telemetry': {
       const t = e.telemetry;
       const maxMa = board.info.maxTensMa + HOST_MIRROR.tensToleranceMa;
-      if (t.tensMa.some((ma) => ma > maxMa)) return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `TENS output ${Math.max(...t.tensMa)} mA above the ${board.info.maxTensMa} mA limit` };
-      if (t.padC > HOST_MIRROR.padSurfaceMaxC && !t.faults.includes('OVER_TEMP')) return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `pad at ${t.padC} °C above ${HOST_MIRROR.padSurfaceMaxC} °C` };
+      if (t.tensMa.some((ma) => ma > maxMa))
+        return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `TENS output ${Math.max(...t.tensMa)} mA above the ${board.info.maxTensMa} mA limit` };
+      if (t.padC > HOST_MIRROR.padSurfaceMaxC && !t.faults.includes('OVER_TEMP'))
+        return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `pad at ${t.padC} °C above ${HOST_MIRROR.padSurfaceMaxC} °C` };
       return null;
     }
     default:
@@ -64,7 +75,9 @@ export const supervisorMachine = setup({
   types: {} as { context: SupervisorContext; events: Ev; input: SupervisorInput },
   actors: { boardListener },
   guards: {
-    sessionFault: ({ context, event }) => event.type === 'HOST_FAULT' || (event.type === 'BOARD' && typeof classify(event.e, context.board) === 'object' && classify(event.e, context.board) !== null),
+    sessionFault: ({ context, event }) =>
+      event.type === 'HOST_FAULT' ||
+      (event.type === 'BOARD' && typeof classify(event.e, context.board) === 'object' && classify(event.e, context.board) !== null),
     patientStop: ({ context, event }) => event.type === 'BOARD' && classify(event.e, context.board) === 'patient-stop',
     clearedAll: ({ event }) => event.type === 'BOARD' && event.e.type === 'faultCleared' && event.e.output === 'all',
     clearRefused: ({ event }) => event.type === 'BOARD' && event.e.type === 'refused' && event.e.command.startsWith('CLEAR'),

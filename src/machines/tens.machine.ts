@@ -65,10 +65,19 @@ export const tensMachine = setup({
     haltLimit: MAX_HALT_MS,
   },
   guards: {
-    rampUpStarted: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'ramp' && event.e.value > 0,
-    reachedPlateau: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'set' && event.e.value > 0,
-    rampDownStarted: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'ramp' && event.e.value === 0,
-    reachedZero: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && (event.e.action === 'set' || event.e.action === 'off') && event.e.value === 0 && !('cause' in event.e && event.e.cause),
+    rampUpStarted: ({ context, event }) =>
+      event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'ramp' && event.e.value > 0,
+    reachedPlateau: ({ context, event }) =>
+      event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'set' && event.e.value > 0,
+    rampDownStarted: ({ context, event }) =>
+      event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === context.output && event.e.action === 'ramp' && event.e.value === 0,
+    reachedZero: ({ context, event }) =>
+      event.type === 'BOARD' &&
+      event.e.type === 'applied' &&
+      event.e.output === context.output &&
+      (event.e.action === 'set' || event.e.action === 'off') &&
+      event.e.value === 0 &&
+      !('cause' in event.e && event.e.cause),
     leadOff: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'fault' && event.e.code === 'LEAD_OFF' && event.e.output === context.output,
     contactBack: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'causeGone' && event.e.output === context.output,
     cleared: ({ context, event }) => event.type === 'BOARD' && event.e.type === 'faultCleared' && isMine(context, event.e.output),
@@ -79,9 +88,13 @@ export const tensMachine = setup({
     configure: ({ context: c }) => {
       const p = c.program;
       c.board.configureTens(c.output, {
-        rateHz: p.rateHz, pulseWidthUs: p.pulseWidthUs, waveform: p.waveform, electrodeAreaCm2: p.electrodeAreaCm2,
+        rateHz: p.rateHz,
+        pulseWidthUs: p.pulseWidthUs,
+        waveform: p.waveform,
+        electrodeAreaCm2: p.electrodeAreaCm2,
         highDensityAcknowledged: p.acknowledge?.includes(HIGH_CURRENT_DENSITY_ACK) ?? false,
-        burst: p.burst, modulation: p.modulation,
+        burst: p.burst,
+        modulation: p.modulation,
       });
     },
     /** Ramp from zero, the remaining plateau, ramp down: two commands on the board clock. */
@@ -100,7 +113,9 @@ export const tensMachine = setup({
       if (e.action === 'ramp') return { segment: { t0: e.boardMs, from: present, to: e.value, durationMs: e.durationMs ?? 0 } };
       return { segment: { t0: e.boardMs, from: e.value, to: e.value, durationMs: 0 } };
     }),
-    beginPlateau: assign(({ context: c, event }) => ({ plateauStartMs: event.type === 'BOARD' && 'boardMs' in event.e ? event.e.boardMs : c.board.boardNow() })),
+    beginPlateau: assign(({ context: c, event }) => ({
+      plateauStartMs: event.type === 'BOARD' && 'boardMs' in event.e ? event.e.boardMs : c.board.boardNow(),
+    })),
     /** Close the plateau segment at board time t (a ramp-down start, a cut, a pause). */
     endPlateauAtEvent: assign(({ context: c, event }) => {
       if (c.plateauStartMs === null) return {};
@@ -114,11 +129,17 @@ export const tensMachine = setup({
     cancelQueue: ({ context: c }) => c.board.cancel(c.output),
     cutNow: ({ context: c }) => c.board.off(c.output, null),
     reportHaltTimeout: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'LEAD_OFF_TOO_LONG', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'LEAD_OFF_TOO_LONG',
+      boardMs: c.board.boardNow(),
       message: `TENS channel ${c.program.channel}: electrode contact did not return within ${MAX_HALT_MS / 60_000} minutes`,
     })),
     reportStall: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'BOARD_NOT_FOLLOWING',
+      boardMs: c.board.boardNow(),
       message: `TENS channel ${c.program.channel}: the board did not report the planned ramp or plateau in time`,
     })),
     clearFault: ({ context: c }) => c.board.clear(c.output),
@@ -151,7 +172,14 @@ export const tensMachine = setup({
       const next = Math.round(Math.min(c.maxMa, Math.max(1, wanted)) * 10) / 10;
       const t = c.board.boardNow() + c.board.scheduleMarginMs;
       if (next === c.amplitudeMa) {
-        return { ...none, refusedAdjust: { kind: 'adjust-clamped', atMs: t, detail: { channel: c.program.channel, requestedMa: wanted, amplitudeMa: c.amplitudeMa, maxMa: c.maxMa } } };
+        return {
+          ...none,
+          refusedAdjust: {
+            kind: 'adjust-clamped',
+            atMs: t,
+            detail: { channel: c.program.channel, requestedMa: wanted, amplitudeMa: c.amplitudeMa, maxMa: c.maxMa },
+          },
+        };
       }
       const durationMs = Math.ceil((Math.abs(next - c.amplitudeMa) / c.board.info.maxTensSlewMaPerS) * 1000);
       if (t + durationMs >= c.rampDownAtMs) {
@@ -215,7 +243,11 @@ export const tensMachine = setup({
       on: {
         BOARD: [
           { guard: 'leadOff', target: 'halted', actions: ['endPlateauAtEvent', { type: 'reportEventPhase', params: { phase: 'lead-off' } }] },
-          { guard: 'rampDownStarted', target: 'rampingDown', actions: ['trackSegment', 'endPlateauAtEvent', { type: 'reportEventPhase', params: { phase: 'ramp-down' } }] },
+          {
+            guard: 'rampDownStarted',
+            target: 'rampingDown',
+            actions: ['trackSegment', 'endPlateauAtEvent', { type: 'reportEventPhase', params: { phase: 'ramp-down' } }],
+          },
           { actions: 'trackSegment' },
         ],
         ADJUST_INTENSITY: { actions: ['planAdjust', 'sendAdjust'] },
@@ -260,11 +292,7 @@ export const tensMachine = setup({
       always: { guard: 'outputIsZero', target: 'done' },
       entry: ['endPlateauAtEvent', 'rampDownNow', { type: 'reportEventPhase', params: { phase: 'stopping' } }],
       on: {
-        BOARD: [
-          { guard: 'reachedZero', target: 'done', actions: 'trackSegment' },
-          { guard: 'leadOff', target: 'done' },
-          { actions: 'trackSegment' },
-        ],
+        BOARD: [{ guard: 'reachedZero', target: 'done', actions: 'trackSegment' }, { guard: 'leadOff', target: 'done' }, { actions: 'trackSegment' }],
       },
     },
     // The board stopped following the plan: cut the channel and tell the session (it faults).

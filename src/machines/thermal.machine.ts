@@ -14,7 +14,11 @@ import type { Board } from '../drivers/board.js';
 import type { PlannedThermal, ThermalPhase } from '../protocol/index.js';
 import { boardListener, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
-export interface ThermalInput { board: Board; reporter: SessionReporter; program: PlannedThermal }
+export interface ThermalInput {
+  board: Board;
+  reporter: SessionReporter;
+  program: PlannedThermal;
+}
 
 export interface ThermalContext extends ThermalInput {
   index: number;
@@ -49,7 +53,14 @@ export const thermalMachine = setup({
     atTarget: ({ context: c, event }) => event.type === 'BOARD' && event.e.type === 'padAtTarget' && Math.abs(event.e.targetC - phaseOf(c).targetC) < 0.05,
     nextPhaseApplied: ({ context: c, event }) => {
       const next = c.program.phases[c.index + 1];
-      return next !== undefined && event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'pad' && event.e.action === 'set' && Math.abs(event.e.value - next.targetC) < 0.05;
+      return (
+        next !== undefined &&
+        event.type === 'BOARD' &&
+        event.e.type === 'applied' &&
+        event.e.output === 'pad' &&
+        event.e.action === 'set' &&
+        Math.abs(event.e.value - next.targetC) < 0.05
+      );
     },
     /** The host's mirror of the board's runaway check: at target, the pad strayed too far for too long. */
     runaway: ({ context: c, event }) => {
@@ -71,7 +82,13 @@ export const thermalMachine = setup({
       const t = c.atTargetSinceMs as number;
       const end = t + (p.durationMs - c.phaseDoneMs);
       const next = c.program.phases[c.index + 1];
-      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: p.kind, boardMs: t, detail: { targetC: p.targetC, number: c.index + 1, of: c.program.phases.length } });
+      c.reporter.phase({
+        programIndex: c.program.programIndex,
+        modality: 'thermal',
+        phase: p.kind,
+        boardMs: t,
+        detail: { targetC: p.targetC, number: c.index + 1, of: c.program.phases.length },
+      });
       if (next) c.board.set('pad', end, next.targetC);
       else c.board.off('pad', end);
     },
@@ -84,13 +101,22 @@ export const thermalMachine = setup({
       },
     }),
     runawayFault: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'THERMAL_RUNAWAY_HOST', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'THERMAL_RUNAWAY_HOST',
+      boardMs: c.board.boardNow(),
       message: `the pad strayed more than ${c.board.info.runawayHysteresisC} °C from ${phaseOf(c).targetC} °C for over ${c.board.info.runawayPeriodMs / 1000} s (the host's own runaway check)`,
     })),
     nextPhase: assign({ index: ({ context: c }) => c.index + 1, atTargetSinceMs: null, phaseDoneMs: 0, strayingSinceMs: null }),
     reportTransition: ({ context: c, event }) => {
       const p = phaseOf(c);
-      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: `to-${p.kind}`, boardMs: at(c, event), detail: { targetC: p.targetC } });
+      c.reporter.phase({
+        programIndex: c.program.programIndex,
+        modality: 'thermal',
+        phase: `to-${p.kind}`,
+        boardMs: at(c, event),
+        detail: { targetC: p.targetC },
+      });
     },
     planPause: assign(({ context: c }) => {
       const t = c.board.boardNow() + c.board.scheduleMarginMs;
@@ -103,13 +129,20 @@ export const thermalMachine = setup({
       c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: 'paused', boardMs: c.pauseAtMs });
     },
     offNow: ({ context: c }) => c.board.off('pad', null),
-    phase: ({ context: c, event }, params: { phase: string }) => c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: params.phase, boardMs: at(c, event) }),
+    phase: ({ context: c, event }, params: { phase: string }) =>
+      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'thermal', phase: params.phase, boardMs: at(c, event) }),
     stallFault: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'BOARD_NOT_FOLLOWING',
+      boardMs: c.board.boardNow(),
       message: 'thermal: the board did not apply the next pad target in time',
     })),
     watchFault: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'THERMAL_WATCH', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'THERMAL_WATCH',
+      boardMs: c.board.boardNow(),
       message: `the pad did not reach ${phaseOf(c).targetC} °C within the transition bound`,
     })),
   },

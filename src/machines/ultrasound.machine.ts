@@ -9,7 +9,11 @@ import type { Board } from '../drivers/board.js';
 import type { PlannedUltrasound } from '../protocol/index.js';
 import { boardListener, MAX_HALT_MS, WATCHDOG_SLACK_MS, type BoardMsg, type ProgramControlEvent, type SessionReporter } from './common.js';
 
-export interface UltrasoundInput { board: Board; reporter: SessionReporter; program: PlannedUltrasound }
+export interface UltrasoundInput {
+  board: Board;
+  reporter: SessionReporter;
+  program: PlannedUltrasound;
+}
 
 export interface UltrasoundContext extends UltrasoundInput {
   sonatedMs: number;
@@ -31,15 +35,18 @@ export const ultrasoundMachine = setup({
     haltLimit: MAX_HALT_MS,
   },
   guards: {
-    started: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'set' && event.e.value > 0,
-    finished: ({ event }) => event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'off' && !event.e.cause,
+    started: ({ event }) =>
+      event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'set' && event.e.value > 0,
+    finished: ({ event }) =>
+      event.type === 'BOARD' && event.e.type === 'applied' && event.e.output === 'ultrasound' && event.e.action === 'off' && !event.e.cause,
     uncoupled: ({ event }) => event.type === 'BOARD' && event.e.type === 'fault' && event.e.code === 'UNCOUPLED',
     recoupled: ({ event }) => event.type === 'BOARD' && event.e.type === 'causeGone' && event.e.output === 'ultrasound',
     cleared: ({ event }) => event.type === 'BOARD' && event.e.type === 'faultCleared' && (event.e.output === 'ultrasound' || event.e.output === 'all'),
     timeLeft: ({ context: c }) => c.sonatedMs < c.program.durationMs,
   },
   actions: {
-    configure: ({ context: c }) => c.board.configureUltrasound({ frequencyMHz: c.program.frequencyMHz as 1 | 3, dutyCyclePct: c.program.dutyCyclePct, eraCm2: c.program.eraCm2 }),
+    configure: ({ context: c }) =>
+      c.board.configureUltrasound({ frequencyMHz: c.program.frequencyMHz as 1 | 3, dutyCyclePct: c.program.dutyCyclePct, eraCm2: c.program.eraCm2 }),
     planStart: assign({ startAtMs: ({ context: c }) => c.board.boardNow() + c.board.scheduleMarginMs }),
     sendStart: ({ context: c }) => {
       c.board.set('ultrasound', c.startAtMs, c.program.intensityWPerCm2);
@@ -47,13 +54,20 @@ export const ultrasoundMachine = setup({
     },
     begin: assign({ sonatingSinceMs: ({ context: c, event }) => at(c, event) }),
     reportSonating: ({ context: c, event }) =>
-      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: 'sonating', boardMs: at(c, event), detail: { intensityWPerCm2: c.program.intensityWPerCm2 } }),
+      c.reporter.phase({
+        programIndex: c.program.programIndex,
+        modality: 'ultrasound',
+        phase: 'sonating',
+        boardMs: at(c, event),
+        detail: { intensityWPerCm2: c.program.intensityWPerCm2 },
+      }),
     /** Close the sonating segment at the board's time for this event. */
     account: assign(({ context: c, event }) => {
       if (c.sonatingSinceMs === null) return {};
       return { sonatedMs: Math.min(c.program.durationMs, c.sonatedMs + Math.max(0, at(c, event) - c.sonatingSinceMs)), sonatingSinceMs: null };
     }),
-    phase: ({ context: c, event }, params: { phase: string }) => c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: params.phase, boardMs: at(c, event) }),
+    phase: ({ context: c, event }, params: { phase: string }) =>
+      c.reporter.phase({ programIndex: c.program.programIndex, modality: 'ultrasound', phase: params.phase, boardMs: at(c, event) }),
     cancel: ({ context: c }) => c.board.cancel('ultrasound'),
     clear: ({ context: c }) => c.board.clear('ultrasound'),
     planPause: assign(({ context: c }) => {
@@ -68,11 +82,17 @@ export const ultrasoundMachine = setup({
     },
     offNow: ({ context: c }) => c.board.off('ultrasound', null),
     reportHaltTimeout: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'UNCOUPLED_TOO_LONG', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'UNCOUPLED_TOO_LONG',
+      boardMs: c.board.boardNow(),
       message: `ultrasound: the head was not coupled again within ${MAX_HALT_MS / 60_000} minutes`,
     })),
     reportStall: sendParent(({ context: c }) => ({
-      type: 'PROGRAM.FAULT', programIndex: c.program.programIndex, code: 'BOARD_NOT_FOLLOWING', boardMs: c.board.boardNow(),
+      type: 'PROGRAM.FAULT',
+      programIndex: c.program.programIndex,
+      code: 'BOARD_NOT_FOLLOWING',
+      boardMs: c.board.boardNow(),
       message: 'ultrasound: the board did not report the planned start or end in time',
     })),
   },
@@ -118,7 +138,10 @@ export const ultrasoundMachine = setup({
     },
     paused: {
       on: {
-        RESUME: [{ guard: 'timeLeft', target: 'starting', actions: [{ type: 'phase', params: { phase: 'resumed' } }, 'planStart', 'sendStart'] }, { target: 'done' }],
+        RESUME: [
+          { guard: 'timeLeft', target: 'starting', actions: [{ type: 'phase', params: { phase: 'resumed' } }, 'planStart', 'sendStart'] },
+          { target: 'done' },
+        ],
         STOP: 'done',
       },
     },

@@ -16,10 +16,13 @@ export type { DeliveredTens, DeliveredThermal, DeliveredUltrasound };
 /** What was delivered by one program, per modality (the summary's and the record's `delivered`). */
 export type Delivered = DeliveredTens | DeliveredUltrasound | DeliveredThermal;
 
-export const MODALITIES = { tens, ultrasound, thermal } as const satisfies { [N in ModalityName]: ModalityDescriptor<Extract<PlannedProgram, { modality: N }>, Extract<Delivered, { modality: N }>> };
+export const MODALITIES = { tens, ultrasound, thermal } as const satisfies {
+  [N in ModalityName]: ModalityDescriptor<Extract<PlannedProgram, { modality: N }>, Extract<Delivered, { modality: N }>>;
+};
 
 /** The descriptor of a planned program's modality, typed loosely for code that handles every modality alike. */
 export const modalityOf = (p: PlannedProgram): ModalityDescriptor => MODALITIES[p.modality] as unknown as ModalityDescriptor;
 
 /** The descriptor a delivered value belongs to. */
-export const modalityOfDelivered = (d: Delivered): ModalityDescriptor<PlannedProgram, Delivered> => MODALITIES[d.modality] as unknown as ModalityDescriptor<PlannedProgram, Delivered>;
+export const modalityOfDelivered = (d: Delivered): ModalityDescriptor<PlannedProgram, Delivered> =>
+  MODALITIES[d.modality] as unknown as ModalityDescriptor<PlannedProgram, Delivered>;

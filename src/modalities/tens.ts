@@ -30,12 +30,18 @@ export const tens: ModalityDescriptor<PlannedTens, DeliveredTens> = {
     if (p.channel > i.tensChannels) problems.push(`${where}: the board has ${i.tensChannels} TENS channel(s), the protocol uses channel ${p.channel}`);
     if (p.amplitudeMa > i.maxTensMa) problems.push(`${where}: ${p.amplitudeMa} mA is above the board's ${i.maxTensMa} mA`);
     const slewMs = (p.amplitudeMa / i.maxTensSlewMaPerS) * 1000;
-    if (p.rampUpMs < slewMs) problems.push(`${where}: a ${p.rampUpMs / 1000} s ramp to ${p.amplitudeMa} mA is steeper than the board's ${i.maxTensSlewMaPerS} mA/s slew limit`);
+    if (p.rampUpMs < slewMs)
+      problems.push(`${where}: a ${p.rampUpMs / 1000} s ramp to ${p.amplitudeMa} mA is steeper than the board's ${i.maxTensSlewMaPerS} mA/s slew limit`);
     return problems;
   },
   delivered: (p, acc) => ({
-    modality: 'tens', program: p.programIndex, channel: p.channel, stimulationMs: Math.round(acc.onMs), plateauMs: Math.round(acc.phaseMs['plateau'] ?? 0),
-    peakMa: roundTo(acc.peak, 1), planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa },
+    modality: 'tens',
+    program: p.programIndex,
+    channel: p.channel,
+    stimulationMs: Math.round(acc.onMs),
+    plateauMs: Math.round(acc.phaseMs['plateau'] ?? 0),
+    peakMa: roundTo(acc.peak, 1),
+    planned: { plateauMs: p.plateauMs, amplitudeMa: p.amplitudeMa },
   }),
   progressMs: (d) => d.plateauMs,
   plannedProgressMs: (p) => p.plateauMs,
@@ -62,5 +68,6 @@ export const tens: ModalityDescriptor<PlannedTens, DeliveredTens> = {
     ['amplitude (mA)', n(d.planned.amplitudeMa, 1), n(d.peakMa, 1)],
     ['stimulating (incl. ramps)', '', formatMs(d.stimulationMs)],
   ],
-  summaryLine: (d) => `TENS ch${d.channel}: ${formatMs(d.plateauMs)} at amplitude (planned ${formatMs(d.planned.plateauMs)}), stimulation ${formatMs(d.stimulationMs)}, peak ${d.peakMa} mA`,
+  summaryLine: (d) =>
+    `TENS ch${d.channel}: ${formatMs(d.plateauMs)} at amplitude (planned ${formatMs(d.planned.plateauMs)}), stimulation ${formatMs(d.stimulationMs)}, peak ${d.peakMa} mA`,
 };

@@ -31,7 +31,9 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
   preCheck(p, i, where) {
     const problems: string[] = [];
     if (!i.hasPad) problems.push(`${where}: the board has no thermal pad`);
-    for (const ph of p.phases) if (ph.targetC > i.maxPadC || ph.targetC < i.minPadC) problems.push(`${where}: pad target ${ph.targetC} °C is outside the board's ${i.minPadC}–${i.maxPadC} °C`);
+    for (const ph of p.phases)
+      if (ph.targetC > i.maxPadC || ph.targetC < i.minPadC)
+        problems.push(`${where}: pad target ${ph.targetC} °C is outside the board's ${i.minPadC}–${i.maxPadC} °C`);
     return problems;
   },
   telemetry(acc, t) {
@@ -43,17 +45,25 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
     const hot = count(acc.completedPhases, 'hot');
     const cold = count(acc.completedPhases, 'cold');
     return {
-      modality: 'thermal', program: p.programIndex, hotMs: Math.round(acc.phaseMs['hot'] ?? 0), coldMs: Math.round(acc.phaseMs['cold'] ?? 0),
-      cycles: p.mode === 'contrast' ? Math.min(hot, cold) : hot + cold, maxC: acc.maxC, minC: acc.minC,
+      modality: 'thermal',
+      program: p.programIndex,
+      hotMs: Math.round(acc.phaseMs['hot'] ?? 0),
+      coldMs: Math.round(acc.phaseMs['cold'] ?? 0),
+      cycles: p.mode === 'contrast' ? Math.min(hot, cold) : hot + cold,
+      maxC: acc.maxC,
+      minC: acc.minC,
       planned: { hotMs: plannedMs(p, 'hot'), coldMs: plannedMs(p, 'cold'), cycles: p.mode === 'contrast' ? (p.cycles ?? 0) : p.phases.length },
     };
   },
   progressMs: (d) => d.hotMs + d.coldMs,
   plannedProgressMs: (p) => p.atTargetMs,
   remainingMs: (p, phase, doneMs) => (phase === null ? p.durationMs : Math.max(0, p.durationMs - doneMs)),
-  phaseLengthMs: (p, phase, number) => ((phase === 'hot' || phase === 'cold') && typeof number === 'number' ? (p.phases[number - 1]?.durationMs ?? null) : null),
+  phaseLengthMs: (p, phase, number) =>
+    (phase === 'hot' || phase === 'cold') && typeof number === 'number' ? (p.phases[number - 1]?.durationMs ?? null) : null,
   describe(p) {
-    const ph = p.phases.map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`).join(' → ');
+    const ph = p.phases
+      .map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`)
+      .join(' → ');
     return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;
   },
   deliveredLine: (d) =>

@@ -32,9 +32,15 @@ export interface DeliveredAcc {
 }
 
 /** The part of a telemetry sample a modality may gather from. */
-export interface TelemetrySample { padC: number; padTargetC: number | null }
+export interface TelemetrySample {
+  padC: number;
+  padTargetC: number | null;
+}
 
-export interface ModalityDescriptor<P extends PlannedProgram = PlannedProgram, D extends { modality: string; program: number } = { modality: string; program: number }> {
+export interface ModalityDescriptor<
+  P extends PlannedProgram = PlannedProgram,
+  D extends { modality: string; program: number } = { modality: string; program: number },
+> {
   readonly name: ModalityName;
   /** As the clinician reads it in tables: "TENS", "Ultrasound", "Thermal". */
   readonly label: string;

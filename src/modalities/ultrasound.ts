@@ -35,8 +35,13 @@ export const ultrasound: ModalityDescriptor<PlannedUltrasound, DeliveredUltrasou
     // the intensity integrated over the time the board applied it, at the head's duty cycle, over its ERA
     const energyJ = (acc.integralMs / 1000) * (p.dutyCyclePct / 100) * p.eraCm2;
     return {
-      modality: 'ultrasound', program: p.programIndex, energyJ: roundTo(energyJ, 3), doseJPerCm2: roundTo(energyJ / p.areaCm2, 4), coupledMs: Math.round(acc.onMs),
-      uncoupledMs: Math.round(acc.phaseMs['uncoupled'] ?? 0), planned: { energyJ: roundTo(p.energyJ, 3), doseJPerCm2: roundTo(p.doseJPerCm2, 4), durationMs: p.durationMs },
+      modality: 'ultrasound',
+      program: p.programIndex,
+      energyJ: roundTo(energyJ, 3),
+      doseJPerCm2: roundTo(energyJ / p.areaCm2, 4),
+      coupledMs: Math.round(acc.onMs),
+      uncoupledMs: Math.round(acc.phaseMs['uncoupled'] ?? 0),
+      planned: { energyJ: roundTo(p.energyJ, 3), doseJPerCm2: roundTo(p.doseJPerCm2, 4), durationMs: p.durationMs },
     };
   },
   progressMs: (d) => d.coupledMs,
@@ -55,5 +60,6 @@ export const ultrasound: ModalityDescriptor<PlannedUltrasound, DeliveredUltrasou
     ['coupled time', formatMs(d.planned.durationMs), formatMs(d.coupledMs)],
     ['uncoupled time', '', formatMs(d.uncoupledMs)],
   ],
-  summaryLine: (d) => `ultrasound: ${d.doseJPerCm2} J/cm² (planned ${d.planned.doseJPerCm2}), ${d.energyJ} J, coupled ${formatMs(d.coupledMs)}, uncoupled ${formatMs(d.uncoupledMs)}`,
+  summaryLine: (d) =>
+    `ultrasound: ${d.doseJPerCm2} J/cm² (planned ${d.planned.doseJPerCm2}), ${d.energyJ} J, coupled ${formatMs(d.coupledMs)}, uncoupled ${formatMs(d.uncoupledMs)}`,
 };

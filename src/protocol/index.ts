@@ -3,8 +3,27 @@
  * The engine depends on these names.
  */
 export type { Protocol, TensProgram, UltrasoundProgram, ThermalProgram, PromptStep, Step, ParallelItem, ProgramModality } from './schema.js';
-export { ProtocolSchema, StepSchema, TensProgramSchema, UltrasoundProgramSchema, ThermalProgramSchema, PromptStepSchema, protocolJsonSchema } from './schema.js';
-export type { Plan, PlanStep, PlannedProgram, ModalityName, PlannedTens, PlannedUltrasound, PlannedThermal, ThermalPhase, TimelineEntry, BuildPlanOptions } from './plan.js';
+export {
+  ProtocolSchema,
+  StepSchema,
+  TensProgramSchema,
+  UltrasoundProgramSchema,
+  ThermalProgramSchema,
+  PromptStepSchema,
+  protocolJsonSchema,
+} from './schema.js';
+export type {
+  Plan,
+  PlanStep,
+  PlannedProgram,
+  ModalityName,
+  PlannedTens,
+  PlannedUltrasound,
+  PlannedThermal,
+  ThermalPhase,
+  TimelineEntry,
+  BuildPlanOptions,
+} from './plan.js';
 export { buildPlan, planTimeline, protocolHash, canonicalJson, thermalPhases, THERMAL_PLAN_NOTE } from './plan.js';
 export { estimateTransitionsMs, REFERENCE_PAD, type PadModel } from './thermal-estimate.js';
 export type { Issue, IssueLayer } from './issues.js';

@@ -120,7 +120,8 @@ export function zodIssuesToIssues(
         out.push(...resolveUnion(zi, segs, input, file, locate));
         break;
       }
-      default: { // too_small, too_big, invalid_format, custom, …
+      default: {
+        // too_small, too_big, invalid_format, custom, …
         const msg = zi.message.replace(/^Invalid input: /, '');
         push(segs, msg, typeof input === 'object' ? undefined : input);
       }
@@ -129,13 +130,7 @@ export function zodIssuesToIssues(
   return out;
 }
 
-function resolveUnion(
-  zi: core.$ZodIssueInvalidUnion,
-  segs: PathSegment[],
-  input: unknown,
-  file: string,
-  locate: Locate,
-): Issue[] {
+function resolveUnion(zi: core.$ZodIssueInvalidUnion, segs: PathSegment[], input: unknown, file: string, locate: Locate): Issue[] {
   const mk = (message: string, value?: unknown): Issue => {
     const pos = locate(segs);
     const i: Issue = { file, path: pathToString(segs), message, layer: 'schema', severity: 'error' };

@@ -71,7 +71,13 @@ export function parseProtocolText(text: string, file: string): ParsedText {
   if (doc.errors.length) {
     const errs: Issue[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      const i: Issue = { file, path: '', message: `malformed YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, layer: 'syntax', severity: 'error' };
+      const i: Issue = {
+        file,
+        path: '',
+        message: `malformed YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+        layer: 'syntax',
+        severity: 'error',
+      };
       if (pos) {
         i.line = pos.line;
         i.column = pos.col;
@@ -82,7 +88,8 @@ export function parseProtocolText(text: string, file: string): ParsedText {
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) return syntax('file is empty: expected a protocol (id, name, indication, steps)');
-  if (typeof data !== 'object' || Array.isArray(data)) return syntax(`expected a mapping (id, name, indication, steps) at the top level, got ${Array.isArray(data) ? 'a list' : typeof data}`);
+  if (typeof data !== 'object' || Array.isArray(data))
+    return syntax(`expected a mapping (id, name, indication, steps) at the top level, got ${Array.isArray(data) ? 'a list' : typeof data}`);
   return { ok: true, data, locate: makeLocator(doc, lc) };
 }
 
@@ -112,14 +119,19 @@ export function validateProtocolData(data: unknown, opts: ValidateOptions = {}):
 }
 
 /** Read, parse, validate and plan one protocol file (.yaml, .yml or .json). */
-export function loadProtocolFile(path: string, profile?: DeviceProfile, opts: { displayPath?: string; source?: string; requireSource?: boolean } = {}): ProtocolResult {
+export function loadProtocolFile(
+  path: string,
+  profile?: DeviceProfile,
+  opts: { displayPath?: string; source?: string; requireSource?: boolean } = {},
+): ProtocolResult {
   const file = opts.displayPath ?? path;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a protocol file' : `cannot read file (${code ?? (e as Error).message})`;
+    const message =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a protocol file' : `cannot read file (${code ?? (e as Error).message})`;
     return { ok: false, errors: [{ file, path: '', message, severity: 'error' }] };
   }
   const parsed = parseProtocolText(text, path);
@@ -162,7 +174,19 @@ export function resolveProtocol(idOrFile: string, profile?: DeviceProfile): Prot
     requireSource: true,
   });
   if (r.ok && r.plan.protocol.id !== entry.id) {
-    return { ok: false, errors: [{ file: entry.file, path: 'id', value: r.plan.protocol.id, severity: 'error', layer: 'schema', message: `a built-in's id must match its file name (${entry.id})` }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          file: entry.file,
+          path: 'id',
+          value: r.plan.protocol.id,
+          severity: 'error',
+          layer: 'schema',
+          message: `a built-in's id must match its file name (${entry.id})`,
+        },
+      ],
+    };
   }
   return r;
 }

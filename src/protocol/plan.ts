@@ -208,18 +208,38 @@ export function planTimeline(plan: Plan): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   for (const step of plan.steps) {
     if (step.prompt) {
-      out.push({ startMs: step.startMs, endMs: step.startMs + step.prompt.durationMs, stepIndex: step.index, modality: 'prompt', phase: 'prompt', label: step.prompt.text });
+      out.push({
+        startMs: step.startMs,
+        endMs: step.startMs + step.prompt.durationMs,
+        stepIndex: step.index,
+        modality: 'prompt',
+        phase: 'prompt',
+        label: step.prompt.text,
+      });
     }
     for (const p of step.programs) {
       let t = step.startMs;
       const push = (phase: TimelineEntry['phase'], ms: number, label: string, estimated = false) => {
         if (ms <= 0 && phase !== 'plateau') return;
-        out.push({ startMs: t, endMs: t + ms, stepIndex: step.index, programIndex: p.programIndex, modality: p.modality, phase, label, ...(estimated ? { estimated } : {}) });
+        out.push({
+          startMs: t,
+          endMs: t + ms,
+          stepIndex: step.index,
+          programIndex: p.programIndex,
+          modality: p.modality,
+          phase,
+          label,
+          ...(estimated ? { estimated } : {}),
+        });
         t += ms;
       };
       if (p.modality === 'tens') {
         push('ramp-up', p.rampUpMs, `ch${p.channel} 0 → ${p.amplitudeMa} mA`);
-        push('plateau', p.plateauMs, `ch${p.channel} ${p.amplitudeMa} mA, ${p.rateHz} Hz, ${p.pulseWidthUs} µs${p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst}` : ''}${p.modulation ? `, ${p.modulation.kind} modulation ${p.modulation.minPct}–100 % / ${p.modulation.periodS} s` : ''}`);
+        push(
+          'plateau',
+          p.plateauMs,
+          `ch${p.channel} ${p.amplitudeMa} mA, ${p.rateHz} Hz, ${p.pulseWidthUs} µs${p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst}` : ''}${p.modulation ? `, ${p.modulation.kind} modulation ${p.modulation.minPct}–100 % / ${p.modulation.periodS} s` : ''}`,
+        );
         push('ramp-down', p.rampDownMs, `ch${p.channel} ${p.amplitudeMa} → 0 mA`);
       } else if (p.modality === 'ultrasound') {
         push('emission', p.durationMs, `${p.frequencyMHz} MHz, ${p.intensityWPerCm2} W/cm², ${p.dutyCyclePct} % duty`);

@@ -31,7 +31,10 @@ export const DeviceProfileSchema = z.strictObject({
   ultrasound: z
     .strictObject({
       headEraCm2: pos('Effective radiating area of the fitted head, cm²'),
-      frequenciesMHz: z.array(z.literal([1, 3])).min(1).meta({ description: 'Frequencies the head supports, MHz' }),
+      frequenciesMHz: z
+        .array(z.literal([1, 3]))
+        .min(1)
+        .meta({ description: 'Frequencies the head supports, MHz' }),
       maxIntensityWPerCm2: pos('Highest intensity the generator allows, W/cm²'),
     })
     .optional()
@@ -106,7 +109,17 @@ export function tryLoadProfile(path: string = DEFAULT_PROFILE_PATH): ProfileResu
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, errors: [{ file: path, path: '', severity: 'error', message: code === 'ENOENT' ? 'device profile not found' : `cannot read device profile (${code ?? 'error'})` }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          file: path,
+          path: '',
+          severity: 'error',
+          message: code === 'ENOENT' ? 'device profile not found' : `cannot read device profile (${code ?? 'error'})`,
+        },
+      ],
+    };
   }
   if (text.trim() === '') return { ok: false, errors: [{ file: path, path: '', severity: 'error', layer: 'syntax', message: 'device profile is empty' }] };
   let data: unknown;

@@ -14,8 +14,7 @@
 import { z } from 'zod';
 import { ABSOLUTE_LIMITS as L, ACKNOWLEDGEMENTS } from './limits.js';
 
-const num = (description: string, extra: Record<string, unknown> = {}) =>
-  z.number().meta({ description, ...extra });
+const num = (description: string, extra: Record<string, unknown> = {}) => z.number().meta({ description, ...extra });
 
 const durationS = (what: string) => num(`${what}, seconds (> 0)`, { exclusiveMinimum: 0 });
 
@@ -71,9 +70,7 @@ export const UltrasoundProgramSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: hasDose
-          ? 'give exactly one of doseJPerCm2 or durationS, not both'
-          : 'give exactly one of doseJPerCm2 or durationS (neither is set)',
+        message: hasDose ? 'give exactly one of doseJPerCm2 or durationS, not both' : 'give exactly one of doseJPerCm2 or durationS (neither is set)',
         input: p,
       });
     }

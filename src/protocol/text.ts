@@ -4,7 +4,10 @@ import { parseDocument } from 'yaml';
 export function describeJsonError(text: string, e: unknown): { message: string; line?: number; column?: number } {
   // Node 20's messages vary: some give "at position N", some quote the context instead.
   const raw = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-  const msg = raw.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*$/, '').replace(/ is not valid JSON$/, '');
+  const msg = raw
+    .replace(/ in JSON at position \d+.*$/, '')
+    .replace(/, (\.\.\.)?".*$/, '')
+    .replace(/ is not valid JSON$/, '');
   const m = /position (\d+)/.exec(raw);
   if (m) {
     const before = text.slice(0, Number(m[1])).split('\n');

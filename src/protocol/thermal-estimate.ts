@@ -70,7 +70,10 @@ export function estimateTransitionsMs(phases: readonly ThermalPhase[], pad: PadM
   };
   return phases.map((ph) => {
     let s = 0;
-    while (Math.abs(ph.targetC - sensor) > AT_TARGET_BAND_C && s < MAX_TRANSITION_S) { step(ph.targetC); s += STEP_S; }
+    while (Math.abs(ph.targetC - sensor) > AT_TARGET_BAND_C && s < MAX_TRANSITION_S) {
+      step(ph.targetC);
+      s += STEP_S;
+    }
     const holdSteps = Math.round(ph.durationMs / 1000 / STEP_S);
     for (let i = 0; i < holdSteps; i++) step(ph.targetC);
     return Math.round(s * 1000);

@@ -35,13 +35,11 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
   /** value ≤ absMax (and ≤ profMax when the profile narrows it) */
   const max = (segs: PathSegment[], value: number, unit: string, absMax: number, standard: string, profMax?: number) => {
     if (value > absMax) add(segs, { value, limit: `≤ ${absMax} ${unit}`, message: `exceeds ${absMax} ${unit}`, ...absolute(standard) });
-    else if (profMax !== undefined && value > profMax)
-      add(segs, { value, limit: `≤ ${profMax} ${unit}`, message: `exceeds ${profMax} ${unit}`, ...byProfile });
+    else if (profMax !== undefined && value > profMax) add(segs, { value, limit: `≤ ${profMax} ${unit}`, message: `exceeds ${profMax} ${unit}`, ...byProfile });
   };
   const min = (segs: PathSegment[], value: number, unit: string, absMin: number, standard: string, profMin?: number) => {
     if (value < absMin) add(segs, { value, limit: `≥ ${absMin} ${unit}`, message: `below ${absMin} ${unit}`, ...absolute(standard) });
-    else if (profMin !== undefined && value < profMin)
-      add(segs, { value, limit: `≥ ${profMin} ${unit}`, message: `below ${profMin} ${unit}`, ...byProfile });
+    else if (profMin !== undefined && value < profMin) add(segs, { value, limit: `≥ ${profMin} ${unit}`, message: `below ${profMin} ${unit}`, ...byProfile });
   };
   const positive = (segs: PathSegment[], value: number, unit: string, standard?: string) => {
     if (!(value > 0)) add(segs, { value, limit: `> 0 ${unit}`, message: `must be greater than 0 ${unit}`, ...absolute(standard) });
@@ -73,7 +71,12 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
       return;
     }
     if (!pt.channels.includes(t.channel))
-      add([...at, 'channel'], { value: t.channel, limit: `one of ${pt.channels.join(', ')}`, message: `no such TENS channel on this device (channels: ${pt.channels.join(', ')})`, ...byProfile });
+      add([...at, 'channel'], {
+        value: t.channel,
+        limit: `one of ${pt.channels.join(', ')}`,
+        message: `no such TENS channel on this device (channels: ${pt.channels.join(', ')})`,
+        ...byProfile,
+      });
     min([...at, 'rateHz'], t.rateHz, 'Hz', L.tens.minRateHz, S, pt.minRateHz);
     max([...at, 'rateHz'], t.rateHz, 'Hz', L.tens.maxRateHz, S, pt.maxRateHz);
     min([...at, 'pulseWidthUs'], t.pulseWidthUs, 'µs', L.tens.minPulseWidthUs, S, pt.minPulseWidthUs);
@@ -87,7 +90,8 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
     if (t.burst) {
       const b = t.burst;
       positive([...at, 'burst', 'burstsPerS'], b.burstsPerS, 'Hz');
-      if (b.pulsesPerBurst < 1) add([...at, 'burst', 'pulsesPerBurst'], { value: b.pulsesPerBurst, limit: '≥ 1', message: 'must be at least 1', ...absolute() });
+      if (b.pulsesPerBurst < 1)
+        add([...at, 'burst', 'pulsesPerBurst'], { value: b.pulsesPerBurst, limit: '≥ 1', message: 'must be at least 1', ...absolute() });
       if (b.burstsPerS > 0 && t.rateHz > 0 && b.pulsesPerBurst / t.rateHz > 1 / b.burstsPerS)
         add([...at, 'burst'], {
           value: b,
@@ -183,10 +187,20 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
     positive([...at, 'intensityWPerCm2'], u.intensityWPerCm2, 'W/cm²', S);
     max([...at, 'intensityWPerCm2'], u.intensityWPerCm2, 'W/cm²', L.ultrasound.maxIntensityWPerCm2, S, pu.maxIntensityWPerCm2);
     if (!(pu.frequenciesMHz as number[]).includes(u.frequencyMHz))
-      add([...at, 'frequencyMHz'], { value: u.frequencyMHz, limit: `one of ${pu.frequenciesMHz.join(', ')} MHz`, message: `the head does not support ${u.frequencyMHz} MHz (supports ${pu.frequenciesMHz.join(', ')} MHz)`, ...byProfile });
+      add([...at, 'frequencyMHz'], {
+        value: u.frequencyMHz,
+        limit: `one of ${pu.frequenciesMHz.join(', ')} MHz`,
+        message: `the head does not support ${u.frequencyMHz} MHz (supports ${pu.frequenciesMHz.join(', ')} MHz)`,
+        ...byProfile,
+      });
     positive([...at, 'eraCm2'], u.eraCm2, 'cm²');
     if (u.eraCm2 > pu.headEraCm2)
-      add([...at, 'eraCm2'], { value: u.eraCm2, limit: `= ${pu.headEraCm2} cm²`, message: `exceeds the fitted head's ERA of ${pu.headEraCm2} cm²`, ...byProfile });
+      add([...at, 'eraCm2'], {
+        value: u.eraCm2,
+        limit: `= ${pu.headEraCm2} cm²`,
+        message: `exceeds the fitted head's ERA of ${pu.headEraCm2} cm²`,
+        ...byProfile,
+      });
     else if (u.eraCm2 > 0 && u.eraCm2 < pu.headEraCm2)
       add([...at, 'eraCm2'], {
         value: u.eraCm2,
@@ -242,7 +256,11 @@ export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: 
     if (th.mode === 'contrast') {
       if (th.cycles < 1) add([...at, 'cycles'], { value: th.cycles, limit: '≥ 1', message: 'must be at least 1', ...absolute() });
       if (th.hot.targetC <= th.cold.targetC)
-        add([...at, 'hot', 'targetC'], { value: th.hot.targetC, layer: 'schema', message: `the hot target must be above the cold target (${th.cold.targetC} °C)` });
+        add([...at, 'hot', 'targetC'], {
+          value: th.hot.targetC,
+          layer: 'schema',
+          message: `the hot target must be above the cold target (${th.cold.targetC} °C)`,
+        });
     }
     for (const kind of ['hot', 'cold'] as const) {
       const ph = (th as Partial<Record<'hot' | 'cold', { targetC: number; durationS: number }>>)[kind];

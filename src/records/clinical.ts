@@ -40,7 +40,10 @@ export function actionInWords(a: Action): string | null {
   const template = M.actions[a.kind];
   const params: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(a)) if (typeof v === 'string' || typeof v === 'number') params[k] = v;
-  if (a.kind === 'adjust') { params['from'] = String(a['fromMa']); params['to'] = String(a['toMa']); }
+  if (a.kind === 'adjust') {
+    params['from'] = String(a['fromMa']);
+    params['to'] = String(a['toMa']);
+  }
   if (a.kind === 'adjust-clamped') params['max'] = String(a['maxMa']);
   const text = template ? fmt(template, params) : a.kind.replace(/_/g, ' ');
   return fmt(M.actions['at']!, { action: text, time: formatMs(Math.floor(a.t / 1000) * 1000) });
@@ -54,7 +57,11 @@ export function simulationReason(rec: SessionRecord): string | null {
   if (!rec.simulated) return null;
   const why = [
     rec.boardSpec === 'sim' || rec.board?.kind === 'simulated' ? M.report.simWhy['board']! : '',
-    rec.speed !== null && rec.speed !== 1 ? (Number.isFinite(rec.speed) ? fmt(M.report.simWhy['speed']!, { speed: rec.speed }) : M.report.simWhy['speedMax']!) : '',
+    rec.speed !== null && rec.speed !== 1
+      ? Number.isFinite(rec.speed)
+        ? fmt(M.report.simWhy['speed']!, { speed: rec.speed })
+        : M.report.simWhy['speedMax']!
+      : '',
     rec.injectedFaults.length ? fmt(M.report.simWhy['faults']!, { faults: rec.injectedFaults.join(', ') }) : '',
   ].filter(Boolean);
   return fmt(M.report.simulated, { why: why.join('; ') });
@@ -81,19 +88,28 @@ export function clinicalSections(rec: SessionRecord): string {
   out.push(`<h2>${esc(M.report.placement)}</h2>\n<p>${esc(rec.protocolDefinition.notes ?? M.detail.noNotes)}</p>`);
   const answers = c.contraindications ?? [];
   out.push(`<h2>${esc(M.report.checklist)}</h2>`);
-  out.push(answers.length
-    ? `<table class="checklist">\n${row(M.report.checklistColumns, 'th')}\n${answers.map((a) => row([M.checklist[a.id] ?? a.text, a.present ? M.report.present : M.report.absent])).join('\n')}\n</table>`
-    : `<p>${esc(M.report.checklistNone)}</p>`);
+  out.push(
+    answers.length
+      ? `<table class="checklist">\n${row(M.report.checklistColumns, 'th')}\n${answers.map((a) => row([M.checklist[a.id] ?? a.text, a.present ? M.report.present : M.report.absent])).join('\n')}\n</table>`
+      : `<p>${esc(M.report.checklistNone)}</p>`,
+  );
   const wallOf = new Map(rec.events.map((e) => [e.event, e.wallMs]));
   const faults = rec.events.map((e) => e.event).filter((e): e is Fault => e.type === 'fault');
   out.push(`<h2>${esc(M.report.faults)}</h2>`);
-  out.push(faults.length
-    ? `<table class="faults">\n${row(M.report.faultColumns, 'th')}\n${faults.map((f) => row([formatMs(Math.floor(f.t / 1000) * 1000), localTime(wallOf.get(f) ?? 0), faultInWords(f)])).join('\n')}\n</table>`
-    : `<p>${esc(M.report.faultsNone)}</p>`);
-  const actions = rec.events.filter((e) => e.event.type === 'action').map((e) => ({ wall: e.wallMs, text: actionInWords(e.event as Action) })).filter((a) => a.text !== null);
+  out.push(
+    faults.length
+      ? `<table class="faults">\n${row(M.report.faultColumns, 'th')}\n${faults.map((f) => row([formatMs(Math.floor(f.t / 1000) * 1000), localTime(wallOf.get(f) ?? 0), faultInWords(f)])).join('\n')}\n</table>`
+      : `<p>${esc(M.report.faultsNone)}</p>`,
+  );
+  const actions = rec.events
+    .filter((e) => e.event.type === 'action')
+    .map((e) => ({ wall: e.wallMs, text: actionInWords(e.event as Action) }))
+    .filter((a) => a.text !== null);
   out.push(`<h2>${esc(M.report.actions)}</h2>`);
-  out.push(actions.length
-    ? `<table class="actions">\n${row(M.report.actionColumns, 'th')}\n${actions.map((a) => row([a.text!, localTime(a.wall)])).join('\n')}\n</table>`
-    : `<p>${esc(M.report.actionsNone)}</p>`);
+  out.push(
+    actions.length
+      ? `<table class="actions">\n${row(M.report.actionColumns, 'th')}\n${actions.map((a) => row([a.text!, localTime(a.wall)])).join('\n')}\n</table>`
+      : `<p>${esc(M.report.actionsNone)}</p>`,
+  );
   return out.join('\n');
 }

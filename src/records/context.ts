@@ -45,4 +45,7 @@ export function isSimulated(boardSpec: string, boardKind: string | undefined, ru
 }
 
 /** Which sessions a listing shows: treatments only unless `all`; one patient's with `patient`. */
-export interface ListFilter { all?: boolean; patient?: string }
+export interface ListFilter {
+  all?: boolean;
+  patient?: string;
+}

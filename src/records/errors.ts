@@ -2,7 +2,10 @@
 
 /** A database that cannot be opened, read or written. The message is one line and names the file. */
 export class RecordsError extends Error {
-  constructor(message: string, readonly file: string) {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
     super(message);
     this.name = 'RecordsError';
   }

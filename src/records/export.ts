@@ -11,17 +11,49 @@ export function exportJson(rec: SessionRecord): string {
 }
 
 export const CSV_COLUMNS = [
-  'session_id', 'seq', 't_ms', 'board_ms', 'written_at', 'type',
-  'program', 'modality', 'phase', 'output', 'action', 'value', 'duration_ms',
-  'code', 'source', 'kind',
-  'tens1_ma', 'tens2_ma', 'us_w_per_cm2', 'coupled', 'pad_c', 'pad_target_c', 'head_c',
+  'session_id',
+  'seq',
+  't_ms',
+  'board_ms',
+  'written_at',
+  'type',
+  'program',
+  'modality',
+  'phase',
+  'output',
+  'action',
+  'value',
+  'duration_ms',
+  'code',
+  'source',
+  'kind',
+  'tens1_ma',
+  'tens2_ma',
+  'us_w_per_cm2',
+  'coupled',
+  'pad_c',
+  'pad_target_c',
+  'head_c',
   'detail',
 ] as const;
 
 /** Keys that have a column of their own (everything else goes to detail). */
 const OWN: Record<string, string> = {
-  program: 'program', modality: 'modality', phase: 'phase', output: 'output', action: 'action', value: 'value', durationMs: 'duration_ms',
-  code: 'code', source: 'source', kind: 'kind', usWPerCm2: 'us_w_per_cm2', coupled: 'coupled', padC: 'pad_c', padTargetC: 'pad_target_c', headC: 'head_c',
+  program: 'program',
+  modality: 'modality',
+  phase: 'phase',
+  output: 'output',
+  action: 'action',
+  value: 'value',
+  durationMs: 'duration_ms',
+  code: 'code',
+  source: 'source',
+  kind: 'kind',
+  usWPerCm2: 'us_w_per_cm2',
+  coupled: 'coupled',
+  padC: 'pad_c',
+  padTargetC: 'pad_target_c',
+  headC: 'head_c',
 };
 
 export function csvCell(v: unknown): string {
@@ -34,12 +66,21 @@ export function exportCsv(rec: SessionRecord): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const e of rec.events) {
     const cells: Record<string, unknown> = {
-      session_id: rec.id, seq: e.seq, t_ms: e.t, board_ms: e.boardMs, written_at: new Date(e.wallMs).toISOString(), type: e.type,
+      session_id: rec.id,
+      seq: e.seq,
+      t_ms: e.t,
+      board_ms: e.boardMs,
+      written_at: new Date(e.wallMs).toISOString(),
+      type: e.type,
     };
     const detail: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(e.event)) {
       if (k === 'type' || k === 't' || k === 'boardMs') continue;
-      if (k === 'tensMa' && Array.isArray(v)) { cells['tens1_ma'] = v[0]; cells['tens2_ma'] = v[1]; continue; }
+      if (k === 'tensMa' && Array.isArray(v)) {
+        cells['tens1_ma'] = v[0];
+        cells['tens2_ma'] = v[1];
+        continue;
+      }
       const col = OWN[k];
       if (col) cells[col] = v;
       else detail[k] = v;

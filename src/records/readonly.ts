@@ -39,7 +39,9 @@ export function openReadonlyDatabase(dataDir: string, file: string): Database.Da
     }
     const wal = `${file}-wal`;
     if (existsSync(wal) && statSync(wal).size > 0) {
-      throw new ReadonlyOpenError(`the records database ${file} has changes in ${wal} that cannot be read from a read-only directory: copy the directory somewhere writable and read it there`);
+      throw new ReadonlyOpenError(
+        `the records database ${file} has changes in ${wal} that cannot be read from a read-only directory: copy the directory somewhere writable and read it there`,
+      );
     }
     return inMemoryCopy(readFileSync(file), { readonly: true });
   } catch (e) {

@@ -32,8 +32,16 @@ export function esc(s: string): string {
 }
 
 /** Max/min without spreading (a long session has too many samples for Math.max(...xs)). */
-function maxOf(xs: Iterable<number>, start = -Infinity): number { let m = start; for (const x of xs) if (x > m) m = x; return m; }
-function minOf(xs: Iterable<number>, start = Infinity): number { let m = start; for (const x of xs) if (x < m) m = x; return m; }
+function maxOf(xs: Iterable<number>, start = -Infinity): number {
+  let m = start;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+function minOf(xs: Iterable<number>, start = Infinity): number {
+  let m = start;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
 
 const fmt = (x: number) => String(Number(x.toFixed(1)));
 
@@ -51,19 +59,33 @@ function timeStep(maxMs: number): number {
   return steps.find((s) => maxMs / s <= 10) ?? 7200_000;
 }
 
-interface Panel { key: string; title: string; unit: string; yMin: number; yMax: number; draw: (x: (t: number) => number, y: (v: number) => number, top: number, h: number) => string }
+interface Panel {
+  key: string;
+  title: string;
+  unit: string;
+  yMin: number;
+  yMax: number;
+  draw: (x: (t: number) => number, y: (v: number) => number, top: number, h: number) => string;
+}
 
 function polylines(points: [number, number | null][], x: (t: number) => number, y: (v: number) => number, colour: string, dashed = false): string {
   const runs: string[][] = [];
   let cur: string[] = [];
   for (const [t, v] of points) {
-    if (v === null) { if (cur.length) runs.push(cur); cur = []; continue; }
+    if (v === null) {
+      if (cur.length) runs.push(cur);
+      cur = [];
+      continue;
+    }
     cur.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
   }
   if (cur.length) runs.push(cur);
   return runs
-    .map((r) => r.length === 1 ? `${r[0]} ${r[0]}` : r.join(' '))
-    .map((pts) => `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="2" shape-rendering="crispEdges"${dashed ? ' stroke-dasharray="8 4"' : ''}/>`)
+    .map((r) => (r.length === 1 ? `${r[0]} ${r[0]}` : r.join(' ')))
+    .map(
+      (pts) =>
+        `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="2" shape-rendering="crispEdges"${dashed ? ' stroke-dasharray="8 4"' : ''}/>`,
+    )
     .join('\n');
 }
 
@@ -78,7 +100,10 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const tele = stride <= 1 ? allTele : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || e.coupled !== allTele[i - 1]?.coupled);
   const faults = events.filter((e): e is Fault => e.type === 'fault');
   const programs = rec.plan.steps.flatMap((s) => s.programs);
-  const lastT = maxOf(events.map((e) => ('t' in e && typeof e.t === 'number' ? e.t : 0)), Math.max(1000, rec.elapsedMs ?? 0));
+  const lastT = maxOf(
+    events.map((e) => ('t' in e && typeof e.t === 'number' ? e.t : 0)),
+    Math.max(1000, rec.elapsedMs ?? 0),
+  );
   const endT = Math.max(lastT, rec.outcome === 'completed' ? 0 : Math.min(rec.plannedMs, lastT));
 
   const panels: Panel[] = [];
@@ -88,27 +113,59 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   if (tens.length) {
     const max = maxOf([...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.tensMa[0], e.tensMa[1]))], 1);
     panels.push({
-      key: 'tens', title: 'TENS amplitude', unit: 'mA', yMin: 0, yMax: max * 1.1,
-      draw: (x, y) => [
-        hasCh1 || !hasCh2 ? polylines(tele.map((e) => [e.t, e.tensMa[0]]), x, y, SERIES_COLOURS.tens1) : '',
-        hasCh2 ? polylines(tele.map((e) => [e.t, e.tensMa[1]]), x, y, SERIES_COLOURS.tens2) : '',
-      ].join('\n'),
+      key: 'tens',
+      title: 'TENS amplitude',
+      unit: 'mA',
+      yMin: 0,
+      yMax: max * 1.1,
+      draw: (x, y) =>
+        [
+          hasCh1 || !hasCh2
+            ? polylines(
+                tele.map((e) => [e.t, e.tensMa[0]]),
+                x,
+                y,
+                SERIES_COLOURS.tens1,
+              )
+            : '',
+          hasCh2
+            ? polylines(
+                tele.map((e) => [e.t, e.tensMa[1]]),
+                x,
+                y,
+                SERIES_COLOURS.tens2,
+              )
+            : '',
+        ].join('\n'),
     });
   }
   const us = programs.filter((p) => p.modality === 'ultrasound');
   if (us.length) {
     const max = maxOf([...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.usWPerCm2)], 0.5);
     panels.push({
-      key: 'ultrasound', title: 'Ultrasound intensity (strip: coupling)', unit: 'W/cm²', yMin: 0, yMax: max * 1.1,
+      key: 'ultrasound',
+      title: 'Ultrasound intensity (strip: coupling)',
+      unit: 'W/cm²',
+      yMin: 0,
+      yMax: max * 1.1,
       draw: (x, y, top, h) => {
         // Coupling strip along the bottom of the panel: green coupled, orange uncoupled.
         const strip: string[] = [];
         for (let i = 0; i < tele.length; i++) {
-          const a = tele[i]!, b = tele[i + 1];
-          const x0 = x(a.t), x1 = b ? x(b.t) : x(Math.min(endT, a.t + 1000));
-          strip.push(`<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${a.coupled ? SERIES_COLOURS.coupled : SERIES_COLOURS.uncoupled}" shape-rendering="crispEdges"/>`);
+          const a = tele[i]!,
+            b = tele[i + 1];
+          const x0 = x(a.t),
+            x1 = b ? x(b.t) : x(Math.min(endT, a.t + 1000));
+          strip.push(
+            `<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${a.coupled ? SERIES_COLOURS.coupled : SERIES_COLOURS.uncoupled}" shape-rendering="crispEdges"/>`,
+          );
         }
-        return `${strip.join('\n')}\n${polylines(tele.map((e) => [e.t, e.usWPerCm2]), x, y, SERIES_COLOURS.ultrasound)}`;
+        return `${strip.join('\n')}\n${polylines(
+          tele.map((e) => [e.t, e.usWPerCm2]),
+          x,
+          y,
+          SERIES_COLOURS.ultrasound,
+        )}`;
       },
     });
   }
@@ -116,27 +173,54 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   if (thermal.length) {
     const targets = thermal.flatMap((p) => (p.modality === 'thermal' ? p.phases.map((ph) => ph.targetC) : []));
     const temps = [...targets, ...tele.map((e) => e.padC), ...tele.flatMap((e) => (e.padTargetC === null ? [] : [e.padTargetC]))];
-    const lo = Math.floor((minOf(temps) - 2) / 5) * 5, hi = Math.ceil((maxOf(temps) + 2) / 5) * 5;
+    const lo = Math.floor((minOf(temps) - 2) / 5) * 5,
+      hi = Math.ceil((maxOf(temps) + 2) / 5) * 5;
     panels.push({
-      key: 'thermal', title: 'Pad temperature (dashed: target)', unit: '°C', yMin: lo, yMax: hi,
-      draw: (x, y) => [
-        polylines(tele.map((e) => [e.t, e.padC]), x, y, SERIES_COLOURS.pad),
-        polylines(tele.map((e) => [e.t, e.padTargetC]), x, y, SERIES_COLOURS.padTarget, true),
-      ].join('\n'),
+      key: 'thermal',
+      title: 'Pad temperature (dashed: target)',
+      unit: '°C',
+      yMin: lo,
+      yMax: hi,
+      draw: (x, y) =>
+        [
+          polylines(
+            tele.map((e) => [e.t, e.padC]),
+            x,
+            y,
+            SERIES_COLOURS.pad,
+          ),
+          polylines(
+            tele.map((e) => [e.t, e.padTargetC]),
+            x,
+            y,
+            SERIES_COLOURS.padTarget,
+            true,
+          ),
+        ].join('\n'),
     });
   }
 
-  const left = 80, right = 30, headerH = header ? 58 : 8, panelH = 140, gap = 30, axisH = 40;
+  const left = 80,
+    right = 30,
+    headerH = header ? 58 : 8,
+    panelH = 140,
+    gap = 30,
+    axisH = 40;
   const plotW = width - left - right;
   const height = headerH + Math.max(1, panels.length) * (panelH + gap) + axisH;
   const x = (t: number) => left + (Math.max(0, Math.min(t, endT)) / endT) * plotW;
   const out: string[] = [];
   out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<title>${esc(`Session ${rec.id}: ${rec.protocol.name}`)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   if (header) out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(`Session ${rec.id} · ${rec.protocol.name}`)}</text>`);
-  if (header) out.push(`<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${localDateTime(rec.startedAt)} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`);
+  if (header)
+    out.push(
+      `<text x="${left}" y="42" fill="#444444">${esc(`${rec.protocol.id} · started ${localDateTime(rec.startedAt)} · ${rec.outcome}${rec.outcome === 'interrupted' ? ` (record ends at ${formatMs(rec.elapsedMs ?? 0)})` : ''} · planned ${formatMs(rec.plannedMs)}`)}</text>`,
+    );
   const tStep = timeStep(endT);
   panels.forEach((p, i) => {
     const top = headerH + i * (panelH + gap) + 16;
@@ -153,7 +237,9 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
     for (let t = tStep; t < endT; t += tStep) out.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="#eeeeee"/>`);
     out.push(p.draw(x, y, top, h));
     for (const f of faults) {
-      out.push(`<line x1="${x(f.t).toFixed(1)}" x2="${x(f.t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="${SERIES_COLOURS.fault}" stroke-width="2" shape-rendering="crispEdges"/>`);
+      out.push(
+        `<line x1="${x(f.t).toFixed(1)}" x2="${x(f.t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="${SERIES_COLOURS.fault}" stroke-width="2" shape-rendering="crispEdges"/>`,
+      );
       if (i === 0) out.push(`<text x="${(x(f.t) + 4).toFixed(1)}" y="${top + 14}" fill="${SERIES_COLOURS.fault}">${esc(f.code)}</text>`);
     }
     out.push(`</g>`);
@@ -172,7 +258,10 @@ export function renderHtml(rec: SessionRecord): string {
   const sim = simulationReason(rec);
   const table = deliveredTable(rec.delivered);
   const b = rec.board;
-  const asOf = rec.outcome === 'running' || rec.outcome === 'interrupted' ? ` (delivered up to ${formatMs(rec.deliveredAsOfMs ?? 0)} of session time: the last values written before the record ends)` : '';
+  const asOf =
+    rec.outcome === 'running' || rec.outcome === 'interrupted'
+      ? ` (delivered up to ${formatMs(rec.deliveredAsOfMs ?? 0)} of session time: the last values written before the record ends)`
+      : '';
   const row = (cells: string[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join('')}</tr>`;
   return `<!DOCTYPE html>
 <html lang="en">

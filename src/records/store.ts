@@ -49,7 +49,14 @@ export interface StoreOptions {
   readonly?: boolean;
 }
 
-export interface FaultRow { code: string; t: number; boardMs: number; source: 'board' | 'host'; output?: string; message?: string }
+export interface FaultRow {
+  code: string;
+  t: number;
+  boardMs: number;
+  source: 'board' | 'host';
+  output?: string;
+  message?: string;
+}
 
 /** One session as history shows it. */
 export interface SessionRow {
@@ -78,7 +85,14 @@ export interface SessionRow {
   simulated: boolean;
 }
 
-export interface StoredEvent { seq: number; t: number | null; boardMs: number | null; wallMs: number; type: string; event: RunEvent }
+export interface StoredEvent {
+  seq: number;
+  t: number | null;
+  boardMs: number | null;
+  wallMs: number;
+  type: string;
+  event: RunEvent;
+}
 
 /** The whole record of one session. */
 export interface SessionRecord extends SessionRow {
@@ -98,7 +112,11 @@ export class RecordStore {
   /** Read only: running sessions whose process is gone, shown as interrupted. */
   private readonly gone = new Set<number>();
 
-  private constructor(readonly db: Database.Database, readonly file: string, opts: StoreOptions) {
+  private constructor(
+    readonly db: Database.Database,
+    readonly file: string,
+    opts: StoreOptions,
+  ) {
     this.now = opts.now ?? (() => new Date());
     this.pid = opts.pid ?? process.pid;
     this.host = opts.hostname ?? osHostname();
@@ -173,7 +191,8 @@ export class RecordStore {
     } catch (e) {
       throw new RecordsError(describe(e), file);
     }
-    if (!db) { // no database yet: read as empty, create nothing
+    if (!db) {
+      // no database yet: read as empty, create nothing
       db = new Database(':memory:');
       createSchema(db);
       return new RecordStore(db, file, opts);
@@ -182,7 +201,8 @@ export class RecordStore {
       const appId = db.pragma('application_id', { simple: true }) as number;
       const version = db.pragma('user_version', { simple: true }) as number;
       if (appId !== APPLICATION_ID) throw new RecordsError(`${file} is not a modality records database (application_id ${appId})`, file);
-      if (version > SCHEMA_VERSION) throw new RecordsError(`the records database ${file} is from a newer modality (schema ${version}, this one knows ${SCHEMA_VERSION})`, file);
+      if (version > SCHEMA_VERSION)
+        throw new RecordsError(`the records database ${file} is from a newer modality (schema ${version}, this one knows ${SCHEMA_VERSION})`, file);
       if (version < SCHEMA_VERSION) {
         // an older database, read only: migrate a copy in memory, the file stays as it is
         const copy = inMemoryCopy(db.serialize());
@@ -214,13 +234,18 @@ export class RecordStore {
    */
   reconcile(): number {
     const running = this.db.prepare(`SELECT id, pid, host, proc_start, last_write_at FROM sessions WHERE outcome = 'running'`).all() as Row[];
-    const mark = (id: unknown) => this.db.prepare(`UPDATE sessions SET outcome = 'interrupted', ended_at = last_write_at WHERE id = ? AND outcome = 'running'`).run(id).changes;
+    const mark = (id: unknown) =>
+      this.db.prepare(`UPDATE sessions SET outcome = 'interrupted', ended_at = last_write_at WHERE id = ? AND outcome = 'running'`).run(id).changes;
     let n = 0;
     for (const r of running) {
       if (r['host'] !== this.host) continue;
       const pid = Number(r['pid']);
       if (pid === this.pid || this.isAlive(pid, (r['proc_start'] as string | null) ?? null)) continue;
-      if (this.db.readonly) { this.gone.add(Number(r['id'])); n++; continue; }
+      if (this.db.readonly) {
+        this.gone.add(Number(r['id']));
+        n++;
+        continue;
+      }
       n += mark(r['id']);
     }
     return n;
@@ -234,7 +259,8 @@ export class RecordStore {
   /** Sessions, newest first: every one (the default, as before), or as the filter says. */
   list(limit = 1_000_000, filter: ListFilter = { all: true }): SessionRow[] {
     const where = [...(filter.all ? [] : ['simulated = 0']), ...(filter.patient !== undefined ? ['patient = @patient'] : [])];
-    const rows = this.db.prepare(`SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
+    const rows = this.db
+      .prepare(`SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
       .all({ limit, ...(filter.patient !== undefined ? { patient: filter.patient } : {}) }) as Row[];
     const faultStmt = this.db.prepare(`SELECT data FROM events WHERE session_id = ? AND type = 'fault' ORDER BY seq`);
     return rows.map((r) => this.toRow(r, faultStmt));
@@ -244,10 +270,16 @@ export class RecordStore {
     const r = this.db.prepare(`SELECT * FROM sessions WHERE id = ?`).get(id) as Row | undefined;
     if (!r) return null;
     const row = this.toRow(r, this.db.prepare(`SELECT data FROM events WHERE session_id = ? AND type = 'fault' ORDER BY seq`));
-    const events = (this.db.prepare(`SELECT seq, t, board_ms, wall_ms, type, data FROM events WHERE session_id = ? ORDER BY seq`).all(id) as Row[]).map((e) => ({
-      seq: Number(e['seq']), t: e['t'] === null ? null : Number(e['t']), boardMs: e['board_ms'] === null ? null : Number(e['board_ms']),
-      wallMs: Number(e['wall_ms']), type: String(e['type']), event: JSON.parse(String(e['data'])) as RunEvent,
-    }));
+    const events = (this.db.prepare(`SELECT seq, t, board_ms, wall_ms, type, data FROM events WHERE session_id = ? ORDER BY seq`).all(id) as Row[]).map(
+      (e) => ({
+        seq: Number(e['seq']),
+        t: e['t'] === null ? null : Number(e['t']),
+        boardMs: e['board_ms'] === null ? null : Number(e['board_ms']),
+        wallMs: Number(e['wall_ms']),
+        type: String(e['type']),
+        event: JSON.parse(String(e['data'])) as RunEvent,
+      }),
+    );
     const plan = JSON.parse(String(r['plan_json'])) as SessionRecord['plan'];
     return {
       ...row,
@@ -264,9 +296,9 @@ export class RecordStore {
     const faults: FaultRow[] = summary
       ? summary.faults
       : (faultStmt.all(r['id']) as { data: string }[]).map((f) => {
-        const { type: _t, ...rest } = JSON.parse(f.data) as Extract<RunEvent, { type: 'fault' }>;
-        return rest;
-      });
+          const { type: _t, ...rest } = JSON.parse(f.data) as Extract<RunEvent, { type: 'fault' }>;
+          return rest;
+        });
     return {
       id: Number(r['id']),
       protocol: { id: String(r['protocol_id']), name: String(r['protocol_name']), hash: String(r['protocol_hash']) },

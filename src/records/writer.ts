@@ -58,21 +58,32 @@ export class SessionWriter {
   private readonly context: SessionContext;
   private readonly run: RunConditions;
 
-  constructor(private readonly store: WritableStore, private readonly plan: Plan, private readonly boardSpec: string, private readonly me: { pid: number; host: string }, opts: WriterOptions & { context?: SessionContext; run?: RunConditions }) {
+  constructor(
+    private readonly store: WritableStore,
+    private readonly plan: Plan,
+    private readonly boardSpec: string,
+    private readonly me: { pid: number; host: string },
+    opts: WriterOptions & { context?: SessionContext; run?: RunConditions },
+  ) {
     const { context, run, ...writerOpts } = opts;
     this.context = context ?? {};
     this.run = run ?? REAL_TIME;
     this.opts = { maxWallMs: 1000, spanMs: 1000, minWallMs: 100, maxBuffered: 2000, ...writerOpts };
     this.tracker = new DeliveredTracker(plan);
     const db = store.db;
-    this.insertSession = db.prepare(`INSERT INTO sessions (protocol_id, protocol_name, protocol_hash, protocol_json, plan_json, planned_ms, board_spec, board_json, started_at, last_write_at, host, pid, proc_start,
+    this.insertSession =
+      db.prepare(`INSERT INTO sessions (protocol_id, protocol_name, protocol_hash, protocol_json, plan_json, planned_ms, board_spec, board_json, started_at, last_write_at, host, pid, proc_start,
         patient, clinician, site, notes, context_json, board_kind, firmware, speed, injected_faults, simulated)
       VALUES (@protocolId, @protocolName, @hash, @protocolJson, @planJson, @plannedMs, @boardSpec, @boardJson, @startedAt, @startedAt, @host, @pid, @procStart,
         @patient, @clinician, @site, @notes, @contextJson, @boardKind, @firmware, @speed, @injectedFaults, @simulated)`);
     this.insertEvent = db.prepare(`INSERT INTO events (session_id, seq, t, board_ms, wall_ms, type, data) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.updateProgress = db.prepare(`UPDATE sessions SET delivered_so_far = ?, delivered_as_of_ms = ?, elapsed_ms = ?, last_write_at = ? WHERE id = ?`);
-    this.finishStmt = db.prepare(`UPDATE sessions SET outcome = ?, stop_reason = ?, ended_at = ?, last_write_at = ?, elapsed_ms = ?, delivered_so_far = ?, delivered_as_of_ms = ?, summary_json = ? WHERE id = ?`);
-    this.timer = setInterval(() => { if (this.buffer.length) this.flush(); }, this.opts.maxWallMs);
+    this.finishStmt = db.prepare(
+      `UPDATE sessions SET outcome = ?, stop_reason = ?, ended_at = ?, last_write_at = ?, elapsed_ms = ?, delivered_so_far = ?, delivered_as_of_ms = ?, summary_json = ? WHERE id = ?`,
+    );
+    this.timer = setInterval(() => {
+      if (this.buffer.length) this.flush();
+    }, this.opts.maxWallMs);
     this.timer.unref();
   }
 
@@ -92,7 +103,8 @@ export class SessionWriter {
       this.buffer.length >= this.opts.maxBuffered ||
       sinceFlush >= this.opts.maxWallMs ||
       (sinceFlush >= this.opts.minWallMs && t !== null && this.bufferFirstT !== null && t - this.bufferFirstT >= this.opts.spanMs)
-    ) this.flush();
+    )
+      this.flush();
   }
 
   /** The session row, written when the session starts (its first event): a session killed at any moment after that is on record. */
@@ -101,13 +113,27 @@ export class SessionWriter {
     this.guard(() => {
       const startedAt = wall.toISOString();
       const r = this.insertSession.run({
-        protocolId: plan.protocol.id, protocolName: plan.protocol.name, hash: plan.hash,
-        protocolJson: JSON.stringify(plan.protocol), planJson: JSON.stringify({ source: plan.source, totalMs: plan.totalMs, steps: plan.steps }),
-        plannedMs: plan.totalMs, boardSpec: this.boardSpec, boardJson: JSON.stringify(e.board), startedAt,
-        host: me.host, pid: me.pid, procStart: me.pid === process.pid ? procStart(me.pid) : null,
-        patient: this.context.patient ?? null, clinician: this.context.clinician ?? null, site: this.context.site ?? null, notes: this.context.notes ?? null,
-        contextJson: JSON.stringify(this.context), boardKind: e.board.kind, firmware: e.board.firmware,
-        speed: this.run.speed, injectedFaults: JSON.stringify(this.run.injectedFaults),
+        protocolId: plan.protocol.id,
+        protocolName: plan.protocol.name,
+        hash: plan.hash,
+        protocolJson: JSON.stringify(plan.protocol),
+        planJson: JSON.stringify({ source: plan.source, totalMs: plan.totalMs, steps: plan.steps }),
+        plannedMs: plan.totalMs,
+        boardSpec: this.boardSpec,
+        boardJson: JSON.stringify(e.board),
+        startedAt,
+        host: me.host,
+        pid: me.pid,
+        procStart: me.pid === process.pid ? procStart(me.pid) : null,
+        patient: this.context.patient ?? null,
+        clinician: this.context.clinician ?? null,
+        site: this.context.site ?? null,
+        notes: this.context.notes ?? null,
+        contextJson: JSON.stringify(this.context),
+        boardKind: e.board.kind,
+        firmware: e.board.firmware,
+        speed: this.run.speed,
+        injectedFaults: JSON.stringify(this.run.injectedFaults),
         simulated: isSimulated(this.boardSpec, e.board.kind, this.run) ? 1 : 0,
       });
       this.id = Number(r.lastInsertRowid);
@@ -140,7 +166,17 @@ export class SessionWriter {
     if (this.id === null) return;
     const endedAt = this.store.now().toISOString();
     this.guard(() => {
-      this.finishStmt.run(summary.outcome, summary.stopReason ?? null, endedAt, endedAt, summary.elapsedMs, JSON.stringify(summary.delivered), summary.elapsedMs, JSON.stringify(summary), this.id);
+      this.finishStmt.run(
+        summary.outcome,
+        summary.stopReason ?? null,
+        endedAt,
+        endedAt,
+        summary.elapsedMs,
+        JSON.stringify(summary.delivered),
+        summary.elapsedMs,
+        JSON.stringify(summary),
+        this.id,
+      );
       this.finished = true;
     });
   }
@@ -153,7 +189,11 @@ export class SessionWriter {
     this.finished = true;
     if (this.id === null) return;
     const at = this.store.now().toISOString();
-    this.guard(() => this.store.db.prepare(`UPDATE sessions SET outcome = 'interrupted', ended_at = ?, last_write_at = ? WHERE id = ? AND outcome = 'running'`).run(at, at, this.id));
+    this.guard(() =>
+      this.store.db
+        .prepare(`UPDATE sessions SET outcome = 'interrupted', ended_at = ?, last_write_at = ? WHERE id = ? AND outcome = 'running'`)
+        .run(at, at, this.id),
+    );
   }
 
   private guard(fn: () => void): void {

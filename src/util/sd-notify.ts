@@ -27,6 +27,10 @@ export function systemdNotifier(env: NodeJS.ProcessEnv = process.env): SystemdNo
   return {
     ready: (status) => send('--ready', ...(status ? [`--status=${status}`] : [])),
     status: (text) => send(`--status=${text}`),
-    stop: () => { if (timer) clearInterval(timer); timer = null; send('STOPPING=1'); },
+    stop: () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+      send('STOPPING=1');
+    },
   };
 }

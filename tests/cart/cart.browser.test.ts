@@ -26,7 +26,9 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
   async function touchPage(): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width: 800, height: 480 }, hasTouch: true });
     const page = await ctx.newPage();
-    page.on('pageerror', (e) => { throw e; });
+    page.on('pageerror', (e) => {
+      throw e;
+    });
     await page.goto(cart.url);
     return page;
   }
@@ -71,7 +73,9 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
 
     // It completes.
     await page.getByText('Session completed').waitFor(WAIT);
-    const snap = (await call<{ session: { recordId: number; events: { type: string; kind?: string; fromMa?: number; toMa?: number }[] } }>(cart, '/api/session')).data.session;
+    const snap = (
+      await call<{ session: { recordId: number; events: { type: string; kind?: string; fromMa?: number; toMa?: number }[] } }>(cart, '/api/session')
+    ).data.session;
     expect(snap.events.filter((e) => e.type === 'action').map((e) => e.kind)).toEqual(expect.arrayContaining(['pause', 'resume', 'adjust']));
     expect(snap.events.find((e) => e.kind === 'adjust')).toMatchObject({ fromMa: 25, toMa: 26 });
 
@@ -88,7 +92,8 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await report.getByText(/^intensity 25 → 26 mA at \d+:\d\d$/).waitFor(WAIT);
     const hist = await call<{ sessions: { id: number; context: Record<string, unknown>; simulated: boolean }[] }>(cart, '/api/history?all=true');
     expect(hist.data.sessions[0]).toMatchObject({
-      id: snap.recordId, simulated: true,
+      id: snap.recordId,
+      simulated: true,
       context: { patient: 'P-0042', clinician: 'A. Physio', site: 'upper trapezius', side: 'left', notes: 'trigger point, first visit' },
     });
     expect((hist.data.sessions[0]!.context['contraindications'] as unknown[]).length).toBe(n);
@@ -103,7 +108,12 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await page.waitForFunction(() => document.querySelector('output.amp')?.textContent === '25 mA', undefined, WAIT);
     await page.getByRole('button', { name: 'Emergency stop' }).tap();
     await page.getByText('Session stopped').waitFor(WAIT);
-    const s = (await call<{ session: { summary: { outcome: string; stopReason?: string } }; board: { telemetry: { tensMa: number[]; usWPerCm2: number; padTargetC: number | null; faults: string[] } } }>(cart, '/api/session')).data;
+    const s = (
+      await call<{
+        session: { summary: { outcome: string; stopReason?: string } };
+        board: { telemetry: { tensMa: number[]; usWPerCm2: number; padTargetC: number | null; faults: string[] } };
+      }>(cart, '/api/session')
+    ).data;
     expect(s.session.summary.outcome).toBe('stopped');
     expect(s.board.telemetry).toMatchObject({ tensMa: [0, 0], usWPerCm2: 0, padTargetC: null });
     expect(s.board.telemetry.faults).toContain('ESTOP');
@@ -179,7 +189,16 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await items.nth(0).locator('.toggle', { hasText: /^Yes$/ }).tap(); // pacemaker
     await page.getByText('A contraindication is present: this protocol cannot be started.').waitFor(WAIT);
     expect(await page.getByRole('button', { name: 'Start', exact: true }).isDisabled()).toBe(true);
-    const r = await call(cart, '/api/session', { protocol: { key: 'tens-conventional' }, context: { patient: 'P-1', clinician: 'C', site: 'neck', side: 'left', contraindications: (await answerAll(cart, 'tens-conventional')).map((a) => ({ ...a, present: a.id === 'tens-implant' })) } });
+    const r = await call(cart, '/api/session', {
+      protocol: { key: 'tens-conventional' },
+      context: {
+        patient: 'P-1',
+        clinician: 'C',
+        site: 'neck',
+        side: 'left',
+        contraindications: (await answerAll(cart, 'tens-conventional')).map((a) => ({ ...a, present: a.id === 'tens-implant' })),
+      },
+    });
     expect(r.status).toBe(422);
     await page.context().close();
   });

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { BUNDLE_DIR, bundleStale, ensureBundle, UI_DIR } from '../../src/cart/bundle.js';
 import { BIN, startCart } from './helpers.js';
 
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'cart', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MODALITY_TOKEN: '' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, 'cart', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MODALITY_TOKEN: '' } });
 
 describe('modality cart, bad input', () => {
   it.each([

@@ -47,7 +47,7 @@ describe.skipIf(skipBrowser)('clinic protocols at the cart', () => {
     await page.getByLabel('Body site').fill('neck');
     await page.locator('.side .toggle', { hasText: 'Midline' }).tap();
     const items = page.locator('.checklist li');
-    for (let i = 0; i < await items.count(); i++) await items.nth(i).locator('.toggle', { hasText: /^No$/ }).tap();
+    for (let i = 0; i < (await items.count()); i++) await items.nth(i).locator('.toggle', { hasText: /^No$/ }).tap();
     await page.getByRole('button', { name: 'Start', exact: true }).tap();
     await page.getByText('Instruction: Chin tucks, 10 times').waitFor(WAIT);
     await page.getByRole('button', { name: 'Continue', exact: true }).tap();
@@ -56,10 +56,14 @@ describe.skipIf(skipBrowser)('clinic protocols at the cart', () => {
   });
 
   it('runs a protocol file chosen in the browser, after checking it against the limits', async () => {
-    const r = await call<{ checklist: unknown[]; plan: { protocol: { id: string } } }>(cart, '/api/protocols/check', { file: { name: 'mine.yaml', text: SHORT.replace('neck-tens-stretch', 'mine') } });
+    const r = await call<{ checklist: unknown[]; plan: { protocol: { id: string } } }>(cart, '/api/protocols/check', {
+      file: { name: 'mine.yaml', text: SHORT.replace('neck-tens-stretch', 'mine') },
+    });
     expect(r.status).toBe(200);
     expect(r.data.plan.protocol.id).toBe('mine');
-    const bad = await call<{ error: string; detail: string[] }>(cart, '/api/protocols/check', { file: { name: 'hot.yaml', text: SHORT.replace('amplitudeMa: 10', 'amplitudeMa: 500') } });
+    const bad = await call<{ error: string; detail: string[] }>(cart, '/api/protocols/check', {
+      file: { name: 'hot.yaml', text: SHORT.replace('amplitudeMa: 10', 'amplitudeMa: 500') },
+    });
     expect(bad.status).toBe(422);
     expect(bad.data.detail.join('\n')).toMatch(/amplitudeMa/);
   });

@@ -14,7 +14,8 @@ async function countdown(id: string, faults: string[] = []): Promise<{ plannedMs
   const events: RunEvent[] = [];
   const samples: Progress[] = [];
   await simulateSession({
-    plan: r.plan, faults: faults.map(parseFaultSpec),
+    plan: r.plan,
+    faults: faults.map(parseFaultSpec),
     onEvent: (e) => {
       tracker.add(e);
       if (e.type !== 'telemetry') events.push(e);
@@ -31,7 +32,11 @@ describe('the countdown', () => {
     for (let i = 1; i < samples.length; i++) expect(samples[i]!.remainingMs).toBeLessThanOrEqual(samples[i - 1]!.remainingMs + 1);
     const last = samples.at(-1)!;
     expect(last.remainingMs).toBeLessThan(1500);
-    expect(last.programs.map((p) => [p.phase, p.doneMs === p.plannedMs])).toEqual([['done', true], ['done', true], ['done', true]]);
+    expect(last.programs.map((p) => [p.phase, p.doneMs === p.plannedMs])).toEqual([
+      ['done', true],
+      ['done', true],
+      ['done', true],
+    ]);
   });
 
   it('stands still while an electrode is off, and counts down again once the channel is back at amplitude', async () => {

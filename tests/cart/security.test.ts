@@ -11,8 +11,14 @@ const TOKEN = 's3cret-cart-token';
 function openEvents(url: string, headers: Record<string, string> = {}): Promise<{ status: number; first?: { type: string } }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/events`, { headers });
-    ws.on('message', (m) => { resolve({ status: 101, first: JSON.parse(String(m)) }); ws.close(); });
-    ws.on('unexpected-response', (_req, res) => { resolve({ status: res.statusCode ?? 0 }); ws.terminate(); });
+    ws.on('message', (m) => {
+      resolve({ status: 101, first: JSON.parse(String(m)) });
+      ws.close();
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0 });
+      ws.terminate();
+    });
     ws.on('error', () => resolve({ status: 0 }));
   });
 }
@@ -21,7 +27,10 @@ function openEvents(url: string, headers: Record<string, string> = {}): Promise<
 function statusWithHost(url: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path: '/api/session', headers: { host } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    const req = request({ host: u.hostname, port: u.port, path: '/api/session', headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
     req.on('error', reject);
     req.end();
   });
@@ -29,15 +38,23 @@ function statusWithHost(url: string, host: string): Promise<number> {
 
 describe('a cart listening beyond loopback', () => {
   it('refuses to start without a token: one line, exit 2', () => {
-    const r = spawnSync(process.execPath, [BIN, 'cart', '--listen', '0.0.0.0', '--port', '0'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MODALITY_TOKEN: '' } });
+    const r = spawnSync(process.execPath, [BIN, 'cart', '--listen', '0.0.0.0', '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, MODALITY_TOKEN: '' },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--listen 0\.0\.0\.0 .* --token/);
   });
 
   let cart: Cart;
-  beforeAll(async () => { cart = await startCart(['--listen', '127.0.0.2'], { MODALITY_TOKEN: TOKEN }); });
-  afterAll(async () => { if (cart) expect(await cart.stop()).toBe(0); });
+  beforeAll(async () => {
+    cart = await startCart(['--listen', '127.0.0.2'], { MODALITY_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    if (cart) expect(await cart.stop()).toBe(0);
+  });
 
   it('without the token refuses the page, the API and the WebSocket', async () => {
     expect(cart.url).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
@@ -86,8 +103,12 @@ describe('a cart listening beyond loopback', () => {
 
 describe('a cart on loopback (the default)', () => {
   let cart: Cart;
-  beforeAll(async () => { cart = await startCart(); });
-  afterAll(async () => { if (cart) expect(await cart.stop()).toBe(0); });
+  beforeAll(async () => {
+    cart = await startCart();
+  });
+  afterAll(async () => {
+    if (cart) expect(await cart.stop()).toBe(0);
+  });
 
   it('answers only to its own name (no DNS rebinding) and refuses posts and WebSockets from other sites', async () => {
     expect((await call(cart, '/api/session')).status).toBe(200);
@@ -111,8 +132,10 @@ describe('a cart on loopback (the default)', () => {
 
   it('validates every body with zod: one-line JSON errors, never a stack trace', async () => {
     for (const [path, body] of [
-      ['/api/session', {}], ['/api/session', { protocol: { key: 'tens-conventional' }, context: { patient: 'P' } }],
-      ['/api/session/actions', { action: 'dance' }], ['/api/session/actions', { action: 'adjust', deltaMa: 500 }],
+      ['/api/session', {}],
+      ['/api/session', { protocol: { key: 'tens-conventional' }, context: { patient: 'P' } }],
+      ['/api/session/actions', { action: 'dance' }],
+      ['/api/session/actions', { action: 'adjust', deltaMa: 500 }],
       ['/api/sim/faults', { fault: 'meteor@1s' }],
     ] as const) {
       const r = await call<{ error: string }>(cart, path, body);

@@ -7,23 +7,36 @@ import { startViaApi, untilIdle } from './session-helpers.js';
 const CONTROLS = 'button, a.button, nav a, .toggle, .check, input:not([type=checkbox]):not([type=radio]):not([type=file]), textarea';
 
 async function small(page: Page): Promise<string[]> {
-  return page.locator(CONTROLS).evaluateAll((els) => els.flatMap((el) => {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) return []; // not shown
-    const label = (el.getAttribute('aria-label') ?? el.textContent ?? el.tagName).trim().slice(0, 40);
-    return r.width < 48 || r.height < 48 ? [`${label}: ${Math.round(r.width)}×${Math.round(r.height)}`] : [];
-  }));
+  return page.locator(CONTROLS).evaluateAll((els) =>
+    els.flatMap((el) => {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) return []; // not shown
+      const label = (el.getAttribute('aria-label') ?? el.textContent ?? el.tagName).trim().slice(0, 40);
+      return r.width < 48 || r.height < 48 ? [`${label}: ${Math.round(r.width)}×${Math.round(r.height)}`] : [];
+    }),
+  );
 }
 
 describe.skipIf(skipBrowser)('touch targets at 800×480', () => {
   let cart: Cart;
   let browser: Browser;
-  beforeAll(async () => { cart = await startCart(['--board', 'sim', '--speed', '60']); browser = await launch(); });
-  afterAll(async () => { await browser?.close(); if (cart) expect(await cart.stop()).toBe(0); });
+  beforeAll(async () => {
+    cart = await startCart(['--board', 'sim', '--speed', '60']);
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (cart) expect(await cart.stop()).toBe(0);
+  });
 
   it('are at least 48 px on every screen', async () => {
     const page = await (await browser.newContext({ viewport: { width: 800, height: 480 }, hasTouch: true })).newPage();
-    const screens: [string, string][] = [['#/library', '.cards'], ['#/protocol/upper-back-heat-us-tens', '.steps li'], ['#/start/upper-back-heat-us-tens', '.checklist li'], ['#/history', 'h1']];
+    const screens: [string, string][] = [
+      ['#/library', '.cards'],
+      ['#/protocol/upper-back-heat-us-tens', '.steps li'],
+      ['#/start/upper-back-heat-us-tens', '.checklist li'],
+      ['#/history', 'h1'],
+    ];
     for (const [hash, ready] of screens) {
       await page.goto(`${cart.url}/${hash}`);
       await page.locator(ready).first().waitFor({ timeout: 45_000 });

@@ -109,7 +109,7 @@ describe('validate, show and protocols on good input', () => {
     expect(r.out).toContain('time 5:00, dose 150 J/cm², energy 1500 J');
     expect(r.out).toContain('mA/cm²');
     expect(r.out).toMatch(/15:19 –\s+15:29\s+step 3\s+tens\s+ramp-up/); // after the estimated 19 s for the pad to reach 40 °C
-    expect(r.out).toContain("thermal:    10:00 at target + ~0:19 estimated transitions");
+    expect(r.out).toContain('thermal:    10:00 at target + ~0:19 estimated transitions');
     expect(r.out).toContain('transition');
   });
   it('show --json gives the plan and timeline', async () => {
@@ -144,7 +144,9 @@ describe('the real binary (two spawns)', () => {
     expect(r.stdout).toContain('validate');
   });
   it('bin/modality.js validate on bad files exits 2 with no stack trace', () => {
-    const r = spawnSync(process.execPath, ['bin/modality.js', 'validate', `${BAD}/tens-amplitude-high.yaml`, `${BAD}/malformed.json`, `${BAD}/empty.yaml`], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/modality.js', 'validate', `${BAD}/tens-amplitude-high.yaml`, `${BAD}/malformed.json`, `${BAD}/empty.yaml`], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('steps[0].tens.amplitudeMa = 95: exceeds 80 mA (absolute limit, IEC 60601-2-10)');
     expect(r.stderr).toContain('malformed JSON');
@@ -159,7 +161,9 @@ describe('the command table in main.ts', () => {
     const { buildProgram, COMMANDS } = await import('../../src/cli/main.js');
     const program = await buildProgram('all');
     const help = new Help();
-    const defined = Object.fromEntries(program.commands.filter((c) => c.name() !== 'help').map((c) => [c.name(), { term: help.subcommandTerm(c), summary: c.description() }]));
+    const defined = Object.fromEntries(
+      program.commands.filter((c) => c.name() !== 'help').map((c) => [c.name(), { term: help.subcommandTerm(c), summary: c.description() }]),
+    );
     const table = Object.fromEntries(Object.entries(COMMANDS).map(([name, e]) => [name, { term: e.term, summary: e.summary }]));
     expect(table).toEqual(defined);
   });

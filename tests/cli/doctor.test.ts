@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { openPtyPair, serveSimOnPty } from '../../sim/pty.js';
 
-async function doctor(...argv: string[]): Promise<{ code: number; out: string; err: string; json?: { worst: string; findings: { check: string; level: string; detail: string; fix?: string }[] } }> {
+async function doctor(
+  ...argv: string[]
+): Promise<{ code: number; out: string; err: string; json?: { worst: string; findings: { check: string; level: string; detail: string; fix?: string }[] } }> {
   let out = '';
   let err = '';
   const code = await main(['doctor', ...argv], { out: (t) => (out += t), err: (t) => (err += t) });
@@ -19,7 +21,9 @@ async function doctor(...argv: string[]): Promise<{ code: number; out: string; e
 const level = (r: Awaited<ReturnType<typeof doctor>>, check: string) => r.json?.findings.find((f) => f.check === check);
 
 const cleanups: (() => void)[] = [];
-afterEach(() => { for (const c of cleanups.splice(0)) c(); });
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
 describe('modality doctor', () => {
   it('the simulated board on a pty: the board answers, its firmware matches, nothing latched, exit 0', async () => {

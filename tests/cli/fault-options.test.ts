@@ -40,7 +40,18 @@ describe('modality run refuses faults that cannot happen', () => {
   });
 
   it('a TENS channel the board does not have', async () => {
-    const r = await run('run', 'tens-conventional', '--speed', 'max', '--profile', 'tests/fixtures/profiles/narrow.json', '--fault', 'lead-off:2@10s', '--data', tmp());
+    const r = await run(
+      'run',
+      'tens-conventional',
+      '--speed',
+      'max',
+      '--profile',
+      'tests/fixtures/profiles/narrow.json',
+      '--fault',
+      'lead-off:2@10s',
+      '--data',
+      tmp(),
+    );
     expect(r.code).toBe(2);
     expect(r.err).toBe('modality: --fault lead-off:2: the board has one TENS channel\n');
   });

@@ -15,8 +15,11 @@ describe('modality run --board firmata:<pty>', () => {
     const server = serveFirmataOnPty();
     try {
       const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `firmata:${server.path}`, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '', err = '';
+        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `firmata:${server.path}`, '--json'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '',
+          err = '';
         c.stdout.on('data', (d) => (out += d));
         c.stderr.on('data', (d) => (err += d));
         c.on('exit', (code) => resolve({ code, out, err }));
@@ -24,7 +27,10 @@ describe('modality run --board firmata:<pty>', () => {
       expect(r.code, r.err).toBe(0);
       expect(r.err).toContain('for the bench only');
       expect(r.err).not.toMatch(/\n\s+at /);
-      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines[0]).toMatchObject({ type: 'session', board: { kind: 'firmata', timing: 'host' } });
       expect(lines.some((l) => l.type === 'action' && l.kind === 'reduced-guarantees')).toBe(true);
       const summary = lines.at(-1);

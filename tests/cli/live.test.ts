@@ -14,11 +14,20 @@ const strip = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 describe('modality run in a terminal', () => {
   it('shows the panel, pauses and resumes on p, and stops everything at once on e', async () => {
     const data = mkdtempSync(join(tmpdir(), 'modality-live-'));
-    const term = pty.spawn(process.execPath, [BIN, 'run', 'tens-conventional', '--speed', '20', '--data', data], { cols: 120, rows: 30, env: { ...process.env, CI: '' } });
+    const term = pty.spawn(process.execPath, [BIN, 'run', 'tens-conventional', '--speed', '20', '--data', data], {
+      cols: 120,
+      rows: 30,
+      env: { ...process.env, CI: '' },
+    });
     let screen = '';
     term.onData((d) => (screen += d));
     let gone = false;
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => { gone = true; resolve(exitCode); }));
+    const exited = new Promise<number>((resolve) =>
+      term.onExit(({ exitCode }) => {
+        gone = true;
+        resolve(exitCode);
+      }),
+    );
     // Waits on what the screen shows (the session's own progress), with no host-time bound of its own.
     const waitFor = async (re: RegExp) => {
       while (!re.test(strip(screen))) {
@@ -41,7 +50,11 @@ describe('modality run in a terminal', () => {
       expect(await exited).toBe(3);
       expect(strip(screen)).toMatch(/outcome: STOPPED \(emergency\)/);
     } finally {
-      try { term.kill(); } catch { /* already gone */ }
+      try {
+        term.kill();
+      } catch {
+        /* already gone */
+      }
     }
   }, 40_000);
 });

@@ -18,13 +18,17 @@ describe('modality run says BYE when it ends', () => {
         createInterface({ input: server.stdout! }).once('line', (l) => resolve(l.trim()));
         server.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
       });
-      const run = () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '', err = '';
-        c.stdout.on('data', (d) => (out += d));
-        c.stderr.on('data', (d) => (err += d));
-        c.on('exit', (code) => resolve({ code, out, err }));
-      });
+      const run = () =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json'], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '',
+            err = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.stderr.on('data', (d) => (err += d));
+          c.on('exit', (code) => resolve({ code, out, err }));
+        });
       for (const which of ['first', 'second']) {
         const r = await run();
         const s = JSON.parse(r.out.trim().split('\n').at(-1)!);

@@ -21,14 +21,18 @@ describe('modality sim --pty with the real serialport driver', () => {
       expect(path).toMatch(/^\/dev\/pts\/\d+$/);
       const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
         const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '', err = '';
+        let out = '',
+          err = '';
         c.stdout.on('data', (d) => (out += d));
         c.stderr.on('data', (d) => (err += d));
         c.on('exit', (code) => resolve({ code, out, err }));
       });
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines[0]).toMatchObject({ type: 'session', board: { kind: 'simulated', timing: 'board' } });
       const s = lines.at(-1);
       expect(s.outcome).toBe('completed');
@@ -49,13 +53,17 @@ describe('modality sim --pty with the real serialport driver', () => {
         createInterface({ input: server.stdout! }).once('line', (l) => resolve(l.trim()));
         server.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
       });
-      const run = (...extra: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '', err = '';
-        c.stdout.on('data', (d) => (out += d));
-        c.stderr.on('data', (d) => (err += d));
-        c.on('exit', (code) => resolve({ code, out, err }));
-      });
+      const run = (...extra: string[]) =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json', ...extra], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '',
+            err = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.stderr.on('data', (d) => (err += d));
+          c.on('exit', (code) => resolve({ code, out, err }));
+        });
       const first = await run();
       expect(first.code).toBe(4);
       const s1 = JSON.parse(first.out.trim().split('\n').at(-1)!);
@@ -63,7 +71,7 @@ describe('modality sim --pty with the real serialport driver', () => {
       await new Promise((r) => setTimeout(r, 1200)); // the patient lets go of the button
       const second = await run('--clear-faults');
       expect(second.err).toContain('cleared the faults');
-      expect(second.code, second.out.trim().split("\n").at(-1)).toBe(0);
+      expect(second.code, second.out.trim().split('\n').at(-1)).toBe(0);
     } finally {
       server.kill('SIGTERM');
     }

@@ -37,7 +37,10 @@ describe('modality run', () => {
   it('prints one JSON event per line, ending with the summary, and exits 0 when completed', () => {
     const r = modality('run', 'upper-back-heat-us-tens', '--speed', 'max', '--json');
     expect(r.code).toBe(0);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0].type).toBe('session');
     const summary = lines.at(-1);
     expect(summary).toMatchObject({ type: 'summary', outcome: 'completed', protocol: 'upper-back-heat-us-tens' });

@@ -88,7 +88,11 @@ export const contractScenarios: Scenario[] = [
       await h.expectStatus('RAMP', { output: OUTPUT.ultrasound, atMs: T, from: 0, to: 150, durationMs: 600 }, 'OK');
       await h.expectStatus('RAMP', { output: OUTPUT.pad, atMs: T, from: 300, to: 350, durationMs: 600 }, 'OK');
       await h.expectStatus('RAMP', { output: OUTPUT.pad, atMs: T, from: 300, to: 450, durationMs: 600 }, 'OUT_OF_LIMIT');
-      for (const [o, to] of [[OUTPUT.tens2, 50], [OUTPUT.ultrasound, 150], [OUTPUT.pad, 350]] as const) {
+      for (const [o, to] of [
+        [OUTPUT.tens2, 50],
+        [OUTPUT.ultrasound, 150],
+        [OUTPUT.pad, 350],
+      ] as const) {
         const start = await h.event('RAMP_START', { output: o }, 2000, from);
         expect(start, `RAMP_START ${o}`).toMatchObject({ boardMs: T, value: to, aux: 600 });
         const end = await h.event('APPLIED_SET', { output: o }, 2000, from);
@@ -133,7 +137,10 @@ export const contractScenarios: Scenario[] = [
       await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T + 99, value: 90 }, 'OK'); // room again
       await h.expectStatus('CANCEL', { output: OUTPUT.all }, 'OK');
       await h.idle(5400);
-      expect(eventsSince(h, from).filter((e) => e.output === OUTPUT.ultrasound), 'nothing cancelled ran').toEqual([]);
+      expect(
+        eventsSince(h, from).filter((e) => e.output === OUTPUT.ultrasound),
+        'nothing cancelled ran',
+      ).toEqual([]);
       near((await b.readOutputs()).usWPerCm2, 0.8, tol(b).usWPerCm2, 'present value kept');
     },
   },
@@ -157,7 +164,10 @@ export const contractScenarios: Scenario[] = [
       const offs = eventsSince(h, from2).filter((e) => e.kind === EVENT_KIND.APPLIED_OFF);
       expect(offs.map((e) => e.output).sort()).toEqual([0, 1, 2, 3]);
       expect(offs.every((e) => e.code === 0)).toBe(true);
-      expect(eventsSince(h, from2).some((e) => isEvent(e, 'APPLIED_SET')), 'the queued SET was dropped').toBe(false);
+      expect(
+        eventsSince(h, from2).some((e) => isEvent(e, 'APPLIED_SET')),
+        'the queued SET was dropped',
+      ).toBe(false);
       expect((await b.readOutputs()).usWPerCm2).toBe(0);
     },
   },
@@ -251,7 +261,10 @@ export const contractScenarios: Scenario[] = [
       for (const f of h.frames.slice(mark)) if (f.msg.type === 'EVENT') held.set(f.msg.eventId, f.msg);
       expect(held.size, 'events held').toBeLessThanOrEqual(BOARD_LIMITS.eventQueueDepth);
       expect(held.has(latch!.eventId), 'FAULT_LATCHED still held').toBe(true);
-      expect([...held.values()].some((e) => isEvent(e, 'APPLIED_OFF') && e.code === FAULT.ESTOP), 'APPLIED_OFF still held').toBe(true);
+      expect(
+        [...held.values()].some((e) => isEvent(e, 'APPLIED_OFF') && e.code === FAULT.ESTOP),
+        'APPLIED_OFF still held',
+      ).toBe(true);
       // acknowledged, they stop; nothing older comes back
       for (const id of held.keys()) await h.expectStatus('EVENT_ACK', { eventId: id }, 'OK');
       const after = h.frames.length;
@@ -265,7 +278,8 @@ export const contractScenarios: Scenario[] = [
       const h = new HostLink(b);
       await h.hello();
       const cut = encodeFrame(h.seq++ & 0xff, encodeMessage('SET', { output: OUTPUT.ultrasound, atMs: 1, value: 1 })).subarray(0, 6);
-      const s1 = h.seq++ & 0xff, s2 = h.seq++ & 0xff;
+      const s1 = h.seq++ & 0xff,
+        s2 = h.seq++ & 0xff;
       const from = h.frames.length;
       h.writeBytes(new Uint8Array([...cut, ...encodeFrame(s1, encodeMessage('PING', {})), ...encodeFrame(s2, encodeMessage('PING', {}))]));
       await h.idle(100);

@@ -34,7 +34,9 @@ describe('docs/protocol.md quotes spec.ts', () => {
   });
 
   it('no figure in ms stands in the prose outside the table (write the name instead)', () => {
-    const prose = DOC.replace(/```[\s\S]*?```/g, '').split('\n').filter((l) => !l.startsWith('|'));
+    const prose = DOC.replace(/```[\s\S]*?```/g, '')
+      .split('\n')
+      .filter((l) => !l.startsWith('|'));
     const stray = prose.filter((l) => /\b\d+ ?ms\b/.test(l));
     expect(stray).toEqual([]);
   });

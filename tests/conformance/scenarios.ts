@@ -173,8 +173,7 @@ export class HostLink {
   async event(kind: keyof typeof EVENT_KIND, match: Partial<Ev>, maxMs: number, from = 0): Promise<Ev | undefined> {
     return this.waitFor(
       (m) =>
-        m.type === 'EVENT' && m.kind === EVENT_KIND[kind] &&
-        Object.entries(match).every(([k, v]) => (m as unknown as Record<string, number>)[k] === v)
+        m.type === 'EVENT' && m.kind === EVENT_KIND[kind] && Object.entries(match).every(([k, v]) => (m as unknown as Record<string, number>)[k] === v)
           ? m
           : undefined,
       maxMs,
@@ -187,8 +186,17 @@ export class HostLink {
 export const MARGIN_MS = 300;
 
 export const tensConfig = (output: number, rateHz = 100, pulseWidthUs = 100) => ({
-  output, rateHz, pulseWidthUs, waveform: 0, electrodeAreaCm2x10: 500, flags: 0,
-  burstsPerS: 0, pulsesPerBurst: 0, modKind: 0, modMinPct: 0, modPeriodDs: 0,
+  output,
+  rateHz,
+  pulseWidthUs,
+  waveform: 0,
+  electrodeAreaCm2x10: 500,
+  flags: 0,
+  burstsPerS: 0,
+  pulsesPerBurst: 0,
+  modKind: 0,
+  modMinPct: 0,
+  modPeriodDs: 0,
 });
 
 export function near(actual: number, expected: number, tol: number, what: string): void {
@@ -342,7 +350,7 @@ export const basicScenarios: Scenario[] = [
       const offU = await h.event('APPLIED_OFF', { output: OUTPUT.ultrasound }, 500, from);
       for (const off of [offT, offU]) {
         expect(off, 'APPLIED_OFF for each driven output').toBeDefined();
-        expect(off, 'code 0 (commanded), at the BYE\'s board time').toMatchObject({ code: 0, value: 0, boardMs: ack.boardMs });
+        expect(off, "code 0 (commanded), at the BYE's board time").toMatchObject({ code: 0, value: 0, boardMs: ack.boardMs });
         expect(h.indexOf(off!), 'after the ACK').toBeGreaterThan(h.indexOf(ack));
       }
       const out = await b.readOutputs();
@@ -354,9 +362,18 @@ export const basicScenarios: Scenario[] = [
       const quiet = h.frames.length;
       await h.idle(600);
       expect(h.frames.length, 'frames from the board after BYE').toBe(quiet);
-      const evs = h.frames.slice(from).map((f) => f.msg).filter((m): m is Ev => m.type === 'EVENT');
-      expect(evs.filter((e) => e.kind === EVENT_KIND.APPLIED_OFF && e.output !== OUTPUT.tens1 && e.output !== OUTPUT.ultrasound), 'no APPLIED_OFF for outputs that were not driven').toEqual([]);
-      expect(evs.filter((e) => e.kind === EVENT_KIND.FAULT_LATCHED), 'no fault latched').toEqual([]);
+      const evs = h.frames
+        .slice(from)
+        .map((f) => f.msg)
+        .filter((m): m is Ev => m.type === 'EVENT');
+      expect(
+        evs.filter((e) => e.kind === EVENT_KIND.APPLIED_OFF && e.output !== OUTPUT.tens1 && e.output !== OUTPUT.ultrasound),
+        'no APPLIED_OFF for outputs that were not driven',
+      ).toEqual([]);
+      expect(
+        evs.filter((e) => e.kind === EVENT_KIND.FAULT_LATCHED),
+        'no fault latched',
+      ).toEqual([]);
       // ... commands (a resent BYE too) are answered NO_SESSION until a new HELLO
       h.keepalive = true;
       await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: (await h.boardNow()) + MARGIN_MS, value: 100 }, 'NO_SESSION');
@@ -371,7 +388,12 @@ export const basicScenarios: Scenario[] = [
       // the dropped SET never runs; a new one does
       const now = await h.boardNow();
       if (now < later + 100) await h.idle(later + 100 - now);
-      expect(h.frames.slice(from).some((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET && f.msg.output === OUTPUT.ultrasound && f.msg.value === 150), 'the queued SET was dropped').toBe(false);
+      expect(
+        h.frames
+          .slice(from)
+          .some((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET && f.msg.output === OUTPUT.ultrasound && f.msg.value === 150),
+        'the queued SET was dropped',
+      ).toBe(false);
       const T2 = (await h.boardNow()) + MARGIN_MS;
       await h.expectStatus('SET', { output: OUTPUT.ultrasound, atMs: T2, value: 100 }, 'OK');
       expect(await h.event('APPLIED_SET', { output: OUTPUT.ultrasound, value: 100 }, 2000, from2)).toMatchObject({ boardMs: T2 });
@@ -390,7 +412,10 @@ export const basicScenarios: Scenario[] = [
       await h.expectStatus('BYE', {}, 'OK');
       h.keepalive = false;
       await h.idle(600); // past the lease
-      expect(h.frames.slice(byeFrom).filter((f) => f.msg.type === 'EVENT'), 'nothing was driven: no events').toEqual([]);
+      expect(
+        h.frames.slice(byeFrom).filter((f) => f.msg.type === 'EVENT'),
+        'nothing was driven: no events',
+      ).toEqual([]);
       h.keepalive = true;
       const from2 = h.frames.length;
       await h.hello(200);
@@ -491,7 +516,10 @@ export const basicScenarios: Scenario[] = [
       expect(acks.length).toBe(2);
       expect(acks.every((a) => (a.msg as Ack).status === STATUS.OK)).toBe(true);
       const applied = new Set(
-        h.frames.slice(from).filter((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET).map((f) => (f.msg as Ev).eventId),
+        h.frames
+          .slice(from)
+          .filter((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.APPLIED_SET)
+          .map((f) => (f.msg as Ev).eventId),
       );
       expect(applied.size).toBe(1);
       // The same seq with different bytes (a restarted host) is a new command, not a repeat.
@@ -559,7 +587,10 @@ export const basicScenarios: Scenario[] = [
       await h.hello();
       await b.setPadC(5); // cold, but the pad is not driven: no fault
       await h.idle(300);
-      expect(h.frames.some((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.FAULT_LATCHED), 'no fault while the pad is idle').toBe(false);
+      expect(
+        h.frames.some((f) => f.msg.type === 'EVENT' && f.msg.kind === EVENT_KIND.FAULT_LATCHED),
+        'no fault while the pad is idle',
+      ).toBe(false);
       await b.setPadC(30);
       await h.expectStatus('SET', { output: OUTPUT.pad, atMs: (await h.boardNow()) + MARGIN_MS, value: 380 }, 'OK');
       await h.event('APPLIED_SET', { output: OUTPUT.pad }, 2000);

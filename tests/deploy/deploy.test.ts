@@ -16,7 +16,9 @@ const ci = process.env.CI === 'true';
 const unit = readFileSync(join(DEPLOY, 'modality-cart.service'), 'utf8');
 
 function scripts(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? scripts(join(dir, e.name)) : e.name.endsWith('.sh') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? scripts(join(dir, e.name)) : e.name.endsWith('.sh') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('deploy/ for the cart', () => {
@@ -34,7 +36,10 @@ describe('deploy/ for the cart', () => {
     writeFileSync(file, unit.replace('/usr/local/bin/modality', process.execPath));
     const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr.split('\n').filter((l) => l.includes('modality-cart.service')), 'warnings about the unit').toEqual([]);
+    expect(
+      r.stderr.split('\n').filter((l) => l.includes('modality-cart.service')),
+      'warnings about the unit',
+    ).toEqual([]);
   });
 
   it('the unit restarts the engine, watches it, and can write only the records', () => {
@@ -57,9 +62,18 @@ describe('deploy/ for the cart', () => {
   });
 
   it('the udev rule names the board by vendor, product and serial number', () => {
-    const rule = readFileSync(join(DEPLOY, '99-modality-board.rules'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const rule = readFileSync(join(DEPLOY, '99-modality-board.rules'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(rule).toHaveLength(1);
-    for (const part of ['SUBSYSTEM=="tty"', 'ATTRS{idVendor}==', 'ATTRS{idProduct}==', 'ATTRS{serial}=="BOARD_SERIAL"', 'SYMLINK+="modality-board"', 'GROUP="dialout"']) {
+    for (const part of [
+      'SUBSYSTEM=="tty"',
+      'ATTRS{idVendor}==',
+      'ATTRS{idProduct}==',
+      'ATTRS{serial}=="BOARD_SERIAL"',
+      'SYMLINK+="modality-board"',
+      'GROUP="dialout"',
+    ]) {
       expect(rule[0]).toContain(part);
     }
   });
@@ -67,7 +81,13 @@ describe('deploy/ for the cart', () => {
   it.runIf(have('shellcheck') || ci)('every script passes shellcheck', () => {
     const files = scripts(DEPLOY);
     expect(files.length).toBeGreaterThanOrEqual(2);
-    const out = (() => { try { return execFileSync('shellcheck', ['--severity=style', ...files], { encoding: 'utf8' }); } catch (e) { return String((e as { stdout?: string }).stdout ?? e); } })();
+    const out = (() => {
+      try {
+        return execFileSync('shellcheck', ['--severity=style', ...files], { encoding: 'utf8' });
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout ?? e);
+      }
+    })();
     expect(out).toBe('');
   });
 });

@@ -18,7 +18,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDist } from '../../scripts/build.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; files: string[]; dependencies: Record<string, string> };
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  files: string[];
+  dependencies: Record<string, string>;
+};
 
 function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: 300_000 });
@@ -109,7 +114,11 @@ describe('npm pack → npm install -g → modality', () => {
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {
-        proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); const m = /serving (http:\/\/\S+?)\/? \(/.exec(out); if (m) resolve(m[1]!); });
+        proc.stdout!.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /serving (http:\/\/\S+?)\/? \(/.exec(out);
+          if (m) resolve(m[1]!);
+        });
         proc.on('exit', (code) => reject(new Error(`modality cart exited (${code}): ${out}`)));
       });
       const page = await fetch(`${url}/`);

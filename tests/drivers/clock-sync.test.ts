@@ -15,7 +15,10 @@ async function connectDrift(ppm: number, bootMs = 5000) {
   const fake = new DriftBoard(clock, link.board, ppm, bootMs);
   let board: SerialBoard | undefined;
   let error: unknown;
-  SerialBoard.connect(clock, link.host, { label: 'drift' }).then((b) => (board = b), (e) => (error = e));
+  SerialBoard.connect(clock, link.host, { label: 'drift' }).then(
+    (b) => (board = b),
+    (e) => (error = e),
+  );
   while (!board && !error) {
     if (!clock.step()) break;
     await Promise.resolve();
@@ -79,7 +82,7 @@ describe('clock rate estimate (unit, synthetic round trips)', () => {
     expect(Math.abs(sync.predictBoard(120_000) - (5000 + 72_000))).toBeLessThan(2); // boardNow still tracks the board
   });
 
-  it('an exact board keeps the mapping at rate 1: the engine sees the board\'s own milliseconds', () => {
+  it("an exact board keeps the mapping at rate 1: the engine sees the board's own milliseconds", () => {
     const sync = new ClockSync();
     for (let h = 0; h < 300_000; h += 100) sync.addSample(h, h + 2, Math.floor(5000 + h + 1));
     expect(sync.estimate().mappedRatePpm).toBe(0);
@@ -134,7 +137,7 @@ describe('SerialBoard against a board whose clock drifts', () => {
     });
   }
 
-  it('a slow board does not refuse a ramp at the slew limit: the ramp is stretched to the board\'s limit', async () => {
+  it("a slow board does not refuse a ramp at the slew limit: the ramp is stretched to the board's limit", async () => {
     const { clock, fake, board } = await connectDrift(-5000);
     clock.advance(30_000);
     board.configureTens('tens1', tensCfg);
@@ -168,7 +171,7 @@ describe('SerialBoard against a board whose clock drifts', () => {
     for (let i = 1; i < applied.length; i++) expect(applied[i]! - applied[i - 1]!).toBeGreaterThan(400);
   });
 
-  it('an exact board: the engine\'s board time is the board\'s own clock (within a tick)', async () => {
+  it("an exact board: the engine's board time is the board's own clock (within a tick)", async () => {
     const { clock, fake, board } = await connectDrift(0, 777_000);
     for (let i = 0; i < 5; i++) {
       clock.advance(20_000);
@@ -210,9 +213,23 @@ describe('SerialBoard against a board whose clock drifts', () => {
 describe('a whole session against a board 0.5 % fast or slow', () => {
   const plan = (() => {
     const r = validateProtocolData({
-      id: 'drift', name: 'drift', indication: 'test',
+      id: 'drift',
+      name: 'drift',
+      indication: 'test',
       steps: [
-        { tens: { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 20, electrodeAreaCm2: 25, rampUpS: 4, durationS: 1800, rampDownS: 5 } },
+        {
+          tens: {
+            channel: 1,
+            waveform: 'symmetric-biphasic',
+            rateHz: 100,
+            pulseWidthUs: 100,
+            amplitudeMa: 20,
+            electrodeAreaCm2: 25,
+            rampUpS: 4,
+            durationS: 1800,
+            rampDownS: 5,
+          },
+        },
         { ultrasound: { frequencyMHz: 1, dutyCyclePct: 100, intensityWPerCm2: 1.5, eraCm2: 5, areaCm2: 10, durationS: 300 } },
       ],
     });

@@ -23,7 +23,10 @@ afterEach(async () => {
 /** Run the virtual clock until the promise settles (the connect handshake goes through johnny-five's event turns). */
 async function settle<T>(clock: VirtualClock, p: Promise<T>): Promise<T> {
   let done = false;
-  p.then(() => (done = true), () => (done = true));
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
   while (!done) {
     if (!clock.step()) await new Promise((r) => setTimeout(r, 1));
     await new Promise((r) => setImmediate(r));
@@ -41,10 +44,18 @@ function runUntil(clock: VirtualClock, cond: () => boolean, withinMs: number): v
 class StallingClock implements Clock {
   private offset = 0;
   constructor(readonly inner: VirtualClock) {}
-  now(): number { return this.inner.now() + this.offset; }
-  setTimeout(fn: () => void, ms: number) { return this.inner.setTimeout(fn, ms); }
-  clearTimeout(id: number): void { this.inner.clearTimeout(id); }
-  stall(ms: number): void { this.offset += ms; }
+  now(): number {
+    return this.inner.now() + this.offset;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    return this.inner.setTimeout(fn, ms);
+  }
+  clearTimeout(id: number): void {
+    this.inner.clearTimeout(id);
+  }
+  stall(ms: number): void {
+    this.offset += ms;
+  }
 }
 
 async function rig(opts: { pad?: { maxHeatCPerS?: number; sensorLagS?: number }; hostClock?: (c: VirtualClock) => Clock } = {}) {
@@ -53,7 +64,10 @@ async function rig(opts: { pad?: { maxHeatCPerS?: number; sensorLagS?: number };
   const sim = serveFirmataInProcess(clock, opts.pad ? { pad: opts.pad } : {});
   cleanups.push(() => sim.close());
   const bytes: { dir: 'out' | 'in'; bytes: Uint8Array }[] = [];
-  const board = await settle(clock, FirmataBoard.connect(host, { path: 'in-process', port: sim.port, connectTimeoutMs: 3000, traceBytes: (dir, b) => bytes.push({ dir, bytes: b }) }));
+  const board = await settle(
+    clock,
+    FirmataBoard.connect(host, { path: 'in-process', port: sim.port, connectTimeoutMs: 3000, traceBytes: (dir, b) => bytes.push({ dir, bytes: b }) }),
+  );
   cleanups.push(() => settle(clock, board.close()));
   const events: BoardEvent[] = [];
   board.subscribe((e) => events.push(e));
@@ -63,7 +77,14 @@ async function rig(opts: { pad?: { maxHeatCPerS?: number; sensorLagS?: number };
 describe('FirmataBoard against the simulated StandardFirmata, on a virtual clock', () => {
   it('connects, handshakes through johnny-five and sets every pin up at 0', async () => {
     const { board, wire, clock, bytes } = await rig();
-    expect(board.info).toMatchObject({ kind: 'firmata', timing: 'host', tensChannels: 2, hasUltrasound: true, hasPad: true, firmware: 'StandardFirmata.ino 2.5' });
+    expect(board.info).toMatchObject({
+      kind: 'firmata',
+      timing: 'host',
+      tensChannels: 2,
+      hasUltrasound: true,
+      hasPad: true,
+      firmware: 'StandardFirmata.ino 2.5',
+    });
     runUntil(clock, () => wire.pinMode(2) === 0x0b, 100); // the set-up bytes are on the line when connect resolves
     expect(wire.pinMode(9)).toBe(3); // PWM
     expect(wire.pinMode(10)).toBe(3);
@@ -211,12 +232,18 @@ describe('FirmataBoard against the simulated StandardFirmata, on a virtual clock
 describe('FirmataBoard connect failures: one ConnectError, never a hang', () => {
   it('a missing port fails at once, listing the ports that exist', async () => {
     // A virtual clock nobody advances: the connect timeout cannot fire, so a rejection here did not wait for it.
-    const p = FirmataBoard.connect(new VirtualClock(), { path: '/dev/ttyACM97', connectTimeoutMs: 2000, listPorts: async () => ['/dev/ttyUSB0', '/dev/ttyACM1'] });
+    const p = FirmataBoard.connect(new VirtualClock(), {
+      path: '/dev/ttyACM97',
+      connectTimeoutMs: 2000,
+      listPorts: async () => ['/dev/ttyUSB0', '/dev/ttyACM1'],
+    });
     await expect(p).rejects.toThrow(FirmataConnectError);
     await expect(p).rejects.toBeInstanceOf(ConnectError);
     await expect(p).rejects.toThrow('no serial port /dev/ttyACM97: serial ports present: /dev/ttyUSB0, /dev/ttyACM1');
     // The default lister works here too (no udevadm in containers: it scans /dev).
-    await expect(FirmataBoard.connect(new VirtualClock(), { path: '/dev/ttyACM97' })).rejects.toThrow(/no serial port \/dev\/ttyACM97: (serial ports present|no serial ports were found)/);
+    await expect(FirmataBoard.connect(new VirtualClock(), { path: '/dev/ttyACM97' })).rejects.toThrow(
+      /no serial port \/dev\/ttyACM97: (serial ports present|no serial ports were found)/,
+    );
   });
 
   it('a silent board fails at the connect timeout of board time, with a ConnectError, and closes its port', async () => {
@@ -224,7 +251,10 @@ describe('FirmataBoard connect failures: one ConnectError, never a hang', () => 
     const sim = serveFirmataInProcess(clock, { silent: true });
     cleanups.push(() => sim.close());
     const p = FirmataBoard.connect(clock, { path: 'in-process', port: sim.port, connectTimeoutMs: 800 });
-    const err = await settle(clock, p).then(() => null, (e: unknown) => e);
+    const err = await settle(clock, p).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as Error).message).toMatch(/no Firmata answer from in-process within 800 ms: check that the board runs StandardFirmata/);
     expect(clock.now()).toBeGreaterThanOrEqual(800);

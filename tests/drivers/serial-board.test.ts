@@ -71,10 +71,17 @@ describe('serial board driver: a board-wide cut reported the old way', () => {
     const { EVENT_KIND, FAULT } = await import('../../src/drivers/wire/spec.js');
     const { clock, link, sim, events } = await connectSim();
     const at = sim.boardMs();
-    link.board.write(encodeFrame(200, encodeMessage('EVENT', { eventId: 999, boardMs: at, kind: EVENT_KIND.APPLIED_OFF, output: OUTPUT.all, code: FAULT.STOP_INPUT, value: 0, aux: 0 })));
+    link.board.write(
+      encodeFrame(
+        200,
+        encodeMessage('EVENT', { eventId: 999, boardMs: at, kind: EVENT_KIND.APPLIED_OFF, output: OUTPUT.all, code: FAULT.STOP_INPUT, value: 0, aux: 0 }),
+      ),
+    );
     clock.advance(50);
     const offs = events.filter((e) => e.type === 'applied' && e.action === 'off');
-    expect(offs).toEqual(['tens1', 'tens2', 'ultrasound', 'pad'].map((output) => ({ type: 'applied', output, boardMs: at, action: 'off', value: 0, cause: 'STOP_INPUT' })));
+    expect(offs).toEqual(
+      ['tens1', 'tens2', 'ultrasound', 'pad'].map((output) => ({ type: 'applied', output, boardMs: at, action: 'off', value: 0, cause: 'STOP_INPUT' })),
+    );
   });
 });
 
@@ -83,7 +90,10 @@ describe('frames go out in seq order', () => {
     const { board, clock, sim, link, events } = await connectSim();
     const written: Uint8Array[] = [];
     const write = link.host.write.bind(link.host);
-    link.host.write = (bytes, opts) => { written.push(bytes.slice()); write(bytes, opts); };
+    link.host.write = (bytes, opts) => {
+      written.push(bytes.slice());
+      write(bytes, opts);
+    };
     board.configureTens('tens1', tensCfg);
     board.configureTens('tens2', tensCfg);
     board.ramp('tens1', board.boardNow() + 300, 0, 10, 1000);
@@ -99,7 +109,8 @@ describe('frames go out in seq order', () => {
     expect(kinds.filter((k) => k === 0x16).length, 'EVENT_ACKs sent').toBeGreaterThanOrEqual(4);
     expect(events.filter((e) => e.type === 'fault').length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < written.length; i++) {
-      const prev = written[i - 1]!, cur = written[i]!;
+      const prev = written[i - 1]!,
+        cur = written[i]!;
       const retransmit = Buffer.from(prev).equals(Buffer.from(cur));
       if (!retransmit) expect(cur[1], `frame ${i}: seq after ${prev[1]}`).toBe((prev[1]! + 1) & 0xff);
     }
@@ -126,7 +137,11 @@ describe('serial board driver: close() says BYE', () => {
     expect(sim.sessionActive).toBe(false);
     expect(events.filter((e) => e.type === 'refused' || e.type === 'linkLost' || e.type === 'fault')).toEqual([]);
     // the board's three APPLIED_OFF (code 0) followed the ACK of BYE
-    expect(sim.eventLog.filter((e) => e.kind === 3).map((e) => [e.output, e.code])).toEqual([[0, 0], [2, 0], [3, 0]]);
+    expect(sim.eventLog.filter((e) => e.kind === 3).map((e) => [e.output, e.code])).toEqual([
+      [0, 0],
+      [2, 0],
+      [3, 0],
+    ]);
     const sent = board.counters().framesSent;
     clock.advance(5000); // far past the lease: no HOST_TIMEOUT, and the closed driver sends nothing
     expect(sim.faultCodes()).toEqual([]);
@@ -158,7 +173,10 @@ describe('serial board driver: close() says BYE', () => {
       write: (bytes: Uint8Array, o?: { repeatable?: boolean }) => {
         if (bytes[2] !== MESSAGES.BYE.id) return link.host.write(bytes, o);
         byes++;
-        clock.setTimeout(() => link.board.write(encodeFrame(250, encodeMessage('ACK', { ackSeq: bytes[1]!, status: STATUS.BAD_MESSAGE, boardMs: sim.boardMs() }))), 2);
+        clock.setTimeout(
+          () => link.board.write(encodeFrame(250, encodeMessage('ACK', { ackSeq: bytes[1]!, status: STATUS.BAD_MESSAGE, boardMs: sim.boardMs() }))),
+          2,
+        );
       },
     };
     let board: SerialBoard | undefined;

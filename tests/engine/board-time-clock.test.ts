@@ -7,12 +7,14 @@ function boardAt(host: VirtualClock, rate: number, bootMs = 5000) {
   return { boardNow: () => Math.floor(bootMs + host.now() * rate) };
 }
 
-describe('BoardTimeClock: the machines\' timers on the board\'s time', () => {
+describe("BoardTimeClock: the machines' timers on the board's time", () => {
   it('a board that keeps time: a timer fires after its delay, as on the host clock', () => {
     const host = new VirtualClock();
     const clock = new BoardTimeClock(host, boardAt(host, 1));
     let firedAt = -1;
-    clock.setTimeout(() => { firedAt = host.now(); }, 2000);
+    clock.setTimeout(() => {
+      firedAt = host.now();
+    }, 2000);
     host.advance(1999);
     expect(firedAt).toBe(-1);
     host.advance(1);
@@ -25,7 +27,9 @@ describe('BoardTimeClock: the machines\' timers on the board\'s time', () => {
     const clock = new BoardTimeClock(host, board);
     const start = board.boardNow();
     let boardAtFire = -1;
-    clock.setTimeout(() => { boardAtFire = board.boardNow(); }, 2000);
+    clock.setTimeout(() => {
+      boardAtFire = board.boardNow();
+    }, 2000);
     host.advance(2000); // the host's 2 s: the board has done 600 ms
     expect(boardAtFire).toBe(-1);
     host.advance(5000);
@@ -37,7 +41,9 @@ describe('BoardTimeClock: the machines\' timers on the board\'s time', () => {
     const host = new VirtualClock();
     const clock = new BoardTimeClock(host, boardAt(host, 0.5));
     let fired = false;
-    const id = clock.setTimeout(() => { fired = true; }, 1000);
+    const id = clock.setTimeout(() => {
+      fired = true;
+    }, 1000);
     host.advance(1500); // first wait over, waiting again for the rest
     clock.clearTimeout(id);
     host.advance(10_000);

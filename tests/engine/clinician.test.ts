@@ -21,7 +21,9 @@ async function withActions(id: string, actions: [number, SessionEvent][], faults
     faults: faults.map(parseFaultSpec),
     onEvent: (e) => events.push(e),
     ...(holdMs !== undefined ? { holdMs } : {}),
-    onStart: ({ run, clock }) => { for (const [t, e] of actions) clock.setTimeout(() => run.send(e), t); },
+    onStart: ({ run, clock }) => {
+      for (const [t, e] of actions) clock.setTimeout(() => run.send(e), t);
+    },
   });
   return { ...res, events };
 }
@@ -31,7 +33,10 @@ const tensOf = (d: { modality: string }[]) => d.find((x) => x.modality === 'tens
 describe('clinician actions', () => {
   it('PAUSE halts the timers and turns outputs off; RESUME re-ramps and the plateau still equals the plan', async () => {
     const p = plan('tens-conventional');
-    const { summary, sim, events } = await withActions('tens-conventional', [[60_000, { type: 'PAUSE' }], [90_000, { type: 'RESUME' }]]);
+    const { summary, sim, events } = await withActions('tens-conventional', [
+      [60_000, { type: 'PAUSE' }],
+      [90_000, { type: 'RESUME' }],
+    ]);
     expect(summary.outcome).toBe('completed');
     const prog = p.steps[0]!.programs[0]!;
     if (prog.modality !== 'tens') throw new Error('tens');
@@ -57,7 +62,7 @@ describe('clinician actions', () => {
     expect(clamp).toBe(80);
     for (const r of ramps.slice(0, 3)) {
       const prev = r === ramps[0] ? 0 : ramps[ramps.indexOf(r) - 1]!.value;
-      expect(((r.value - prev) / (r.durationMs! / 1000))).toBeLessThanOrEqual(10 + 1e-9); // mA/s
+      expect((r.value - prev) / (r.durationMs! / 1000)).toBeLessThanOrEqual(10 + 1e-9); // mA/s
     }
     expect(tensOf(summary.delivered).peakMa).toBe(80);
   });
@@ -66,7 +71,9 @@ describe('clinician actions', () => {
     const { summary, events, sim } = await withActions('tens-conventional', [[60_000, { type: 'STOP' }]]);
     expect(summary.outcome).toBe('stopped');
     expect(summary.stopReason).toBe('clinician');
-    const down = events.filter((e): e is Extract<RunEvent, { type: 'applied' }> => e.type === 'applied' && e.output === 'tens1' && e.action === 'ramp' && e.value === 0);
+    const down = events.filter(
+      (e): e is Extract<RunEvent, { type: 'applied' }> => e.type === 'applied' && e.output === 'tens1' && e.action === 'ramp' && e.value === 0,
+    );
     expect(down).toHaveLength(1); // the planned ramp-down was cancelled; this one is the STOP's
     expect(down[0]!.t).toBeGreaterThanOrEqual(60_000);
     expect(down[0]!.durationMs).toBe(5000); // from the full 25 mA at the program's ramp-down rate
@@ -77,7 +84,11 @@ describe('clinician actions', () => {
     // tens-conventional ramps up over 10 s at the slew limit; the board's output follows one 0.1 mA step behind
     for (const actions of [
       [[4_000, { type: 'STOP' }]],
-      [[20_000, { type: 'PAUSE' }], [25_000, { type: 'RESUME' }], [28_000, { type: 'STOP' }]],
+      [
+        [20_000, { type: 'PAUSE' }],
+        [25_000, { type: 'RESUME' }],
+        [28_000, { type: 'STOP' }],
+      ],
     ] as [number, SessionEvent][][]) {
       const { summary, events, sim } = await withActions('tens-conventional', actions);
       expect(summary.outcome).toBe('stopped');
@@ -102,7 +113,15 @@ describe('clinician actions', () => {
   it('a fault latches until ACK_FAULT, and the board refuses to clear while the cause remains', async () => {
     // The heater sticks at 5 min and the board cuts the pad at 41 °C about 4 s later. The clinician
     // acknowledges at once (pad still above 41 °C: refused), then again two minutes later (cleared).
-    const { summary, sim, events } = await withActions('heat-pack', [[306_000, { type: 'ACK_FAULT' }], [420_000, { type: 'ACK_FAULT' }]], ['overtemp@5m'], 421_000);
+    const { summary, sim, events } = await withActions(
+      'heat-pack',
+      [
+        [306_000, { type: 'ACK_FAULT' }],
+        [420_000, { type: 'ACK_FAULT' }],
+      ],
+      ['overtemp@5m'],
+      421_000,
+    );
     expect(summary.outcome).toBe('faulted');
     const notes = events.filter((e) => e.type === 'action').map((e) => (e as { kind: string }).kind);
     expect(notes).toContain('clear-refused');

@@ -76,7 +76,7 @@ describe('faults injected mid-step', () => {
     expect(sim.faultCodes()).toContain(FAULT.STOP_INPUT); // latched until someone clears it
   });
 
-  it('patient stop mid-plateau: the delivered plateau ends at the board\'s cut, not at zero and not at the session end', async () => {
+  it("patient stop mid-plateau: the delivered plateau ends at the board's cut, not at zero and not at the session end", async () => {
     const { summary, sim } = await runWith('tens-conventional', 'stop-button@2m');
     expect(summary.outcome).toBe('stopped');
     const t = summary.delivered[0]!;
@@ -121,7 +121,7 @@ describe('faults injected mid-step', () => {
     expect(sim.outputValue(OUTPUT.pad)).toBe(0);
   });
 
-  it('a pad that heats too slowly: the board\'s runaway watch latches THERMAL_RUNAWAY and cuts it; outcome faulted', async () => {
+  it("a pad that heats too slowly: the board's runaway watch latches THERMAL_RUNAWAY and cuts it; outcome faulted", async () => {
     const { summary, sim, events } = await (async () => {
       const evs: RunEvent[] = [];
       const r = await simulateSession({ plan: plan('heat-pack'), board: { pad: { maxHeatCPerS: 0.05 } }, onEvent: (e) => evs.push(e) });
@@ -145,7 +145,9 @@ describe('faults injected mid-step', () => {
         // A board whose own runaway check is broken (the defect the host's check is there for) ...
         board.injectDefects({ noRunaway: true });
         // ... and a heater that fails five minutes in, at target.
-        clock.setTimeout(() => { board.pad.p.maxHeatCPerS = 0; }, 300_000);
+        clock.setTimeout(() => {
+          board.pad.p.maxHeatCPerS = 0;
+        }, 300_000);
       },
     });
     expect(summary.outcome).toBe('faulted');

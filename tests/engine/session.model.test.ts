@@ -30,11 +30,34 @@ function plan() {
 
 /** A board that accepts everything and reports nothing: the model only walks the session's own graph. */
 const stubBoard: Board = {
-  info: { protocolVersion: 1, firmware: 'stub', kind: 'simulated', tensChannels: 2, hasUltrasound: true, hasPad: true, maxTensMa: 80, maxTensSlewMaPerS: 10, maxUsWPerCm2: 3, maxPadC: 40, minPadC: 10, leaseMs: 400, maxTensDensityAckMaPerCm2: 4, runawayHysteresisC: 4, runawayPeriodMs: 40000, timing: 'board' },
+  info: {
+    protocolVersion: 1,
+    firmware: 'stub',
+    kind: 'simulated',
+    tensChannels: 2,
+    hasUltrasound: true,
+    hasPad: true,
+    maxTensMa: 80,
+    maxTensSlewMaPerS: 10,
+    maxUsWPerCm2: 3,
+    maxPadC: 40,
+    minPadC: 10,
+    leaseMs: 400,
+    maxTensDensityAckMaPerCm2: 4,
+    runawayHysteresisC: 4,
+    runawayPeriodMs: 40000,
+    timing: 'board',
+  },
   scheduleMarginMs: 250,
   boardNow: () => 0,
-  configureTens: () => undefined, configureUltrasound: () => undefined, set: () => undefined, ramp: () => undefined,
-  off: () => undefined, cancel: () => undefined, clear: () => undefined, estop: () => undefined,
+  configureTens: () => undefined,
+  configureUltrasound: () => undefined,
+  set: () => undefined,
+  ramp: () => undefined,
+  off: () => undefined,
+  cancel: () => undefined,
+  clear: () => undefined,
+  estop: () => undefined,
   latchedFaults: () => [],
   subscribe: () => () => undefined,
   counters: () => ({ framesSent: 0, framesReceived: 0, retransmits: 0, crcErrors: 0, framingErrors: 0, bytesSent: 0, bytesReceived: 0 }),
@@ -43,9 +66,16 @@ const stubBoard: Board = {
 
 const FAULT = { code: 'OVER_TEMP', boardMs: 0, message: 'the board latched OVER_TEMP' };
 const EVENTS: SessionEvent[] = [
-  { type: 'START' }, { type: 'PAUSE' }, { type: 'RESUME' }, { type: 'STOP' }, { type: 'EMERGENCY_STOP' },
-  { type: 'CONTINUE' }, { type: 'ACK_FAULT' },
-  { type: 'SAFETY.FAULT', fault: FAULT }, { type: 'SAFETY.PATIENT_STOP' }, { type: 'SAFETY.CLEARED' },
+  { type: 'START' },
+  { type: 'PAUSE' },
+  { type: 'RESUME' },
+  { type: 'STOP' },
+  { type: 'EMERGENCY_STOP' },
+  { type: 'CONTINUE' },
+  { type: 'ACK_FAULT' },
+  { type: 'SAFETY.FAULT', fault: FAULT },
+  { type: 'SAFETY.PATIENT_STOP' },
+  { type: 'SAFETY.CLEARED' },
   { type: 'xstate.done.actor.program-0', actorId: 'program-0' },
 ];
 
@@ -56,13 +86,25 @@ describe('session machine, shortest paths', () => {
   const paths = getShortestPaths(sessionMachine, {
     input: { board: stubBoard, reporter: nullReporter, plan: p },
     events: EVENTS,
-    serializeState: (s: { value: unknown; context: { stepIndex: number; running: number[] } }) => JSON.stringify([s.value, s.context.stepIndex, s.context.running]),
+    serializeState: (s: { value: unknown; context: { stepIndex: number; running: number[] } }) =>
+      JSON.stringify([s.value, s.context.stepIndex, s.context.running]),
   } as never);
-  const describePath = (path: (typeof paths)[number]) => path.steps.map((st) => st.event.type).filter((t: string) => t !== 'xstate.init').join(' → ') || '(initial)';
+  const describePath = (path: (typeof paths)[number]) =>
+    path.steps
+      .map((st) => st.event.type)
+      .filter((t: string) => t !== 'xstate.init')
+      .join(' → ') || '(initial)';
 
   it('the model reaches every outcome', () => {
     const values = new Set(paths.map((path) => JSON.stringify(path.state.value)));
-    for (const v of ['"completed"', '"stopped"', '"faulted"', '"faultAcknowledged"', '{"running":{"programs":"paused"}}', '"running.prompt"'.replace('"running.prompt"', '{"running":"prompt"}')]) {
+    for (const v of [
+      '"completed"',
+      '"stopped"',
+      '"faulted"',
+      '"faultAcknowledged"',
+      '{"running":{"programs":"paused"}}',
+      '"running.prompt"'.replace('"running.prompt"', '{"running":"prompt"}'),
+    ]) {
       expect(values, v).toContain(v);
     }
   });
@@ -75,15 +117,26 @@ describe('session machine, shortest paths', () => {
       const value = () => JSON.stringify(run.actor.getSnapshot().value);
       const runUntil = (pred: () => boolean, limitMs = 600_000) => {
         const end = clock.now() + limitMs;
-        while (!pred() && clock.now() < end && clock.step()) { /* advance */ }
+        while (!pred() && clock.now() < end && clock.step()) {
+          /* advance */
+        }
       };
       for (const step of path.steps) {
         if ((step.event.type as string) === ('xstate.init' as string)) continue;
         const e = step.event as SessionEvent;
         switch (e.type) {
-          case 'START': run.send(e); clock.advance(1000); break; // into the ramp-up, output above zero
-          case 'SAFETY.FAULT': sim.stickHeater(); runUntil(() => value() === '"faulted"'); break;
-          case 'SAFETY.PATIENT_STOP': sim.setStopInput(true); runUntil(() => value() === '"stopped"'); break;
+          case 'START':
+            run.send(e);
+            clock.advance(1000);
+            break; // into the ramp-up, output above zero
+          case 'SAFETY.FAULT':
+            sim.stickHeater();
+            runUntil(() => value() === '"faulted"');
+            break;
+          case 'SAFETY.PATIENT_STOP':
+            sim.setStopInput(true);
+            runUntil(() => value() === '"stopped"');
+            break;
           case 'SAFETY.CLEARED':
             sim.pad.heaterStuck = false; // the technician fixes the heater
             runUntil(() => sim.pad.sensorC < 40.5);

@@ -3,12 +3,15 @@
  * a BoardUnderTest for the conformance scenarios and the pulse tests.
  */
 import { SerialPort } from 'serialport';
-import {
-  ADC, electrodeAdc, parsePins, startFirmwareBoard, tensMaFromPwm, thermistorAdc, usFromPwm, type FirmwareBoard,
-} from '../../sim/firmware-runner.js';
+import { ADC, electrodeAdc, parsePins, startFirmwareBoard, tensMaFromPwm, thermistorAdc, usFromPwm, type FirmwareBoard } from '../../sim/firmware-runner.js';
 import type { BoardUnderTest } from '../conformance/scenarios.js';
 
-export interface BootedFirmware { board: FirmwareBoard; port: SerialPort; under: BoardUnderTest; close(): Promise<void> }
+export interface BootedFirmware {
+  board: FirmwareBoard;
+  port: SerialPort;
+  under: BoardUnderTest;
+  close(): Promise<void>;
+}
 
 export async function bootFirmware(): Promise<BootedFirmware> {
   const board = await startFirmwareBoard();
@@ -42,14 +45,18 @@ export async function bootFirmware(): Promise<BootedFirmware> {
     readOutputs: async () => {
       const p = parsePins(await board.control('pins?'));
       return {
-        tensMa: [tensMaFromPwm(p.t1amp), tensMaFromPwm(p.t2amp)], usWPerCm2: usFromPwm(p.us), tensPulseHz: [p.t1hz, p.t2hz],
+        tensMa: [tensMaFromPwm(p.t1amp), tensMaFromPwm(p.t2amp)],
+        usWPerCm2: usFromPwm(p.us),
+        tensPulseHz: [p.t1hz, p.t2hz],
         padDrive: p.heat + p.cool,
       };
     },
     tolerance: { tensMa: 0.5, usWPerCm2: 0.03 },
   };
   return {
-    board, port, under,
+    board,
+    port,
+    under,
     close: async () => {
       if (port.isOpen) await new Promise<void>((res) => port.close(() => res()));
       await board.stop();

@@ -47,7 +47,9 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
     let stderr = '';
     let code: number | null;
     try {
-      const child = spawn(process.execPath, [join(ROOT, 'bin/modality.js'), 'run', 'examples/tens-10s.yaml', '--board', `serial:${board.path}`, '--json'], { cwd: ROOT });
+      const child = spawn(process.execPath, [join(ROOT, 'bin/modality.js'), 'run', 'examples/tens-10s.yaml', '--board', `serial:${board.path}`, '--json'], {
+        cwd: ROOT,
+      });
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
@@ -59,9 +61,17 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
     }
     // A retried attempt's failure is not in vitest's report: say it here, for the CI log.
     if (code !== 0) process.stderr.write(`e2e attempt failed (exit ${code}): ${stdout.trim().split('\n').at(-1)}\n${stderr}\n`);
-    expect(code, `exit code; stderr:\n${stderr}\nsummary: ${stdout.trim().split("\n").at(-1)}`).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const summary = lines.at(-1) as { type: string; outcome: string; board: { kind: string }; delivered: { modality: string; plateauMs: number; stimulationMs: number; peakMa: number; planned: { plateauMs: number } }[] };
+    expect(code, `exit code; stderr:\n${stderr}\nsummary: ${stdout.trim().split('\n').at(-1)}`).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summary = lines.at(-1) as {
+      type: string;
+      outcome: string;
+      board: { kind: string };
+      delivered: { modality: string; plateauMs: number; stimulationMs: number; peakMa: number; planned: { plateauMs: number } }[];
+    };
     expect(summary.type).toBe('summary');
     expect(summary.outcome).toBe('completed');
     expect(summary.board.kind).toBe('avr');

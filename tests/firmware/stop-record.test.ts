@@ -29,13 +29,15 @@ describe.runIf(available || ci)('stop button mid-plateau: the firmware and the s
 
   // simavr runs slower than real time on a 2-core machine; a busy moment can make the engine fault
   // the run (LINK_LOST, BOARD_NOT_FOLLOWING), rightly for a real board: one more try, same assertions.
-  it('time at amplitude on the firmware equals the simulated board\'s within 2 ms', { retry: 2, timeout: 120_000 }, async () => {
+  it("time at amplitude on the firmware equals the simulated board's within 2 ms", { retry: 2, timeout: 120_000 }, async () => {
     // --- the firmware, in real time
     const board = await startFirmwareBoard();
     const events: RunEvent[] = [];
     let code: number | null = null;
     try {
-      const child = spawn(process.execPath, [join(ROOT, 'bin/modality.js'), 'run', 'examples/tens-10s.yaml', '--board', `serial:${board.path}`, '--json'], { cwd: ROOT });
+      const child = spawn(process.execPath, [join(ROOT, 'bin/modality.js'), 'run', 'examples/tens-10s.yaml', '--board', `serial:${board.path}`, '--json'], {
+        cwd: ROOT,
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const closed = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
@@ -68,8 +70,12 @@ describe.runIf(available || ci)('stop button mid-plateau: the firmware and the s
       await board.stop();
     }
     const summary = events.at(-1) as Summary;
-    const plateauStart = events.find((e): e is Extract<RunEvent, { type: 'applied' }> => e.type === 'applied' && e.output === 'tens1' && e.action === 'set' && e.value === 10)!;
-    const cut = events.find((e): e is Extract<RunEvent, { type: 'applied' }> => e.type === 'applied' && e.output === 'tens1' && e.action === 'off' && e.cause === 'STOP_INPUT');
+    const plateauStart = events.find(
+      (e): e is Extract<RunEvent, { type: 'applied' }> => e.type === 'applied' && e.output === 'tens1' && e.action === 'set' && e.value === 10,
+    )!;
+    const cut = events.find(
+      (e): e is Extract<RunEvent, { type: 'applied' }> => e.type === 'applied' && e.output === 'tens1' && e.action === 'off' && e.cause === 'STOP_INPUT',
+    );
     expect(cut, 'the cut (APPLIED_OFF STOP_INPUT on tens1) is in the event stream').toBeDefined();
     const pressAfterMs = cut!.boardMs - plateauStart.boardMs;
     const fw = summary.delivered.find((d): d is Tens => d.modality === 'tens')!;

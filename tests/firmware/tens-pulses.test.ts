@@ -15,9 +15,21 @@ import { bootFirmware, type BootedFirmware } from './boot.js';
 const available = toolchainAvailable();
 const ci = process.env.CI === 'true';
 
-const tensConfig = (over: Partial<{ rateHz: number; pulseWidthUs: number; burstsPerS: number; pulsesPerBurst: number; modKind: number; modMinPct: number; modPeriodDs: number }>) => ({
-  output: OUTPUT.tens1, rateHz: 100, pulseWidthUs: 200, waveform: 1, electrodeAreaCm2x10: 250, flags: 0,
-  burstsPerS: 0, pulsesPerBurst: 0, modKind: 0, modMinPct: 100, modPeriodDs: 0, ...over,
+const tensConfig = (
+  over: Partial<{ rateHz: number; pulseWidthUs: number; burstsPerS: number; pulsesPerBurst: number; modKind: number; modMinPct: number; modPeriodDs: number }>,
+) => ({
+  output: OUTPUT.tens1,
+  rateHz: 100,
+  pulseWidthUs: 200,
+  waveform: 1,
+  electrodeAreaCm2x10: 250,
+  flags: 0,
+  burstsPerS: 0,
+  pulsesPerBurst: 0,
+  modKind: 0,
+  modMinPct: 100,
+  modPeriodDs: 0,
+  ...over,
 });
 
 /** Widths: the typical one exact; any edge may wait a few µs for other interrupts (tick, UART) to be served. */
@@ -56,7 +68,10 @@ describe.runIf(available || ci)('TENS burst and modulation on the AVR firmware (
     await h.idle(ms + 300);
     const rep = parseEdges(await board.control('edges? pulses'));
     const t1 = rep.edges.filter((e) => e.pin === 't1');
-    expect(rep.edges.filter((e) => e.pin === 't2'), 'ch2 stays idle').toEqual([]);
+    expect(
+      rep.edges.filter((e) => e.pin === 't2'),
+      'ch2 stays idle',
+    ).toEqual([]);
     const rises: number[] = [];
     const widthsUs: number[] = [];
     const amps: { cycle: number; pwm: number }[] = [];
@@ -151,6 +166,9 @@ describe.runIf(available || ci)('TENS burst and modulation on the AVR firmware (
     expect(Math.max(...plateau), 'strongest pulse').toBe(31);
     expect(Math.min(...plateau), 'weakest pulse: 40 % of 31').toBeGreaterThanOrEqual(12);
     expect(Math.min(...plateau), 'weakest pulse: 40 % of 31').toBeLessThanOrEqual(14);
-    expect(plateau.every((v) => v > 0), 'no pulse at zero amplitude').toBe(true);
+    expect(
+      plateau.every((v) => v > 0),
+      'no pulse at zero amplitude',
+    ).toBe(true);
   }, 30_000);
 });

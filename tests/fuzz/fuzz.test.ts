@@ -30,7 +30,14 @@ function directTransport(): { host: { send(b: Uint8Array): void; received: Uint8
   const received: Uint8Array[] = [];
   return {
     host: { send: (b) => sink?.(b), received },
-    board: { write: (b) => received.push(b), onData: (cb) => { sink = cb; }, onClose: () => undefined, close: async () => undefined },
+    board: {
+      write: (b) => received.push(b),
+      onData: (cb) => {
+        sink = cb;
+      },
+      onClose: () => undefined,
+      close: async () => undefined,
+    },
   };
 }
 
@@ -61,13 +68,25 @@ describe('fuzz: frame decoder', () => {
     const originals = new Set<string>();
     const kinds = { intact: 0, repeat: 0, flip: 0, cut: 0, splice: 0, junk: 0 };
     const stream: number[] = [];
-    const intact = (f: Uint8Array) => { stream.push(...f); expected.push(head(f)); };
+    const intact = (f: Uint8Array) => {
+      stream.push(...f);
+      expected.push(head(f));
+    };
     const n = bounded(20_000, () => {
       const a = randomFrame(rng);
       originals.add(head(a));
       const r = rng();
-      if (r < 0.45) { kinds.intact++; intact(a); return; }
-      if (r < 0.55) { kinds.repeat++; intact(a); intact(a); return; }
+      if (r < 0.45) {
+        kinds.intact++;
+        intact(a);
+        return;
+      }
+      if (r < 0.55) {
+        kinds.repeat++;
+        intact(a);
+        intact(a);
+        return;
+      }
       let bad: Uint8Array;
       let other: Uint8Array | null = null;
       if (r < 0.75) {
@@ -93,7 +112,7 @@ describe('fuzz: frame decoder', () => {
       stream.push(...bad);
     });
     // Delivered in random chunks, as a serial port does.
-    for (let i = 0; i < stream.length;) {
+    for (let i = 0; i < stream.length; ) {
       const k = 1 + Math.floor(rng() * 48);
       dec.push(Uint8Array.from(stream.slice(i, i + k)));
       i += k;
@@ -160,7 +179,21 @@ describe('fuzz: simulated board', () => {
       return f;
     };
     t.host.send(send('HELLO', { protocolVersion: 1, leaseMs: 500 }));
-    t.host.send(send('CONFIG_TENS', { output: 0, rateHz: 100, pulseWidthUs: 100, waveform: 1, electrodeAreaCm2x10: 250, flags: 0, burstsPerS: 0, pulsesPerBurst: 0, modKind: 0, modMinPct: 100, modPeriodDs: 0 }));
+    t.host.send(
+      send('CONFIG_TENS', {
+        output: 0,
+        rateHz: 100,
+        pulseWidthUs: 100,
+        waveform: 1,
+        electrodeAreaCm2x10: 250,
+        flags: 0,
+        burstsPerS: 0,
+        pulsesPerBurst: 0,
+        modKind: 0,
+        modMinPct: 100,
+        modPeriodDs: 0,
+      }),
+    );
     t.host.send(send('CONFIG_US', { frequencyMHz: 1, dutyCyclePct: 100, eraCm2x10: 50 }));
     return { clock, sim, t, send };
   }

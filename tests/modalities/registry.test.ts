@@ -11,7 +11,20 @@ import { listBuiltins, resolveProtocol, type PlannedProgram } from '../../src/pr
 import { ABSOLUTE_LIMITS, STANDARDS } from '../../src/protocol/limits.js';
 import { PARALLEL_KEYS, ParallelItemSchema } from '../../src/protocol/schema.js';
 
-const PARTS = ['output', 'preCheck', 'delivered', 'progressMs', 'plannedProgressMs', 'remainingMs', 'phaseLengthMs', 'describe', 'deliveredLine', 'deliveredRows', 'programName', 'summaryLine'] as const;
+const PARTS = [
+  'output',
+  'preCheck',
+  'delivered',
+  'progressMs',
+  'plannedProgressMs',
+  'remainingMs',
+  'phaseLengthMs',
+  'describe',
+  'deliveredLine',
+  'deliveredRows',
+  'programName',
+  'summaryLine',
+] as const;
 
 /** One planned program of each modality, from the built-in library. */
 const samples = new Map<string, PlannedProgram>();
@@ -22,8 +35,22 @@ for (const b of listBuiltins()) {
 }
 
 const roomyBoard: BoardInfo = {
-  protocolVersion: 1, firmware: 'test', kind: 'simulated', tensChannels: 2, hasUltrasound: true, hasPad: true, maxTensMa: 80, maxTensSlewMaPerS: 10,
-  maxUsWPerCm2: 3, maxPadC: 45, minPadC: 5, leaseMs: 400, maxTensDensityAckMaPerCm2: 4, runawayHysteresisC: 4, runawayPeriodMs: 40_000, timing: 'board',
+  protocolVersion: 1,
+  firmware: 'test',
+  kind: 'simulated',
+  tensChannels: 2,
+  hasUltrasound: true,
+  hasPad: true,
+  maxTensMa: 80,
+  maxTensSlewMaPerS: 10,
+  maxUsWPerCm2: 3,
+  maxPadC: 45,
+  minPadC: 5,
+  leaseMs: 400,
+  maxTensDensityAckMaPerCm2: 4,
+  runawayHysteresisC: 4,
+  runawayPeriodMs: 40_000,
+  timing: 'board',
 };
 const bareBoard: BoardInfo = { ...roomyBoard, tensChannels: 0, hasUltrasound: false, hasPad: false, maxTensMa: 0, maxUsWPerCm2: 0, maxPadC: 0, minPadC: 0 };
 

@@ -26,7 +26,17 @@ describe('host and board limits agree', () => {
 
 import { validateProtocolData } from '../../src/protocol/index.js';
 
-const tens = { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 25, electrodeAreaCm2: 25, rampUpS: 10, durationS: 10, rampDownS: 1 };
+const tens = {
+  channel: 1,
+  waveform: 'symmetric-biphasic',
+  rateHz: 100,
+  pulseWidthUs: 100,
+  amplitudeMa: 25,
+  electrodeAreaCm2: 25,
+  rampUpS: 10,
+  durationS: 10,
+  rampDownS: 1,
+};
 const proto = (t: object) => ({ id: 'x', name: 'x', indication: 'x', steps: [{ tens: t }] });
 
 describe('limits the board enforces too', () => {
@@ -42,7 +52,9 @@ describe('limits the board enforces too', () => {
   });
   it('acknowledged current density still has a ceiling', () => {
     // 60 mA, 500 µs symmetric, 150 Hz over 4 cm²: 5.5 mA/cm² RMS
-    const r = validateProtocolData(proto({ ...tens, amplitudeMa: 60, rampUpS: 6, pulseWidthUs: 500, rateHz: 150, electrodeAreaCm2: 4, acknowledge: ['high-current-density'] }));
+    const r = validateProtocolData(
+      proto({ ...tens, amplitudeMa: 60, rampUpS: 6, pulseWidthUs: 500, rateHz: 150, electrodeAreaCm2: 4, acknowledge: ['high-current-density'] }),
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0]!.limit).toContain('even when acknowledged');
   });

@@ -98,7 +98,19 @@ describe('structural errors become issues naming the field', () => {
       name: 'many',
       indication: 'x',
       steps: [
-        { tens: { channel: 1, waveform: 'symmetric-biphasic', rateHz: 200, pulseWidthUs: 600, amplitudeMa: 95, electrodeAreaCm2: 25, rampUpS: 1, durationS: 10, rampDownS: 1 } },
+        {
+          tens: {
+            channel: 1,
+            waveform: 'symmetric-biphasic',
+            rateHz: 200,
+            pulseWidthUs: 600,
+            amplitudeMa: 95,
+            electrodeAreaCm2: 25,
+            rampUpS: 1,
+            durationS: 10,
+            rampDownS: 1,
+          },
+        },
         { thermal: { mode: 'heat', hot: { targetC: 50, durationS: 10 } } },
       ],
     };
@@ -111,7 +123,17 @@ describe('structural errors become issues naming the field', () => {
   });
 });
 
-const tens = { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 25, electrodeAreaCm2: 25, rampUpS: 10, durationS: 10, rampDownS: 1 };
+const tens = {
+  channel: 1,
+  waveform: 'symmetric-biphasic',
+  rateHz: 100,
+  pulseWidthUs: 100,
+  amplitudeMa: 25,
+  electrodeAreaCm2: 25,
+  rampUpS: 10,
+  durationS: 10,
+  rampDownS: 1,
+};
 const proto = (...steps: unknown[]) => ({ id: 't', name: 't', indication: 't', steps });
 
 describe('device profile narrows limits', () => {
@@ -127,12 +149,28 @@ describe('device profile narrows limits', () => {
     [{ tens: { ...tens, pulseWidthUs: 350 } }, 'steps[0].tens.pulseWidthUs', 'exceeds 300 µs (device profile narrow)'],
     [{ tens: { ...tens, pulseWidthUs: 40 } }, 'steps[0].tens.pulseWidthUs', 'below 50 µs (device profile narrow)'],
     [{ tens: { ...tens, channel: 2 } }, 'steps[0].tens.channel', 'no such TENS channel on this device (channels: 1)'],
-    [{ ultrasound: { frequencyMHz: 1, dutyCyclePct: 100, intensityWPerCm2: 1.5, eraCm2: 5, areaCm2: 10, durationS: 60 } }, 'steps[0].ultrasound.intensityWPerCm2', 'exceeds 1.2 W/cm² (device profile narrow)'],
-    [{ ultrasound: { frequencyMHz: 3, dutyCyclePct: 100, intensityWPerCm2: 1, eraCm2: 5, areaCm2: 10, durationS: 60 } }, 'steps[0].ultrasound.frequencyMHz', 'does not support 3 MHz'],
-    [{ ultrasound: { frequencyMHz: 1, dutyCyclePct: 100, intensityWPerCm2: 1, eraCm2: 4, areaCm2: 10, durationS: 60 } }, 'steps[0].ultrasound.eraCm2', "does not match the fitted head's ERA of 5 cm²"],
+    [
+      { ultrasound: { frequencyMHz: 1, dutyCyclePct: 100, intensityWPerCm2: 1.5, eraCm2: 5, areaCm2: 10, durationS: 60 } },
+      'steps[0].ultrasound.intensityWPerCm2',
+      'exceeds 1.2 W/cm² (device profile narrow)',
+    ],
+    [
+      { ultrasound: { frequencyMHz: 3, dutyCyclePct: 100, intensityWPerCm2: 1, eraCm2: 5, areaCm2: 10, durationS: 60 } },
+      'steps[0].ultrasound.frequencyMHz',
+      'does not support 3 MHz',
+    ],
+    [
+      { ultrasound: { frequencyMHz: 1, dutyCyclePct: 100, intensityWPerCm2: 1, eraCm2: 4, areaCm2: 10, durationS: 60 } },
+      'steps[0].ultrasound.eraCm2',
+      "does not match the fitted head's ERA of 5 cm²",
+    ],
     [{ thermal: { mode: 'heat', hot: { targetC: 39, durationS: 60 } } }, 'steps[0].thermal.hot.targetC', 'exceeds 38 °C (device profile narrow)'],
     [{ thermal: { mode: 'cold', cold: { targetC: 12, durationS: 60 } } }, 'steps[0].thermal.cold.targetC', 'below 14 °C (device profile narrow)'],
-    [{ tens: { ...tens, rateHz: 100, modulation: { kind: 'rate', minPct: 1.5, periodS: 10 } } }, 'steps[0].tens.modulation.minPct', 'the sweep reaches 1.5 Hz, below 2 Hz (device profile narrow)'],
+    [
+      { tens: { ...tens, rateHz: 100, modulation: { kind: 'rate', minPct: 1.5, periodS: 10 } } },
+      'steps[0].tens.modulation.minPct',
+      'the sweep reaches 1.5 Hz, below 2 Hz (device profile narrow)',
+    ],
   ])('%j → %s', (step, path, fragment) => {
     const e = errs(proto(step));
     const hit = e.find((i) => i.path === path);
@@ -145,7 +183,9 @@ describe('device profile narrows limits', () => {
     expect(formatIssue(e[0]!)).toContain('exceeds 80 mA (absolute limit, IEC 60601-2-10)');
   });
   it('a profile without a modality rejects steps using it', () => {
-    const r = validateProtocolData(proto({ thermal: { mode: 'heat', hot: { targetC: 38, durationS: 60 } } }), { profile: loadProfile(`${PROFILES}/tens-only.json`) });
+    const r = validateProtocolData(proto({ thermal: { mode: 'heat', hot: { targetC: 38, durationS: 60 } } }), {
+      profile: loadProfile(`${PROFILES}/tens-only.json`),
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0]!.message).toBe('this device has no thermal pad');
   });
@@ -157,8 +197,18 @@ describe('profiles may only narrow', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const lines = r.errors.map(formatIssue);
-    for (const p of ['tens.maxAmplitudeMa = 100', 'tens.maxRateHz = 200', 'tens.minPulseWidthUs = 10', 'ultrasound.maxIntensityWPerCm2 = 4', 'thermal.maxHotC = 45', 'thermal.minColdC = 5']) {
-      expect(lines.some((l) => l.includes(p) && l.includes('may only narrow')), `${p}\n${lines.join('\n')}`).toBe(true);
+    for (const p of [
+      'tens.maxAmplitudeMa = 100',
+      'tens.maxRateHz = 200',
+      'tens.minPulseWidthUs = 10',
+      'ultrasound.maxIntensityWPerCm2 = 4',
+      'thermal.maxHotC = 45',
+      'thermal.minColdC = 5',
+    ]) {
+      expect(
+        lines.some((l) => l.includes(p) && l.includes('may only narrow')),
+        `${p}\n${lines.join('\n')}`,
+      ).toBe(true);
     }
     expect(() => loadProfile(`${PROFILES}/wide.json`)).toThrow(ProfileError);
   });

@@ -38,7 +38,9 @@ describe('thermal phases', () => {
     expect(prog.phases.map((x) => x.kind)).toEqual(['cold', 'hot', 'cold', 'hot']);
   });
   it('heat and cold are one phase each', () => {
-    const p = plan(proto({ thermal: { mode: 'heat', hot: { targetC: 39, durationS: 600 } } }, { thermal: { mode: 'cold', cold: { targetC: 15, durationS: 300 } } }));
+    const p = plan(
+      proto({ thermal: { mode: 'heat', hot: { targetC: 39, durationS: 600 } } }, { thermal: { mode: 'cold', cold: { targetC: 15, durationS: 300 } } }),
+    );
     expect(p.steps.map((s) => (s.programs[0]!.modality === 'thermal' ? s.programs[0]!.phases : []))).toEqual([
       [{ kind: 'hot', targetC: 39, durationMs: 600000, transitionMs: expect.any(Number) }],
       [{ kind: 'cold', targetC: 15, durationMs: 300000, transitionMs: expect.any(Number) }],
@@ -62,7 +64,21 @@ describe('ultrasound and TENS resolution', () => {
     expect(u.energyJ).toBeCloseTo(240, 9);
   });
   it('TENS ramps and plateau in integer ms', () => {
-    const p = plan(proto({ tens: { channel: 2, waveform: 'asymmetric-biphasic', rateHz: 80, pulseWidthUs: 100, amplitudeMa: 10, electrodeAreaCm2: 25, rampUpS: 2.5, durationS: 6.004, rampDownS: 0 } }));
+    const p = plan(
+      proto({
+        tens: {
+          channel: 2,
+          waveform: 'asymmetric-biphasic',
+          rateHz: 80,
+          pulseWidthUs: 100,
+          amplitudeMa: 10,
+          electrodeAreaCm2: 25,
+          rampUpS: 2.5,
+          durationS: 6.004,
+          rampDownS: 0,
+        },
+      }),
+    );
     expect(p.steps[0]!.programs[0]).toMatchObject({ modality: 'tens', rampUpMs: 2500, plateauMs: 6004, rampDownMs: 0, durationMs: 8504, channel: 2 });
     expect(p.totalMs).toBe(8504);
     // (a sub-millisecond duration is refused by validate: the board schedules in whole ms; see wire.test.ts)
@@ -71,11 +87,27 @@ describe('ultrasound and TENS resolution', () => {
 
 describe('plan structure', () => {
   it('sequence, parallel and prompt: kinds, offsets, programIndex flattened in order, total', () => {
-    const t = { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 20, electrodeAreaCm2: 25, rampUpS: 10, durationS: 460, rampDownS: 10 };
+    const t = {
+      channel: 1,
+      waveform: 'symmetric-biphasic',
+      rateHz: 100,
+      pulseWidthUs: 100,
+      amplitudeMa: 20,
+      electrodeAreaCm2: 25,
+      rampUpS: 10,
+      durationS: 460,
+      rampDownS: 10,
+    };
     const p = plan(
       proto(
         { thermal: { mode: 'heat', hot: { targetC: 40, durationS: 600 } } },
-        { parallel: [{ ultrasound: { frequencyMHz: 1, dutyCyclePct: 50, intensityWPerCm2: 1, eraCm2: 5, areaCm2: 10, durationS: 480 } }, { tens: t }, { tens: { ...t, channel: 2, durationS: 100 } }] },
+        {
+          parallel: [
+            { ultrasound: { frequencyMHz: 1, dutyCyclePct: 50, intensityWPerCm2: 1, eraCm2: 5, areaCm2: 10, durationS: 480 } },
+            { tens: t },
+            { tens: { ...t, channel: 2, durationS: 100 } },
+          ],
+        },
         { prompt: { text: 'Stretch', durationS: 60 } },
         { tens: t },
       ),

@@ -43,16 +43,49 @@ describe('validate rejects values the wire cannot carry exactly, naming the fiel
 
   it('burstsPerS: 1.5 (which used to pass and then fault the session at start) is refused before any session', () => {
     const r = validateProtocolData({
-      id: 'b', name: 'b', indication: 'b',
-      steps: [{ tens: { channel: 1, waveform: 'symmetric-biphasic', rateHz: 100, pulseWidthUs: 100, amplitudeMa: 20, electrodeAreaCm2: 25, rampUpS: 2, durationS: 10, rampDownS: 2, burst: { burstsPerS: 1.5, pulsesPerBurst: 7 } } }],
+      id: 'b',
+      name: 'b',
+      indication: 'b',
+      steps: [
+        {
+          tens: {
+            channel: 1,
+            waveform: 'symmetric-biphasic',
+            rateHz: 100,
+            pulseWidthUs: 100,
+            amplitudeMa: 20,
+            electrodeAreaCm2: 25,
+            rampUpS: 2,
+            durationS: 10,
+            rampDownS: 2,
+            burst: { burstsPerS: 1.5, pulsesPerBurst: 7 },
+          },
+        },
+      ],
     });
     expect(r.ok).toBe(false);
   });
 
   it('a value broken against a limit is reported once, by the limit, not again by the wire', () => {
     const r = validateProtocolData({
-      id: 'b', name: 'b', indication: 'b',
-      steps: [{ tens: { channel: 1, waveform: 'symmetric-biphasic', rateHz: 0.5, pulseWidthUs: 100, amplitudeMa: 20, electrodeAreaCm2: 25, rampUpS: 2, durationS: 10, rampDownS: 2 } }],
+      id: 'b',
+      name: 'b',
+      indication: 'b',
+      steps: [
+        {
+          tens: {
+            channel: 1,
+            waveform: 'symmetric-biphasic',
+            rateHz: 0.5,
+            pulseWidthUs: 100,
+            amplitudeMa: 20,
+            electrodeAreaCm2: 25,
+            rampUpS: 2,
+            durationS: 10,
+            rampDownS: 2,
+          },
+        },
+      ],
     });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -81,7 +114,7 @@ describe('validate rejects values the wire cannot carry exactly, naming the fiel
   });
 });
 
-describe('one table for the driver\'s scaling and the validator\'s check', () => {
+describe("one table for the driver's scaling and the validator's check", () => {
   const entries = Object.entries(WIRE_QUANTITIES) as [string, WireQuantity][];
 
   it.each(entries)('%s names a real wire field of its type', (_name, q) => {
@@ -119,10 +152,20 @@ describe('one table for the driver\'s scaling and the validator\'s check', () =>
 
   it('the largest CONFIG_TENS the check lets through encodes', () => {
     const Q = WIRE_QUANTITIES;
-    expect(() => encodeMessage('CONFIG_TENS', {
-      output: 0, rateHz: toWire(Q.tensRateHz, 150), pulseWidthUs: toWire(Q.tensPulseWidthUs, 500), waveform: 1,
-      electrodeAreaCm2x10: toWire(Q.electrodeAreaCm2, 6553.5), flags: 0, burstsPerS: toWire(Q.burstsPerS, 255),
-      pulsesPerBurst: toWire(Q.pulsesPerBurst, 255), modKind: 1, modMinPct: toWire(Q.modMinPct, 99), modPeriodDs: toWire(Q.modPeriodS, 6553.5),
-    })).not.toThrow();
+    expect(() =>
+      encodeMessage('CONFIG_TENS', {
+        output: 0,
+        rateHz: toWire(Q.tensRateHz, 150),
+        pulseWidthUs: toWire(Q.tensPulseWidthUs, 500),
+        waveform: 1,
+        electrodeAreaCm2x10: toWire(Q.electrodeAreaCm2, 6553.5),
+        flags: 0,
+        burstsPerS: toWire(Q.burstsPerS, 255),
+        pulsesPerBurst: toWire(Q.pulsesPerBurst, 255),
+        modKind: 1,
+        modMinPct: toWire(Q.modMinPct, 99),
+        modPeriodDs: toWire(Q.modPeriodS, 6553.5),
+      }),
+    ).not.toThrow();
   });
 });

@@ -12,12 +12,16 @@ import { serveFirmataOnPty } from '../../sim/firmata-pty.js';
 import { BIN, modality, tmp } from '../records/helpers.js';
 
 let cleanups: (() => unknown)[] = [];
-afterEach(async () => { for (const c of cleanups.reverse()) await c(); cleanups = []; });
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
 
 function run(board: string) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
     const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', board, '--data', tmp()], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (err += d));
     c.on('close', (code) => resolve({ code, out, err }));
@@ -32,7 +36,9 @@ describe('connect failures end the process with exit 2 and one line', () => {
     cleanups.push(() => silent.close());
     const r = await run(`serial:${silent.path}`);
     expect(r.code).toBe(2);
-    expect(oneLine(r.err)).toEqual([`modality: no answer from the board on serial:${silent.path} within 3000 ms: check the cable, the port and that the board runs modality firmware (115200 baud)`]);
+    expect(oneLine(r.err)).toEqual([
+      `modality: no answer from the board on serial:${silent.path} within 3000 ms: check the cable, the port and that the board runs modality firmware (115200 baud)`,
+    ]);
     expect(r.out).toBe('');
   });
 

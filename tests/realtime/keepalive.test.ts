@@ -19,7 +19,10 @@ import { resolveProtocol } from '../../src/protocol/index.js';
 import { BIN } from '../records/helpers.js';
 
 let sims: ChildProcess[] = [];
-afterEach(() => { for (const s of sims) s.kill('SIGTERM'); sims = []; });
+afterEach(() => {
+  for (const s of sims) s.kill('SIGTERM');
+  sims = [];
+});
 
 /** `modality sim --pty` in its own process: a stall of this process does not stall the board. */
 async function startSim(): Promise<string> {
@@ -34,7 +37,9 @@ async function startSim(): Promise<string> {
 
 function block(ms: number): void {
   const until = performance.now() + ms;
-  while (performance.now() < until) { /* the host's event loop is stuck, as in a long synchronous write */ }
+  while (performance.now() < until) {
+    /* the host's event loop is stuck, as in a long synchronous write */
+  }
 }
 
 /** A 10 s TENS session on the pty board; `stallMs` of blocked event loop once the plateau has begun. */
@@ -46,10 +51,15 @@ async function sessionWithStall(stallMs: number, transport: SerialTransportOptio
   const board = await SerialBoard.connect(clock, await openSerialTransport(path, transport), { label: path });
   let stalled = false;
   const run = new SessionRun({
-    plan: r.plan, board, clock,
+    plan: r.plan,
+    board,
+    clock,
     onEvent: (e) => {
       // On the first telemetry at the plateau's amplitude: the output is on and the board is holding it.
-      if (!stalled && e.type === 'telemetry' && e.tensMa[0] >= 10) { stalled = true; setImmediate(() => block(stallMs)); }
+      if (!stalled && e.type === 'telemetry' && e.tensMa[0] >= 10) {
+        stalled = true;
+        setImmediate(() => block(stallMs));
+      }
     },
   });
   run.start();

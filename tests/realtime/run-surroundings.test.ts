@@ -9,7 +9,17 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BIN, modality, tmp } from '../records/helpers.js';
 
-interface Ev { type: string; t?: number; phase?: string; modality?: string; kind?: string; outcome?: string; stopReason?: string; tensMa?: number[]; [k: string]: unknown }
+interface Ev {
+  type: string;
+  t?: number;
+  phase?: string;
+  modality?: string;
+  kind?: string;
+  outcome?: string;
+  stopReason?: string;
+  tensMa?: number[];
+  [k: string]: unknown;
+}
 
 /** A `modality run --json` process, its events as they come, and a way to wait for one. */
 function start(args: string[]) {
@@ -25,27 +35,37 @@ function start(args: string[]) {
     for (const l of lines) {
       const e = JSON.parse(l) as Ev;
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+      for (const w of [...waiters])
+        if (w.pred(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
     }
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  const waitFor = (pred: (e: Ev) => boolean) => new Promise<Ev>((resolve, reject) => {
-    const hit = events.find(pred);
-    if (hit) return resolve(hit);
-    waiters.push({ pred, resolve });
-    void exit.then(() => reject(new Error(`the run ended first; stderr: ${err}`)));
-  });
+  const waitFor = (pred: (e: Ev) => boolean) =>
+    new Promise<Ev>((resolve, reject) => {
+      const hit = events.find(pred);
+      if (hit) return resolve(hit);
+      waiters.push({ pred, resolve });
+      void exit.then(() => reject(new Error(`the run ended first; stderr: ${err}`)));
+    });
   return { child, events, waitFor, exit, stderr: () => err };
 }
 
 const historyOf = (data: string) => {
   const h = modality('history', '--all', '--json', '--data', data);
   expect(h.code, h.err).toBe(0);
-  return JSON.parse(h.out) as { outcome: string; stopReason: string | null; elapsedMs: number; delivered: { modality: string; plateauMs: number; planned: { plateauMs: number } }[] }[];
+  return JSON.parse(h.out) as {
+    outcome: string;
+    stopReason: string | null;
+    elapsedMs: number;
+    delivered: { modality: string; plateauMs: number; planned: { plateauMs: number } }[];
+  }[];
 };
 
-describe('signals stop a running session the way the clinician\'s Stop does', () => {
+describe("signals stop a running session the way the clinician's Stop does", () => {
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s: ramp down, outputs off, recorded as stopped with the signal, exit 3', async (sig) => {
     const data = tmp();
     const run = start(['tens-conventional', '--speed', '20', '--data', data]);
@@ -105,7 +125,10 @@ describe('a reader that goes away never ends a session', () => {
         const parts = buf.split('\n');
         buf = parts.pop() ?? '';
         lines.push(...parts);
-        if (lines.length >= 2) { child.stdout.destroy(); resolve(); }
+        if (lines.length >= 2) {
+          child.stdout.destroy();
+          resolve();
+        }
       });
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));

@@ -16,10 +16,26 @@ describe('treatment records from modality run', () => {
     expect(b.out).toMatch(/Record: session 2 \(modality report 2\)/);
     const h = modality('history', '--all', '--json', '--data', data);
     expect(h.code).toBe(0);
-    const rows = JSON.parse(h.out) as { id: number; outcome: string; protocol: { id: string; hash: string }; board: { kind: string; firmware: string }; delivered: { modality: string }[]; faults: { code: string }[]; startedAt: string; endedAt: string }[];
-    expect(rows.map((r) => [r.id, r.outcome])).toEqual([[2, 'stopped'], [1, 'completed']]);
+    const rows = JSON.parse(h.out) as {
+      id: number;
+      outcome: string;
+      protocol: { id: string; hash: string };
+      board: { kind: string; firmware: string };
+      delivered: { modality: string }[];
+      faults: { code: string }[];
+      startedAt: string;
+      endedAt: string;
+    }[];
+    expect(rows.map((r) => [r.id, r.outcome])).toEqual([
+      [2, 'stopped'],
+      [1, 'completed'],
+    ]);
     const summary = JSON.parse(a.out.trim().split('\n').at(-1)!);
-    expect(rows[1]).toMatchObject({ protocol: { id: 'tens-10s', hash: summary.hash }, board: { kind: 'simulated', firmware: '0.3.0' }, delivered: summary.delivered });
+    expect(rows[1]).toMatchObject({
+      protocol: { id: 'tens-10s', hash: summary.hash },
+      board: { kind: 'simulated', firmware: '0.3.0' },
+      delivered: summary.delivered,
+    });
     expect(rows[0]!.faults.map((f) => f.code)).toContain('STOP_INPUT');
     for (const r of rows) expect(Date.parse(r.endedAt)).toBeGreaterThanOrEqual(Date.parse(r.startedAt));
     const plain = modality('history', '--all', '--data', data);

@@ -16,7 +16,12 @@ describe('a session killed mid-way', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     let ended = false;
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => { ended = true; resolve(signal); }));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_code, signal) => {
+        ended = true;
+        resolve(signal);
+      }),
+    );
     // Wait on the record: once it holds 15 s of delivered session (the 10 s ramp and some plateau), kill.
     let seenAsOf = 0;
     while (seenAsOf < 15_000) {
@@ -24,18 +29,39 @@ describe('a session killed mid-way', () => {
       await new Promise((r) => setTimeout(r, 100));
       try {
         const store = RecordStore.open(data, { readonly: true });
-        try { seenAsOf = store.list()[0]?.deliveredAsOfMs ?? 0; } finally { store.close(); }
-      } catch { /* not created yet */ }
+        try {
+          seenAsOf = store.list()[0]?.deliveredAsOfMs ?? 0;
+        } finally {
+          store.close();
+        }
+      } catch {
+        /* not created yet */
+      }
     }
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // Everything the process printed before it died, and the last session time in it.
-    const printed = out.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l) as { t?: number }; } catch { return {}; } });
+    const printed = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as { t?: number };
+        } catch {
+          return {};
+        }
+      });
     const lastT = Math.max(...printed.map((e) => e.t ?? 0));
 
     const h = modality('history', '--all', '--json', '--data', data);
     expect(h.code).toBe(0);
-    const rows = JSON.parse(h.out) as { outcome: string; deliveredAsOfMs: number; elapsedMs: number; endedAt: string | null; delivered: { modality: string; stimulationMs: number; plateauMs: number; planned: { plateauMs: number } }[] }[];
+    const rows = JSON.parse(h.out) as {
+      outcome: string;
+      deliveredAsOfMs: number;
+      elapsedMs: number;
+      endedAt: string | null;
+      delivered: { modality: string; stimulationMs: number; plateauMs: number; planned: { plateauMs: number } }[];
+    }[];
     expect(rows).toHaveLength(1);
     const r = rows[0]!;
     expect(r.outcome).toBe('interrupted');

@@ -28,7 +28,8 @@ function writeV1(file: string): void {
   db.exec(V1);
   db.pragma('application_id = 1297040449');
   db.pragma('user_version = 1');
-  const ins = db.prepare(`INSERT INTO sessions (protocol_id, protocol_name, protocol_hash, protocol_json, plan_json, planned_ms, board_spec, board_json, started_at, ended_at, last_write_at, outcome, elapsed_ms, host, pid)
+  const ins =
+    db.prepare(`INSERT INTO sessions (protocol_id, protocol_name, protocol_hash, protocol_json, plan_json, planned_ms, board_spec, board_json, started_at, ended_at, last_write_at, outcome, elapsed_ms, host, pid)
     VALUES (?, 'TENS', 'abc', '{"id":"x","name":"TENS","indication":"pain","steps":[]}', '{"source":"x","totalMs":1000,"steps":[]}', 1000, ?, ?, '2025-01-02T08:00:00.000Z', '2025-01-02T08:20:00.000Z', '2025-01-02T08:20:00.000Z', 'completed', 1000, 'h', 1)`);
   ins.run('on-sim', 'sim', JSON.stringify({ kind: 'simulated', firmware: '1.0.0' }));
   ins.run('on-serial', 'serial:/dev/ttyACM0', JSON.stringify({ kind: 'avr', firmware: '1.2.0' }));
@@ -49,7 +50,9 @@ describe('records database schema 1 → 2', () => {
     expect((store.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(15);
     const rows = store.list();
     expect(rows.map((r) => [r.protocol.id, r.simulated, r.context, r.speed])).toEqual([
-      ['on-pty-sim', true, null, null], ['on-serial', false, null, null], ['on-sim', true, null, null],
+      ['on-pty-sim', true, null, null],
+      ['on-serial', false, null, null],
+      ['on-sim', true, null, null],
     ]);
     expect(store.list(100, { all: false }).map((r) => r.protocol.id)).toEqual(['on-serial']);
     expect(store.db.prepare('SELECT board_kind, firmware FROM sessions WHERE id = 2').get()).toEqual({ board_kind: 'avr', firmware: '1.2.0' });
@@ -80,21 +83,41 @@ describe('records database schema 1 → 2', () => {
 
   it('a run stores who, where and why; simulated runs are simulations; history filters by patient', () => {
     const data = tmp();
-    const r = modality('run', 'examples/tens-10s.yaml', '--speed', 'max', '--fault', 'lead-off@3s+1s', '--data', data,
-      '--patient', 'P-0042', '--clinician', 'A. Physio', '--site', 'upper trapezius, left', '--notes', 'first visit');
+    const r = modality(
+      'run',
+      'examples/tens-10s.yaml',
+      '--speed',
+      'max',
+      '--fault',
+      'lead-off@3s+1s',
+      '--data',
+      data,
+      '--patient',
+      'P-0042',
+      '--clinician',
+      'A. Physio',
+      '--site',
+      'upper trapezius, left',
+      '--notes',
+      'first visit',
+    );
     expect(r.code).toBe(0);
     modality('run', 'examples/tens-10s.yaml', '--speed', 'max', '--data', data, '--patient', 'P-0007');
     const rows = JSON.parse(modality('history', '--all', '--json', '--patient', 'P-0042', '--data', data).out);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       context: { patient: 'P-0042', clinician: 'A. Physio', site: 'upper trapezius, left', notes: 'first visit' },
-      simulated: true, injectedFaults: ['lead-off@3s+1s'], board: { kind: 'simulated' },
+      simulated: true,
+      injectedFaults: ['lead-off@3s+1s'],
+      board: { kind: 'simulated' },
     });
     expect(rows[0].speed).toBe(null); // max: Infinity, as JSON
     const plain = modality('history', '--data', data);
     expect(plain.code).toBe(0);
     expect(plain.out).toMatch(/No treatment records yet\. \(Simulations are not treatments/);
-    expect(modality('history', '--all', '--data', data).out).toMatch(/SIMULATION \(not a treatment\) · patient P-0042 · clinician A\. Physio · site upper trapezius, left/);
+    expect(modality('history', '--all', '--data', data).out).toMatch(
+      /SIMULATION \(not a treatment\) · patient P-0042 · clinician A\. Physio · site upper trapezius, left/,
+    );
     expect(modality('run', 'examples/tens-10s.yaml', '--speed', 'max', '--data', data, '--patient', '').code).toBe(2);
   });
 });

@@ -37,7 +37,13 @@ async function records(): Promise<string> {
   done.close();
   const dead = RecordStore.open(dir, { now: steppingClock('2025-03-04T10:00:00.000Z'), pid: 999_999 });
   const w2 = dead.begin(p, 'sim');
-  await simulateSession({ plan: p, onEvent: (e) => { if ('t' in e && e.t > 5000) return; w2.event(e); } });
+  await simulateSession({
+    plan: p,
+    onEvent: (e) => {
+      if ('t' in e && e.t > 5000) return;
+      w2.event(e);
+    },
+  });
   w2.flush();
   dead.close();
   return dir;
@@ -53,7 +59,10 @@ describe('read-only records', () => {
     const h = modality('history', '--all', '--json', '--data', dir);
     expect(h.code, h.err).toBe(0);
     const rows = JSON.parse(h.out) as { id: number; outcome: string }[];
-    expect(rows.map((r) => [r.id, r.outcome])).toEqual([[2, 'interrupted'], [1, 'completed']]); // shown, not marked
+    expect(rows.map((r) => [r.id, r.outcome])).toEqual([
+      [2, 'interrupted'],
+      [1, 'completed'],
+    ]); // shown, not marked
     expect(modality('report', '2', '--data', dir).code).toBe(0);
     expect(modality('export', '1', '--format', 'csv', '--data', dir).code).toBe(0);
     expect(snapshot(file)).toEqual(before);
@@ -86,7 +95,10 @@ describe('read-only records', () => {
     // As root, run the CLI as "nobody": the directory is then really read-only for it.
     const run = (...args: string[]) => {
       const r = asRoot
-        ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], { encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } })
+        ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args], {
+            encoding: 'utf8',
+            env: { ...process.env, HOME: '/tmp' },
+          })
         : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };

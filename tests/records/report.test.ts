@@ -24,7 +24,19 @@ let id = '';
 
 beforeAll(() => {
   // Every modality, a coupling loss (orange in the coupling strip) and a lead-off (a fault line).
-  const r = modality('run', 'upper-back-heat-us-tens', '--speed', 'max', '--json', '--data', data, '--fault', 'coupling-loss@12m+30s', '--fault', 'lead-off@25m+20s');
+  const r = modality(
+    'run',
+    'upper-back-heat-us-tens',
+    '--speed',
+    'max',
+    '--json',
+    '--data',
+    data,
+    '--fault',
+    'coupling-loss@12m+30s',
+    '--fault',
+    'lead-off@25m+20s',
+  );
   expect(r.code, r.err).toBe(0);
   id = String(JSON.parse(modality('history', '--all', '--json', '--data', data).out)[0].id);
 }, 60_000);
@@ -67,29 +79,46 @@ describe('headless Chromium', () => {
     expect(chromium, `${CHROMIUM} missing: apt-get install -y chromium`).toBe(true);
   });
 
-  it.runIf(chromium)('shows the report: not blank, every series drawn', () => {
-    const html = join(out, 'session.html');
-    expect(modality('report', id, '--out', html, '--data', data).code).toBe(0);
-    const png = join(out, 'session.png');
-    const r = spawnSync(CHROMIUM, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${tmp('modality-chromium-')}`, `--screenshot=${png}`,
-      '--window-size=1200,900', `file://${html}`,
-    ], { encoding: 'utf8', timeout: 300_000 }); // a guard against a hung browser, not a measure
-    expect(existsSync(png), r.stderr).toBe(true);
-    const img = decodePng(readFileSync(png));
-    expect([img.width, img.height]).toEqual([1200, 900]);
-    expect(distinctColours(img)).toBeGreaterThan(20);
-    const white = countColour(img, '#ffffff', 0);
-    expect(white).toBeLessThan(img.width * img.height * 0.95);
-    const counts = Object.fromEntries(Object.entries(SERIES_COLOURS).map(([k, c]) => [k, countColour(img, c)]));
-    // Thresholds in pixels: long 2-px lines run to thousands, short features to tens.
-    expect(counts['tens1'], JSON.stringify(counts)).toBeGreaterThan(1500);
-    expect(counts['ultrasound'], JSON.stringify(counts)).toBeGreaterThan(500);
-    expect(counts['coupled'], JSON.stringify(counts)).toBeGreaterThan(3000);
-    expect(counts['uncoupled'], JSON.stringify(counts)).toBeGreaterThan(40);
-    expect(counts['pad'], JSON.stringify(counts)).toBeGreaterThan(1000);
-    expect(counts['padTarget'], JSON.stringify(counts)).toBeGreaterThan(100);
-    expect(counts['fault'], JSON.stringify(counts)).toBeGreaterThan(600);
-  }, 90_000);
+  it.runIf(chromium)(
+    'shows the report: not blank, every series drawn',
+    () => {
+      const html = join(out, 'session.html');
+      expect(modality('report', id, '--out', html, '--data', data).code).toBe(0);
+      const png = join(out, 'session.png');
+      const r = spawnSync(
+        CHROMIUM,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${tmp('modality-chromium-')}`,
+          `--screenshot=${png}`,
+          '--window-size=1200,900',
+          `file://${html}`,
+        ],
+        { encoding: 'utf8', timeout: 300_000 },
+      ); // a guard against a hung browser, not a measure
+      expect(existsSync(png), r.stderr).toBe(true);
+      const img = decodePng(readFileSync(png));
+      expect([img.width, img.height]).toEqual([1200, 900]);
+      expect(distinctColours(img)).toBeGreaterThan(20);
+      const white = countColour(img, '#ffffff', 0);
+      expect(white).toBeLessThan(img.width * img.height * 0.95);
+      const counts = Object.fromEntries(Object.entries(SERIES_COLOURS).map(([k, c]) => [k, countColour(img, c)]));
+      // Thresholds in pixels: long 2-px lines run to thousands, short features to tens.
+      expect(counts['tens1'], JSON.stringify(counts)).toBeGreaterThan(1500);
+      expect(counts['ultrasound'], JSON.stringify(counts)).toBeGreaterThan(500);
+      expect(counts['coupled'], JSON.stringify(counts)).toBeGreaterThan(3000);
+      expect(counts['uncoupled'], JSON.stringify(counts)).toBeGreaterThan(40);
+      expect(counts['pad'], JSON.stringify(counts)).toBeGreaterThan(1000);
+      expect(counts['padTarget'], JSON.stringify(counts)).toBeGreaterThan(100);
+      expect(counts['fault'], JSON.stringify(counts)).toBeGreaterThan(600);
+    },
+    90_000,
+  );
 });

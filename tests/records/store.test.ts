@@ -32,7 +32,9 @@ describe('delivered so far, from the event stream', () => {
       expect(snap).toEqual(summary.delivered.map((d) => (d.modality === 'thermal' ? { ...d, maxC: expect.any(Number), minC: expect.any(Number) } : d)));
     } else {
       // Cut short: the tracker also counts the phase that was running (the summary does not); the output profile integrates the same.
-      expect(snap.map((d) => d.modality === 'tens' ? d.stimulationMs : 0)).toEqual(summary.delivered.map((d) => d.modality === 'tens' ? d.stimulationMs : 0));
+      expect(snap.map((d) => (d.modality === 'tens' ? d.stimulationMs : 0))).toEqual(
+        summary.delivered.map((d) => (d.modality === 'tens' ? d.stimulationMs : 0)),
+      );
     }
   });
 
@@ -40,7 +42,13 @@ describe('delivered so far, from the event stream', () => {
     const p = plan('tens-conventional');
     const tracker = new DeliveredTracker(p);
     let at5min: ReturnType<DeliveredTracker['snapshot']> | null = null;
-    await simulateSession({ plan: p, onEvent: (e) => { tracker.add(e); if (!at5min && e.type === 'telemetry' && e.t >= 300_000) at5min = tracker.snapshot(); } });
+    await simulateSession({
+      plan: p,
+      onEvent: (e) => {
+        tracker.add(e);
+        if (!at5min && e.type === 'telemetry' && e.t >= 300_000) at5min = tracker.snapshot();
+      },
+    });
     const d = at5min![0]!;
     expect(d.modality).toBe('tens');
     if (d.modality !== 'tens') return;
@@ -63,7 +71,8 @@ describe('RecordStore', () => {
     let midEvents = 0;
     const reader = RecordStore.open(dir, { pid: process.pid });
     const { summary } = await simulateSession({
-      plan: p, onEvent: (e) => {
+      plan: p,
+      onEvent: (e) => {
         w.event(e);
         if (!midRow && e.type === 'telemetry' && e.t >= 600_000) {
           // another connection sees it (WAL: committed data only)
@@ -99,7 +108,9 @@ describe('RecordStore', () => {
     const p = plan('examples/tens-10s.yaml');
     const w = store.begin(p, 'sim');
     const { summary } = await simulateSession({
-      plan: p, onEvent: (e) => w.event(e), faults: [parseFaultSpec('host-silence@9s')],
+      plan: p,
+      onEvent: (e) => w.event(e),
+      faults: [parseFaultSpec('host-silence@9s')],
       onStart: ({ run, clock }) => {
         clock.setTimeout(() => run.send({ type: 'ADJUST_INTENSITY', deltaMa: -1 }), 4000);
         clock.setTimeout(() => run.send({ type: 'PAUSE' }), 5000);
@@ -125,7 +136,13 @@ describe('RecordStore', () => {
     const store = RecordStore.open(dir, { now: steppingClock(), pid: dead });
     const p = plan('tens-conventional');
     const w = store.begin(p, 'sim');
-    await simulateSession({ plan: p, onEvent: (e) => { if ('t' in e && e.t > 120_000) return; w.event(e); } });
+    await simulateSession({
+      plan: p,
+      onEvent: (e) => {
+        if ('t' in e && e.t > 120_000) return;
+        w.event(e);
+      },
+    });
     w.flush();
     store.close();
     // Still alive: left running.
@@ -151,7 +168,30 @@ describe('RecordStore', () => {
     const store = RecordStore.open(dir, { hostname: 'cart-7', pid: 1234 });
     const p = plan('examples/tens-10s.yaml');
     const w = store.begin(p, 'sim');
-    w.event({ type: 'session', t: 0, boardMs: 0, protocol: p.protocol.id, name: p.protocol.name, hash: p.hash, plannedMs: p.totalMs, board: { protocolVersion: 1, firmware: 'x', kind: 'simulated', tensChannels: 2, hasUltrasound: true, hasPad: true, maxTensMa: 80, maxTensSlewMaPerS: 10, maxUsWPerCm2: 3, maxPadC: 40, minPadC: 10, leaseMs: 400, timing: 'board' } } as RunEvent);
+    w.event({
+      type: 'session',
+      t: 0,
+      boardMs: 0,
+      protocol: p.protocol.id,
+      name: p.protocol.name,
+      hash: p.hash,
+      plannedMs: p.totalMs,
+      board: {
+        protocolVersion: 1,
+        firmware: 'x',
+        kind: 'simulated',
+        tensChannels: 2,
+        hasUltrasound: true,
+        hasPad: true,
+        maxTensMa: 80,
+        maxTensSlewMaPerS: 10,
+        maxUsWPerCm2: 3,
+        maxPadC: 40,
+        minPadC: 10,
+        leaseMs: 400,
+        timing: 'board',
+      },
+    } as RunEvent);
     store.close();
     const other = RecordStore.open(dir, { isAlive: () => false });
     expect(other.list()[0]!.outcome).toBe('running');

@@ -13,7 +13,13 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 const FW = join(ROOT, 'firmware-host');
 const haveClang = (() => {
-  try { execFileSync('clang', ['--version'], { stdio: 'ignore' }); execFileSync('wasm-ld', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('clang', ['--version'], { stdio: 'ignore' });
+    execFileSync('wasm-ld', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 })();
 const ci = process.env.CI === 'true';
 
@@ -22,13 +28,17 @@ describe('the simulated board is the firmware core', () => {
     if (ci) expect(haveClang, 'CI=true: clang and lld are required (.ci/run installs them)').toBe(true);
   });
 
-  it.runIf(haveClang || ci)('src/drivers/core/board-core.wasm is built from firmware-host/core and committed current', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'modality-wasm-')), 'board-core.wasm');
-    execFileSync('make', ['-s', '-C', FW, `WASM_OUT=${out}`, out, `BUILD=${join(out, '..', 'build')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const fresh = readFileSync(out);
-    const committed = readFileSync(join(ROOT, 'src', 'drivers', 'core', 'board-core.wasm'));
-    expect(Buffer.compare(fresh, committed), 'src/drivers/core/board-core.wasm is stale: run make -C firmware-host wasm').toBe(0);
-  }, 120_000);
+  it.runIf(haveClang || ci)(
+    'src/drivers/core/board-core.wasm is built from firmware-host/core and committed current',
+    () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'modality-wasm-')), 'board-core.wasm');
+      execFileSync('make', ['-s', '-C', FW, `WASM_OUT=${out}`, out, `BUILD=${join(out, '..', 'build')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const fresh = readFileSync(out);
+      const committed = readFileSync(join(ROOT, 'src', 'drivers', 'core', 'board-core.wasm'));
+      expect(Buffer.compare(fresh, committed), 'src/drivers/core/board-core.wasm is stale: run make -C firmware-host wasm').toBe(0);
+    },
+    120_000,
+  );
 
   it('the core version in spec.ts is the one the firmware reports (modality.h)', async () => {
     const { CORE_VERSION } = await import('../../src/drivers/wire/spec.js');

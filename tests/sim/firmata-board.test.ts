@@ -8,7 +8,12 @@ function rig() {
   const clock = new VirtualClock();
   const rx: number[] = [];
   let push: (b: Uint8Array) => void = () => {};
-  const board = new SimFirmataBoard(clock, { write: (b) => rx.push(...b), onData: (cb) => { push = cb; } });
+  const board = new SimFirmataBoard(clock, {
+    write: (b) => rx.push(...b),
+    onData: (cb) => {
+      push = cb;
+    },
+  });
   const send = (...bytes: number[]) => push(Uint8Array.from(bytes));
   return { clock, board, rx, send };
 }
@@ -31,7 +36,10 @@ describe('simulated StandardFirmata (Uno)', () => {
     const r = rx.splice(0);
     expect(r[1]).toBe(FIRMATA.CAPABILITY_RESPONSE);
     const pins: number[][] = [[]];
-    for (const b of r.slice(2, -1)) { if (b === 0x7f) pins.push([]); else pins.at(-1)!.push(b); }
+    for (const b of r.slice(2, -1)) {
+      if (b === 0x7f) pins.push([]);
+      else pins.at(-1)!.push(b);
+    }
     pins.pop();
     expect(pins).toHaveLength(20);
     const modes = (p: number) => pins[p]!.filter((_, i) => i % 2 === 0);

@@ -44,8 +44,15 @@ describe('every module prints times through src/util/time.ts', () => {
     const { readdirSync, readFileSync, statSync } = await import('node:fs');
     const { join } = await import('node:path');
     const files: string[] = [];
-    const walk = (d: string) => { for (const n of readdirSync(d)) { const p = join(d, n); if (statSync(p).isDirectory()) walk(p); else if (p.endsWith('.ts')) files.push(p); } };
-    walk('src'); walk('sim');
+    const walk = (d: string) => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) files.push(p);
+      }
+    };
+    walk('src');
+    walk('sim');
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
       // The CLI's glue to the records (--data, one-line errors) is src/cli/records.ts: the records never need the CLI.

@@ -5,7 +5,12 @@ import { api, ApiError, type CartState } from './state.js';
 import { M, fmt } from './format.js';
 
 type Fault = Extract<RunEvent, { type: 'fault' }>;
-interface Item { code: string; output?: string | undefined; message?: string | undefined; gone: boolean }
+interface Item {
+  code: string;
+  output?: string | undefined;
+  message?: string | undefined;
+  gone: boolean;
+}
 
 export function faultWords(code: string, output?: string, message?: string) {
   const w = M.faults.codes[code] ?? { ...M.faults.unknown, what: fmt(M.faults.unknown.what, { code }) };
@@ -38,7 +43,11 @@ export function FaultBanner({ state }: { state: CartState }) {
   const items = openFaults(state);
   const [error, setError] = useState<string | null>(null);
   if (!items.length) return null;
-  const ack = () => api('/api/session/actions', { action: 'acknowledge' }).then(() => setError(null), (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
+  const ack = () =>
+    api('/api/session/actions', { action: 'acknowledge' }).then(
+      () => setError(null),
+      (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)),
+    );
   return (
     <section class="banner" role="alert" aria-label={M.faults.heading}>
       <div class="banner-items">
@@ -52,7 +61,9 @@ export function FaultBanner({ state }: { state: CartState }) {
         })}
         {error ? <div class="fault">{fmt(M.app.error, { message: error })}</div> : null}
       </div>
-      <button type="button" class="ack" onClick={ack}>{M.faults.acknowledge}</button>
+      <button type="button" class="ack" onClick={ack}>
+        {M.faults.acknowledge}
+      </button>
     </section>
   );
 }

@@ -6,7 +6,16 @@ export function programLines(p: PlannedProgram): string[] {
   const d = M.detail;
   if (p.modality === 'tens') {
     return [
-      fmt(d.tens, { channel: p.channel, waveform: p.waveform, rate: p.rateHz, width: p.pulseWidthUs, amplitude: p.amplitudeMa, up: duration(p.rampUpMs), plateau: duration(p.plateauMs), down: duration(p.rampDownMs) }),
+      fmt(d.tens, {
+        channel: p.channel,
+        waveform: p.waveform,
+        rate: p.rateHz,
+        width: p.pulseWidthUs,
+        amplitude: p.amplitudeMa,
+        up: duration(p.rampUpMs),
+        plateau: duration(p.plateauMs),
+        down: duration(p.rampDownMs),
+      }),
       ...(p.burst ? [fmt(d.tensBurst, { bursts: p.burst.burstsPerS, pulses: p.burst.pulsesPerBurst })] : []),
       fmt(d.tensDensity, { density: num(p.currentDensityMaPerCm2, 3), rms: num(p.rmsCurrentMa, 2), area: p.electrodeAreaCm2 }),
     ];

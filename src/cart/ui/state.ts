@@ -36,7 +36,9 @@ export class CartStore {
 
   connect(): void {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`);
-    ws.onopen = () => { this.retryMs = 100; };
+    ws.onopen = () => {
+      this.retryMs = 100;
+    };
     ws.onmessage = (m) => this.apply(JSON.parse(String(m.data)) as CartMessage);
     ws.onclose = () => {
       this.set({ connected: false });
@@ -48,9 +50,15 @@ export class CartStore {
   private apply(m: CartMessage): void {
     const snap = this.state.snapshot;
     const now = performance.now();
-    if (m.type === 'snapshot') { this.set({ snapshot: m, connected: true, everConnected: true, skewMs: Date.now() - m.serverNow, lastEventAt: now }); return; }
+    if (m.type === 'snapshot') {
+      this.set({ snapshot: m, connected: true, everConnected: true, skewMs: Date.now() - m.serverNow, lastEventAt: now });
+      return;
+    }
     if (!snap) return;
-    if (m.type === 'board') { this.set({ snapshot: { ...snap, board: { ...snap.board, telemetry: m.telemetry, latched: m.latched } }, lastEventAt: now }); return; }
+    if (m.type === 'board') {
+      this.set({ snapshot: { ...snap, board: { ...snap.board, telemetry: m.telemetry, latched: m.latched } }, lastEventAt: now });
+      return;
+    }
     const s = snap.session;
     if (!s) return;
     let session = s;
@@ -78,5 +86,10 @@ export async function api<T>(path: string, body?: unknown): Promise<T> {
 }
 
 export class ApiError extends Error {
-  constructor(message: string, readonly detail: string[]) { super(message); }
+  constructor(
+    message: string,
+    readonly detail: string[],
+  ) {
+    super(message);
+  }
 }

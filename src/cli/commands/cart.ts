@@ -16,10 +16,22 @@ import { CliExit, EXIT, io } from '../io.js';
 import { systemdNotifier } from '../../util/sd-notify.js';
 import { BoardSpecError, parseBoardSpec, type BoardSpec } from '../../drivers/registry.js';
 
-interface CartOpts { board: string; port: string; listen: string; token?: string; speed?: string; seed: string; pins?: string; data?: string }
+interface CartOpts {
+  board: string;
+  port: string;
+  listen: string;
+  token?: string;
+  speed?: string;
+  seed: string;
+  pins?: string;
+  data?: string;
+}
 
 /** An error nothing else caught, while serving: one line, outputs off, exit 1 (never a stack trace). */
-let fatal: (message: string) => void = (m) => { io().err(`modality: internal error: ${m}`); process.exit(1); };
+let fatal: (message: string) => void = (m) => {
+  io().err(`modality: internal error: ${m}`);
+  process.exit(1);
+};
 
 function bad(message: string): never {
   io().err(`modality: ${message}`);
@@ -39,7 +51,9 @@ export function register(program: Command): void {
     .option('--pins <file>', 'firmata boards: the pin map');
   addProfileOption(cmd);
   addDataOption(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Open the printed address in a browser on the cart (kiosk mode on the Pi's
 touch display). The session runs in this process: closing or reloading the
 page never touches it. Ctrl-C stops a running session (ramping down), writes
@@ -53,19 +67,26 @@ Examples:
   $ modality cart --board sim --speed 60 --port 0   a demo at 60×, on any free port
   $ MODALITY_TOKEN=s3cret modality cart --listen 0.0.0.0 --board serial:/dev/ttyACM0
 
-Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found, records), 1 internal error.`);
+Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found, records), 1 internal error.`,
+  );
 
   cmd.action(async (opts: CartOpts, command: Command) => {
     const profile = profileFrom(command);
     let spec: BoardSpec;
-    try { spec = parseBoardSpec(opts.board); } catch (e) { if (e instanceof BoardSpecError) bad(e.message); throw e; }
+    try {
+      spec = parseBoardSpec(opts.board);
+    } catch (e) {
+      if (e instanceof BoardSpecError) bad(e.message);
+      throw e;
+    }
     if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) bad(`--port "${opts.port}" must be a port number (0-65535)`);
     if (!/^\d+$/.test(opts.seed)) bad(`--seed "${opts.seed}" must be a whole number`);
     let speed = 1;
     if (opts.speed !== undefined) {
       if (spec.kind !== 'sim') bad('--speed works only with the simulated board: real hardware always runs in real time');
       speed = Number(opts.speed);
-      if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) bad(`--speed "${opts.speed}": write a factor above 0 and at most 1000 (60 = one minute a second)`);
+      if (!Number.isFinite(speed) || speed <= 0 || speed > 1000)
+        bad(`--speed "${opts.speed}": write a factor above 0 and at most 1000 (60 = one minute a second)`);
     }
     const token = opts.token ?? (process.env['MODALITY_TOKEN'] || null);
     if (token !== null && token.length < 8) bad('the token must be at least 8 characters');
@@ -73,14 +94,18 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
 
     const store = openStoreOrExit(opts.data);
     // The bundle lives in the package (dist/cart); an installation we cannot write to builds it under the temp directory.
-    const bundle = await ensureBundle().catch(() => ensureBundle(join(tmpdir(), `modality-cart-bundle-${process.getuid?.() ?? 'user'}`))).catch((e: unknown) => {
-      store.close();
-      bad(`cannot build the front end: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    });
+    const bundle = await ensureBundle()
+      .catch(() => ensureBundle(join(tmpdir(), `modality-cart-bundle-${process.getuid?.() ?? 'user'}`)))
+      .catch((e: unknown) => {
+        store.close();
+        bad(`cannot build the front end: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      });
     let host: BoardHost;
     try {
       host = await BoardHost.open(spec, {
-        speed, seed: Number(opts.seed), ...(opts.pins ? { pins: opts.pins } : {}),
+        speed,
+        seed: Number(opts.seed),
+        ...(opts.pins ? { pins: opts.pins } : {}),
         onWarning: (m) => io().err(`modality: ${m}`),
         onFatal: (m) => fatal(`the simulated board stopped: ${m}`),
       });
@@ -94,7 +119,11 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
       onWriteError: (m) => io().err(`modality: ${m}; the session goes on`),
     });
     const app = await buildServer({
-      sessions, store, host, library: new Library(dataDir(opts.data), profile), bundleDir: bundle.dir,
+      sessions,
+      store,
+      host,
+      library: new Library(dataDir(opts.data), profile),
+      bundleDir: bundle.dir,
       security: { listen: opts.listen, token },
       onInternalError: (m) => io().err(`modality: internal error in a request: ${m}`),
     });
@@ -105,23 +134,35 @@ Exit codes: 0 after Ctrl-C, 2 bad input (arguments, port in use, board not found
       await host.close();
       store.close();
       const code = (e as NodeJS.ErrnoException).code;
-      bad(code === 'EADDRINUSE' ? `port ${opts.port} on ${opts.listen} is in use (another modality cart?): choose --port` : `cannot listen on ${opts.listen}:${opts.port}: ${(e as Error).message.split('\n')[0]}`);
+      bad(
+        code === 'EADDRINUSE'
+          ? `port ${opts.port} on ${opts.listen} is in use (another modality cart?): choose --port`
+          : `cannot listen on ${opts.listen}:${opts.port}: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
     fatal = (m) => {
       io().err(`modality: internal error: ${m}; outputs off, the cart stops`);
-      try { host.board.estop(); } catch { /* the board's lease cuts the outputs anyway */ }
+      try {
+        host.board.estop();
+      } catch {
+        /* the board's lease cuts the outputs anyway */
+      }
       store.close();
       process.exit(1);
     };
     process.on('uncaughtException', (e) => fatal(e.message.split('\n')[0] ?? ''));
-    process.on('unhandledRejection', (e) => fatal(e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e)));
+    process.on('unhandledRejection', (e) => fatal(e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)));
     io().out(`modality cart: serving ${address}/ (board ${host.specText}${spec.kind === 'sim' ? `, ${speed}× real time` : ''}; records in ${store.file})`);
     if (token !== null) io().out(`modality cart: open ${address}/?token=<your token> once on each browser`);
     // under deploy/modality-cart.service (Type=notify, WatchdogSec): serving now, and alive while the loop runs
     const systemd = systemdNotifier();
     systemd.ready(`serving ${address}/`);
     await new Promise<void>((resolve) => {
-      const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
+      const done = () => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
       process.on('SIGINT', done);
       process.on('SIGTERM', done);
     });

@@ -12,7 +12,9 @@ export function register(program: Command): void {
     .option('--format <format>', 'json or csv', 'json')
     .option('--out <file>', 'write to this file and print its path (default: standard output)');
   addDataOption(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 JSON: the session (protocol id, name and hash, the resolved protocol and plan,
 board identity and firmware, start and end times, outcome, delivered values,
 faults, summary) and every stored event with the wall-clock time it was written.
@@ -23,10 +25,14 @@ session_id, seq, t_ms (session time), board_ms, written_at (wall clock), type,
 then program, modality, phase, output, action, value, duration_ms, code,
 source, kind, tens1_ma, tens2_ma, us_w_per_cm2, coupled, pad_c, pad_target_c,
 head_c, and detail (the event's other fields as JSON). Empty cells: the field
-does not apply to that event.`);
+does not apply to that event.`,
+  );
   cmd.action((idText: string, opts: { format: string; out?: string; data?: string }) => {
     const id = parseSessionId(idText);
-    if (opts.format !== 'json' && opts.format !== 'csv') { io().err(`modality: --format "${opts.format}": write json or csv`); throw new CliExit(EXIT.badInput); }
+    if (opts.format !== 'json' && opts.format !== 'csv') {
+      io().err(`modality: --format "${opts.format}": write json or csv`);
+      throw new CliExit(EXIT.badInput);
+    }
     const rec = recordOrExit(opts.data, id);
     writeOrPrint(opts.format === 'csv' ? exportCsv(rec) : exportJson(rec), opts.out);
   });

@@ -15,7 +15,9 @@ export function register(program: Command): void {
     .option('--all', 'also sessions that were simulations (simulated board, --speed other than real time, injected faults)')
     .option('--patient <id>', "only this patient's sessions");
   addDataOption(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Outcomes: completed, stopped (by the clinician or the stop button), faulted,
 interrupted (the process ended without finishing the record: killed, crashed,
 power cut; delivered values are those written up to the last telemetry before
@@ -29,15 +31,26 @@ Examples:
   $ modality history --patient P-0042
   $ modality history --all
   $ modality history --json --limit 10
-  $ modality history --data /media/backup/modality`);
+  $ modality history --data /media/backup/modality`,
+  );
   cmd.action((opts: { json?: boolean; limit?: string; data?: string; all?: boolean; patient?: string }) => {
-    if (opts.limit !== undefined && !/^[1-9]\d*$/.test(opts.limit)) { io().err(`modality: --limit "${opts.limit}" must be a whole number above 0`); throw new CliExit(EXIT.badInput); }
+    if (opts.limit !== undefined && !/^[1-9]\d*$/.test(opts.limit)) {
+      io().err(`modality: --limit "${opts.limit}" must be a whole number above 0`);
+      throw new CliExit(EXIT.badInput);
+    }
     const limit = opts.limit !== undefined ? Number(opts.limit) : undefined;
     const rows = withStore(opts.data, (s) => s.list(limit, { all: !!opts.all, ...(opts.patient !== undefined ? { patient: opts.patient } : {}) }));
-    if (opts.json) { io().out(JSON.stringify(rows, null, 2)); return; }
+    if (opts.json) {
+      io().out(JSON.stringify(rows, null, 2));
+      return;
+    }
     if (!rows.length) {
-      const hidden = opts.all ? 0 : withStore(opts.data, (s) => s.list(1, { all: true, ...(opts.patient !== undefined ? { patient: opts.patient } : {}) }).length);
-      io().out(`No treatment records${opts.patient !== undefined ? ` for patient ${opts.patient}` : ''} yet.${hidden ? ' (Simulations are not treatments: modality history --all lists them.)' : ''}`);
+      const hidden = opts.all
+        ? 0
+        : withStore(opts.data, (s) => s.list(1, { all: true, ...(opts.patient !== undefined ? { patient: opts.patient } : {}) }).length);
+      io().out(
+        `No treatment records${opts.patient !== undefined ? ` for patient ${opts.patient}` : ''} yet.${hidden ? ' (Simulations are not treatments: modality history --all lists them.)' : ''}`,
+      );
       return;
     }
     for (const r of rows) io().out(historyLines(r).join('\n'));
@@ -49,11 +62,18 @@ export function historyLines(r: SessionRow): string[] {
   const head = `${String(r.id).padStart(4)}  ${r.protocol.id}  ${r.startedAt}  ${r.outcome}${r.stopReason ? ` (${r.stopReason})` : ''}  ${time}`;
   const lines = [head];
   const c = r.context;
-  const who = [c?.patient ? `patient ${c.patient}` : '', c?.clinician ? `clinician ${c.clinician}` : '', c?.site ? `site ${c.site}${c.side ? ` (${c.side})` : ''}` : ''].filter(Boolean).join(' · ');
+  const who = [
+    c?.patient ? `patient ${c.patient}` : '',
+    c?.clinician ? `clinician ${c.clinician}` : '',
+    c?.site ? `site ${c.site}${c.side ? ` (${c.side})` : ''}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   if (who || r.simulated) lines.push(`      ${[r.simulated ? 'SIMULATION (not a treatment)' : '', who].filter(Boolean).join(' · ')}`);
   if (r.outcome === 'interrupted' || r.outcome === 'running') lines.push(`      delivered up to ${formatMs(r.deliveredAsOfMs ?? 0)}:`);
   for (const d of r.delivered) lines.push(`      ${deliveredLine(d)}`);
-  for (const f of r.faults) lines.push(`      fault ${formatSessionTime(f.t)} ${f.code}${f.output ? ` (${f.output})` : ''}${f.message ? `: ${f.message}` : ''}`);
+  for (const f of r.faults)
+    lines.push(`      fault ${formatSessionTime(f.t)} ${f.code}${f.output ? ` (${f.output})` : ''}${f.message ? `: ${f.message}` : ''}`);
   if (r.outcome === 'running') lines.push(`      (running: process ${r.pid} on ${r.host})`);
   return lines;
 }

@@ -41,7 +41,18 @@ plus the estimated pad transitions (heating/cooling to each target), and TENS ra
           valid: true as const,
         };
       }
-      return { id: b.id, name: null, modalities: [], plannedMs: null, source: `builtin:${b.id}`, reference: null, indication: null, file: b.file, valid: false as const, errors: r.errors.map(formatIssue) };
+      return {
+        id: b.id,
+        name: null,
+        modalities: [],
+        plannedMs: null,
+        source: `builtin:${b.id}`,
+        reference: null,
+        indication: null,
+        file: b.file,
+        valid: false as const,
+        errors: r.errors.map(formatIssue),
+      };
     });
     if (opts.json) {
       io().out(JSON.stringify(rows, null, 2));

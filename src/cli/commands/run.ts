@@ -33,7 +33,21 @@ function parseSpeed(text: string | undefined): number {
   return n;
 }
 
-interface RunOpts { board: string; speed?: string; fault: string[]; seed: string; json?: boolean; trace?: boolean; pins?: string; data?: string; clearFaults?: boolean; patient?: string; clinician?: string; site?: string; notes?: string }
+interface RunOpts {
+  board: string;
+  speed?: string;
+  fault: string[];
+  seed: string;
+  json?: boolean;
+  trace?: boolean;
+  pins?: string;
+  data?: string;
+  clearFaults?: boolean;
+  patient?: string;
+  clinician?: string;
+  site?: string;
+  notes?: string;
+}
 
 export function register(program: Command): void {
   const cmd = program
@@ -45,7 +59,10 @@ export function register(program: Command): void {
     .option('--fault <spec>', 'simulated board only: inject a fault; repeat for several (see below)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--seed <n>', 'seed for the simulated board (boot clock, line noise)', '1')
     .option('--json', 'print one JSON event per line; the last line is the summary')
-    .option('--trace', 'print every frame on the link to stderr: decoded with its bytes (modality boards), or the Firmata bytes in hex and the pin writes (firmata:)')
+    .option(
+      '--trace',
+      'print every frame on the link to stderr: decoded with its bytes (modality boards), or the Firmata bytes in hex and the pin writes (firmata:)',
+    )
     .option('--pins <file>', 'firmata boards: the pin map (default profiles/firmata-pins.json)')
     .option('--clear-faults', 'hardware: acknowledge faults the board latched before this session (after you have removed their cause)')
     .option('--patient <id>', 'the patient identifier, for the treatment record')
@@ -54,7 +71,9 @@ export function register(program: Command): void {
     .option('--notes <text>', 'clinical notes for the record');
   addProfileOption(cmd);
   addDataOption(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Examples:
   $ modality run tens-conventional                       live session on the simulated board, real time
   $ modality run upper-back-heat-us-tens --speed 60      the same at 60× (one minute a second)
@@ -80,7 +99,8 @@ SIGINT, SIGTERM and SIGHUP stop the session like the Stop key (ramp down,
 outputs off, recorded as stopped with the signal as the reason); a second one
 is an emergency stop. A closed stdout does not end the session.
 
-Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
+Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`,
+  );
 
   cmd.action(async (protocolArg: string, opts: RunOpts, command: Command) => {
     const profile = profileFrom(command);
@@ -97,26 +117,57 @@ Exit codes: 0 completed, 3 stopped, 4 faulted, 2 bad input, 1 internal error.`);
       board = parseBoardSpec(opts.board);
       speed = parseSpeed(opts.speed);
       faults = opts.fault.map(parseFaultSpec);
-      if (board.kind !== 'sim' && opts.speed !== undefined) throw new FaultSpecError('--speed works only with the simulated board: real hardware always runs in real time');
-      if (board.kind !== 'sim' && faults.length > 0) throw new FaultSpecError('--fault works only with the simulated board; on hardware, pull a lead or press the stop button');
+      if (board.kind !== 'sim' && opts.speed !== undefined)
+        throw new FaultSpecError('--speed works only with the simulated board: real hardware always runs in real time');
+      if (board.kind !== 'sim' && faults.length > 0)
+        throw new FaultSpecError('--fault works only with the simulated board; on hardware, pull a lead or press the stop button');
       if (!/^\d+$/.test(opts.seed)) throw new FaultSpecError(`--seed "${opts.seed}" must be a whole number`);
       const problems = checkFaultSpecs(faults, resolved.plan.totalMs, simBoardFor(profile), formatMs);
       if (problems.length > 0) throw new FaultSpecError(problems.join('\nmodality: '));
     } catch (e) {
-      if (e instanceof FaultSpecError || e instanceof BoardSpecError) { io().err(`modality: ${e.message}`); throw new CliExit(EXIT.badInput); }
+      if (e instanceof FaultSpecError || e instanceof BoardSpecError) {
+        io().err(`modality: ${e.message}`);
+        throw new CliExit(EXIT.badInput);
+      }
       throw e;
     }
     const context = SessionContextSchema.safeParse({ patient: opts.patient, clinician: opts.clinician, site: opts.site, notes: opts.notes });
-    if (!context.success) { io().err(`modality: ${context.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`); throw new CliExit(EXIT.badInput); }
+    if (!context.success) {
+      io().err(`modality: ${context.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new CliExit(EXIT.badInput);
+    }
     const records = openStoreOrExit(opts.data);
-    const summary = await runWithOutput(resolved.plan, board, { records, context: context.data, injected: opts.fault, speed, simBoard: simBoardFor(profile), faults, seed: Number(opts.seed), json: !!opts.json, trace: !!opts.trace, clearFaults: !!opts.clearFaults, ...(opts.pins ? { pins: opts.pins } : {}), ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}) });
+    const summary = await runWithOutput(resolved.plan, board, {
+      records,
+      context: context.data,
+      injected: opts.fault,
+      speed,
+      simBoard: simBoardFor(profile),
+      faults,
+      seed: Number(opts.seed),
+      json: !!opts.json,
+      trace: !!opts.trace,
+      clearFaults: !!opts.clearFaults,
+      ...(opts.pins ? { pins: opts.pins } : {}),
+      ...(profile.tens ? { profileMaxMa: profile.tens.maxAmplitudeMa } : {}),
+    });
     throw new CliExit(RUN_EXIT[summary.outcome]);
   });
 }
 
 interface OutputOpts {
-  records: RecordStore; context: SessionContext; injected: string[]; speed: number; faults: FaultSpec[]; seed: number; json: boolean; trace: boolean; clearFaults: boolean;
-  pins?: string; profileMaxMa?: number; simBoard: BoardOpenOptions['simBoard'];
+  records: RecordStore;
+  context: SessionContext;
+  injected: string[];
+  speed: number;
+  faults: FaultSpec[];
+  seed: number;
+  json: boolean;
+  trace: boolean;
+  clearFaults: boolean;
+  pins?: string;
+  profileMaxMa?: number;
+  simBoard: BoardOpenOptions['simBoard'];
 }
 
 /** Open the board, run the session on it (src/engine/run-session.ts), and show it: live panel, plain lines or JSON; the record as it happens. */
@@ -125,32 +176,59 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
   const view = new SessionView(plan);
   const panel = interactive ? new LivePanel(view) : null;
   // The treatment record: every event as it happens, the summary at the end.
-  const record = o.records.begin(plan, boardSpecText(spec), { context: o.context, run: { speed: o.speed, injectedFaults: o.injected }, onError: (m) => io().err(`modality: ${m}; the session goes on`) });
+  const record = o.records.begin(plan, boardSpecText(spec), {
+    context: o.context,
+    run: { speed: o.speed, injectedFaults: o.injected },
+    onError: (m) => io().err(`modality: ${m}; the session goes on`),
+  });
   const onEvent = (e: RunEvent) => {
     record.event(e);
-    if (o.json) { if (e.type !== 'summary') io().out(JSON.stringify(e)); return; }
+    if (o.json) {
+      if (e.type !== 'summary') io().out(JSON.stringify(e));
+      return;
+    }
     view.update(e);
-    if (!interactive) { const l = plainLine(e); if (l) io().out(l); }
+    if (!interactive) {
+      const l = plainLine(e);
+      if (l) io().out(l);
+    }
   };
   const stops = interrupts();
   let send: ((e: SessionEvent) => void) | null = null;
   const keys = interactive ? attachKeys((e) => send?.(e), stops.interrupt) : () => undefined;
   let lastDraw = 0;
-  const tick = () => { if (panel && performance.now() - lastDraw > 100) { lastDraw = performance.now(); panel.draw(); } };
+  const tick = () => {
+    if (panel && performance.now() - lastDraw > 100) {
+      lastDraw = performance.now();
+      panel.draw();
+    }
+  };
   let summary: Summary;
   let ran = false;
   try {
     const clock = clockFor(spec);
     const opened = await openBoard(spec, clock, {
-      seed: o.seed, faults: o.faults, simBoard: o.simBoard, pins: o.pins, ...(o.trace ? traceOptions() : {}),
+      seed: o.seed,
+      faults: o.faults,
+      simBoard: o.simBoard,
+      pins: o.pins,
+      ...(o.trace ? traceOptions() : {}),
     });
     try {
       if (opened.warning) io().err(`modality: ${opened.warning}`);
       if (o.clearFaults && opened.board.latchedFaults().length > 0) io().err(`modality: ${(await clearLatchedFaults(opened.board, clock)).message}`);
       ({ summary } = await runSession({
-        plan, board: opened.board, clock, onEvent, speed: o.speed, profileMaxMa: o.profileMaxMa,
+        plan,
+        board: opened.board,
+        clock,
+        onEvent,
+        speed: o.speed,
+        profileMaxMa: o.profileMaxMa,
         atZero: () => opened.sim?.arm(o.faults),
-        onStart: (run) => { send = (e) => run.send(e); stops.attach(send); },
+        onStart: (run) => {
+          send = (e) => run.send(e);
+          stops.attach(send);
+        },
         onTick: interactive ? tick : undefined,
       }));
     } finally {
@@ -166,7 +244,10 @@ async function runWithOutput(plan: Plan, spec: BoardSpec, o: OutputOpts): Promis
   } finally {
     keys();
     stops.detach();
-    if (!ran) { record.interrupted(); o.records.close(); }
+    if (!ran) {
+      record.interrupted();
+      o.records.close();
+    }
   }
   record.finish(summary);
   o.records.close();

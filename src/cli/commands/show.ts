@@ -61,7 +61,9 @@ ${FORMAT_HELP}`,
     lines.push('', 'Timeline (offsets from session start; ~ marks an estimated thermal transition):');
     for (const t of timeline) {
       const mark = t.estimated ? '~' : ' ';
-      lines.push(` ${mark}${formatMs(t.startMs).padStart(8)} – ${formatMs(t.endMs).padStart(8)}  step ${t.stepIndex + 1}  ${t.modality.padEnd(10)} ${t.phase.padEnd(9)} ${t.label}`);
+      lines.push(
+        ` ${mark}${formatMs(t.startMs).padStart(8)} – ${formatMs(t.endMs).padStart(8)}  step ${t.stepIndex + 1}  ${t.modality.padEnd(10)} ${t.phase.padEnd(9)} ${t.label}`,
+      );
     }
     io().out(lines.join('\n'));
     for (const w of plan.warnings) io().err(formatIssue(w));

@@ -98,7 +98,10 @@ export class BoardCore {
   private wakeTimer: TimerId | null = null;
   private wakeAt = -1;
 
-  constructor(private readonly clock: Clock, opts: BoardCoreOptions) {
+  constructor(
+    private readonly clock: Clock,
+    opts: BoardCoreOptions,
+  ) {
     this.bootOffsetMs = opts.bootOffsetMs ?? 0;
     this.rate = 1 + (opts.driftPpm ?? 0) * 1e-6;
     this.inputs = opts.inputs;
@@ -149,11 +152,14 @@ export class BoardCore {
       this.clock.clearTimeout(this.wakeTimer);
     }
     this.wakeAt = boardWake;
-    this.wakeTimer = this.clock.setTimeout(() => {
-      this.wakeTimer = null;
-      this.catchUp();
-      this.schedule();
-    }, Math.max(0, this.clockTimeOf(boardWake) - this.clock.now()));
+    this.wakeTimer = this.clock.setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.catchUp();
+        this.schedule();
+      },
+      Math.max(0, this.clockTimeOf(boardWake) - this.clock.now()),
+    );
   }
 
   // ---------------------------------------------------------------- the wire and the sensors
@@ -237,7 +243,12 @@ export class BoardCore {
   }
 
   counters(): { framesIn: number; crcErrors: number; framingErrors: number; eventsDropped: number } {
-    return { framesIn: this.c.sim_frames_in(), crcErrors: this.c.sim_crc_errors(), framingErrors: this.c.sim_framing_errors(), eventsDropped: this.c.sim_events_dropped() };
+    return {
+      framesIn: this.c.sim_frames_in(),
+      crcErrors: this.c.sim_crc_errors(),
+      framingErrors: this.c.sim_framing_errors(),
+      eventsDropped: this.c.sim_events_dropped(),
+    };
   }
 
   /** Defect injection (tests): a core that breaks its own rules. */

@@ -60,7 +60,10 @@ export class FrameDecoder {
     this.buf[this.n++] = b;
     const len = this.buf[0] as number;
     if (this.n === 1) {
-      if (len === FRAME.sync) { this.n = 0; return; } // filler between frames
+      if (len === FRAME.sync) {
+        this.n = 0;
+        return;
+      } // filler between frames
       if (len < FRAME.minLen || len > FRAME.maxLen) return this.error('framing');
       return;
     }

@@ -6,9 +6,7 @@ export type MessageBody<N extends MessageName> = { [K in FieldNames<N>]: number 
 export type Message = { [N in MessageName]: { type: N } & MessageBody<N> }[MessageName];
 export type MessageOf<N extends MessageName> = Extract<Message, { type: N }>;
 
-const BY_ID = new Map<number, MessageName>(
-  (Object.keys(MESSAGES) as MessageName[]).map((name) => [MESSAGES[name].id, name]),
-);
+const BY_ID = new Map<number, MessageName>((Object.keys(MESSAGES) as MessageName[]).map((name) => [MESSAGES[name].id, name]));
 
 const RANGE: Record<FieldType, [number, number]> = {
   u8: [0, 0xff],
@@ -52,11 +50,7 @@ export function decodeMessage(payload: Uint8Array): Message | null {
   const msg: Record<string, number | string> = { type: name };
   let o = 1;
   for (const [field, type] of MESSAGES[name].fields) {
-    msg[field] =
-      type === 'u8' ? dv.getUint8(o)
-      : type === 'u16' ? dv.getUint16(o, true)
-      : type === 'i16' ? dv.getInt16(o, true)
-      : dv.getUint32(o, true);
+    msg[field] = type === 'u8' ? dv.getUint8(o) : type === 'u16' ? dv.getUint16(o, true) : type === 'i16' ? dv.getInt16(o, true) : dv.getUint32(o, true);
     o += FIELD_BYTES[type];
   }
   return msg as unknown as Message;

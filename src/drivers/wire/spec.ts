@@ -50,37 +50,160 @@ export const OUTPUT_COUNT = 4;
 
 export const MESSAGES = {
   // ---- host → board (every one is acknowledged by ACK) ----
-  HELLO: { id: 0x01, dir: 'host', fields: [['protocolVersion', 'u8'], ['leaseMs', 'u16']], doc: 'Start a session: sets the lease; the board answers ACK then IDENTIFY.' },
+  HELLO: {
+    id: 0x01,
+    dir: 'host',
+    fields: [
+      ['protocolVersion', 'u8'],
+      ['leaseMs', 'u16'],
+    ],
+    doc: 'Start a session: sets the lease; the board answers ACK then IDENTIFY.',
+  },
   PING: { id: 0x02, dir: 'host', fields: [], doc: 'Heartbeat and clock query: renews the lease; the ACK carries boardMs.' },
   CONFIG_TENS: {
-    id: 0x03, dir: 'host',
-    fields: [['output', 'u8'], ['rateHz', 'u16'], ['pulseWidthUs', 'u16'], ['waveform', 'u8'], ['electrodeAreaCm2x10', 'u16'], ['flags', 'u8'], ['burstsPerS', 'u8'], ['pulsesPerBurst', 'u8'], ['modKind', 'u8'], ['modMinPct', 'u8'], ['modPeriodDs', 'u16']],
+    id: 0x03,
+    dir: 'host',
+    fields: [
+      ['output', 'u8'],
+      ['rateHz', 'u16'],
+      ['pulseWidthUs', 'u16'],
+      ['waveform', 'u8'],
+      ['electrodeAreaCm2x10', 'u16'],
+      ['flags', 'u8'],
+      ['burstsPerS', 'u8'],
+      ['pulsesPerBurst', 'u8'],
+      ['modKind', 'u8'],
+      ['modMinPct', 'u8'],
+      ['modPeriodDs', 'u16'],
+    ],
     doc: 'Pulse parameters of a TENS channel. waveform 0 = asymmetric biphasic, 1 = symmetric biphasic. flags bit0 = high current density acknowledged. modKind 0 none, 1 rate, 2 width, 3 amplitude.',
   },
-  CONFIG_US: { id: 0x04, dir: 'host', fields: [['frequencyMHz', 'u8'], ['dutyCyclePct', 'u8'], ['eraCm2x10', 'u16']], doc: 'Ultrasound head parameters.' },
-  SET: { id: 0x10, dir: 'host', fields: [['output', 'u8'], ['atMs', 'u32'], ['value', 'u16']], doc: 'At board time atMs, set the output to value (TENS is followed at the slew limit).' },
-  RAMP: { id: 0x11, dir: 'host', fields: [['output', 'u8'], ['atMs', 'u32'], ['from', 'u16'], ['to', 'u16'], ['durationMs', 'u32']], doc: 'At board time atMs, ramp linearly from `from` to `to` over durationMs. A rising TENS ramp steeper than the slew limit is refused; a ramp whose `from` lies above the present value is refused when due (it would be a jump).' },
-  OFF: { id: 0x12, dir: 'host', fields: [['output', 'u8'], ['atMs', 'u32']], doc: 'Turn an output (0xFF: all) off at board time atMs; atMs = 0 means now and also drops its queue.' },
-  CANCEL: { id: 0x13, dir: 'host', fields: [['output', 'u8']], doc: 'Drop every queued (not yet due) command of an output (0xFF: all). The output keeps its present value.' },
-  CLEAR: { id: 0x14, dir: 'host', fields: [['output', 'u8']], doc: 'Clear latched faults of an output (0xFF: all, including board-wide faults). Refused with CAUSE_PRESENT while the cause remains.' },
+  CONFIG_US: {
+    id: 0x04,
+    dir: 'host',
+    fields: [
+      ['frequencyMHz', 'u8'],
+      ['dutyCyclePct', 'u8'],
+      ['eraCm2x10', 'u16'],
+    ],
+    doc: 'Ultrasound head parameters.',
+  },
+  SET: {
+    id: 0x10,
+    dir: 'host',
+    fields: [
+      ['output', 'u8'],
+      ['atMs', 'u32'],
+      ['value', 'u16'],
+    ],
+    doc: 'At board time atMs, set the output to value (TENS is followed at the slew limit).',
+  },
+  RAMP: {
+    id: 0x11,
+    dir: 'host',
+    fields: [
+      ['output', 'u8'],
+      ['atMs', 'u32'],
+      ['from', 'u16'],
+      ['to', 'u16'],
+      ['durationMs', 'u32'],
+    ],
+    doc: 'At board time atMs, ramp linearly from `from` to `to` over durationMs. A rising TENS ramp steeper than the slew limit is refused; a ramp whose `from` lies above the present value is refused when due (it would be a jump).',
+  },
+  OFF: {
+    id: 0x12,
+    dir: 'host',
+    fields: [
+      ['output', 'u8'],
+      ['atMs', 'u32'],
+    ],
+    doc: 'Turn an output (0xFF: all) off at board time atMs; atMs = 0 means now and also drops its queue.',
+  },
+  CANCEL: {
+    id: 0x13,
+    dir: 'host',
+    fields: [['output', 'u8']],
+    doc: 'Drop every queued (not yet due) command of an output (0xFF: all). The output keeps its present value.',
+  },
+  CLEAR: {
+    id: 0x14,
+    dir: 'host',
+    fields: [['output', 'u8']],
+    doc: 'Clear latched faults of an output (0xFF: all, including board-wide faults). Refused with CAUSE_PRESENT while the cause remains.',
+  },
   ESTOP: { id: 0x15, dir: 'host', fields: [], doc: 'Emergency stop: every output off now, queues dropped, ESTOP latched.' },
   EVENT_ACK: { id: 0x16, dir: 'host', fields: [['eventId', 'u16']], doc: 'Acknowledge board EVENT eventId so the board stops resending it.' },
-  BYE: { id: 0x17, dir: 'host', fields: [], doc: 'The host ends the session: every output off now, queues dropped, the session closed as after a lease expiry, but no fault latched. ACK first, then APPLIED_OFF for each output that was driven.' },
+  BYE: {
+    id: 0x17,
+    dir: 'host',
+    fields: [],
+    doc: 'The host ends the session: every output off now, queues dropped, the session closed as after a lease expiry, but no fault latched. ACK first, then APPLIED_OFF for each output that was driven.',
+  },
   // ---- board → host ----
-  ACK: { id: 0x80, dir: 'board', fields: [['ackSeq', 'u8'], ['status', 'u8'], ['boardMs', 'u32']], doc: 'Answer to a host frame with sequence ackSeq. A duplicate (retransmitted) frame is answered again but not applied twice.' },
+  ACK: {
+    id: 0x80,
+    dir: 'board',
+    fields: [
+      ['ackSeq', 'u8'],
+      ['status', 'u8'],
+      ['boardMs', 'u32'],
+    ],
+    doc: 'Answer to a host frame with sequence ackSeq. A duplicate (retransmitted) frame is answered again but not applied twice.',
+  },
   IDENTIFY: {
-    id: 0x81, dir: 'board',
-    fields: [['protocolVersion', 'u8'], ['fwMajor', 'u8'], ['fwMinor', 'u8'], ['fwPatch', 'u8'], ['boardKind', 'u8'], ['tensChannels', 'u8'], ['hasUltrasound', 'u8'], ['hasPad', 'u8'], ['maxTensMaX10', 'u16'], ['maxTensSlewMaPerSX10', 'u16'], ['maxUsWPerCm2X100', 'u16'], ['maxPadCX10', 'u16'], ['minPadCX10', 'u16'], ['leaseMs', 'u16'], ['boardMs', 'u32']],
+    id: 0x81,
+    dir: 'board',
+    fields: [
+      ['protocolVersion', 'u8'],
+      ['fwMajor', 'u8'],
+      ['fwMinor', 'u8'],
+      ['fwPatch', 'u8'],
+      ['boardKind', 'u8'],
+      ['tensChannels', 'u8'],
+      ['hasUltrasound', 'u8'],
+      ['hasPad', 'u8'],
+      ['maxTensMaX10', 'u16'],
+      ['maxTensSlewMaPerSX10', 'u16'],
+      ['maxUsWPerCm2X100', 'u16'],
+      ['maxPadCX10', 'u16'],
+      ['minPadCX10', 'u16'],
+      ['leaseMs', 'u16'],
+      ['boardMs', 'u32'],
+    ],
     doc: 'Board identity, channels and limits; sent after the ACK of HELLO. boardKind 1 = simulated board, 2 = AVR firmware.',
   },
   TELEMETRY: {
-    id: 0x82, dir: 'board',
-    fields: [['boardMs', 'u32'], ['tens1X10', 'u16'], ['tens2X10', 'u16'], ['usX100', 'u16'], ['padTargetCX10', 'u16'], ['padCX10', 'i16'], ['headCX10', 'i16'], ['tens1Ohm', 'u16'], ['tens2Ohm', 'u16'], ['coupled', 'u8'], ['stopInput', 'u8'], ['faults', 'u16'], ['outputFaults', 'u16']],
+    id: 0x82,
+    dir: 'board',
+    fields: [
+      ['boardMs', 'u32'],
+      ['tens1X10', 'u16'],
+      ['tens2X10', 'u16'],
+      ['usX100', 'u16'],
+      ['padTargetCX10', 'u16'],
+      ['padCX10', 'i16'],
+      ['headCX10', 'i16'],
+      ['tens1Ohm', 'u16'],
+      ['tens2Ohm', 'u16'],
+      ['coupled', 'u8'],
+      ['stopInput', 'u8'],
+      ['faults', 'u16'],
+      ['outputFaults', 'u16'],
+    ],
     doc: 'Periodic state (every telemetryMs). Ohm 0xFFFF = open circuit. faults: bitmask of latched fault codes (bit = code - 1). outputFaults: 4 bits per output (bit0 lead-off / uncoupled, bit1 limit).',
   },
   EVENT: {
-    id: 0x83, dir: 'board',
-    fields: [['eventId', 'u16'], ['boardMs', 'u32'], ['kind', 'u8'], ['output', 'u8'], ['code', 'u8'], ['value', 'u16'], ['aux', 'u32']],
+    id: 0x83,
+    dir: 'board',
+    fields: [
+      ['eventId', 'u16'],
+      ['boardMs', 'u32'],
+      ['kind', 'u8'],
+      ['output', 'u8'],
+      ['code', 'u8'],
+      ['value', 'u16'],
+      ['aux', 'u32'],
+    ],
     doc: 'Reliable event: resent every eventRetryMs until EVENT_ACK. kind: see EVENT_KIND.',
   },
 } as const satisfies Record<string, MessageSpec>;
@@ -119,7 +242,8 @@ export const FAULT = {
 export type FaultName = keyof typeof FAULT;
 
 /** The tables read backwards, for decoding: code → name. */
-const byCode = <N extends string>(table: Record<N, number>): Record<number, N> => Object.fromEntries(Object.entries(table).map(([k, v]) => [v, k])) as Record<number, N>;
+const byCode = <N extends string>(table: Record<N, number>): Record<number, N> =>
+  Object.fromEntries(Object.entries(table).map(([k, v]) => [v, k])) as Record<number, N>;
 export const STATUS_NAME: Record<number, StatusName> = byCode(STATUS);
 export const FAULT_NAME: Record<number, FaultName> = byCode(FAULT);
 

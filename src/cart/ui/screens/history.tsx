@@ -16,7 +16,9 @@ export function HistoryScreen({ open }: { open?: string | undefined }) {
   if (open) {
     return (
       <div class="history report">
-        <button type="button" class="secondary" onClick={() => go('history')}>{M.history.close}</button>
+        <button type="button" class="secondary" onClick={() => go('history')}>
+          {M.history.close}
+        </button>
         <iframe title={`${M.history.open} ${open}`} src={`/api/history/${encodeURIComponent(open)}/report`} />
       </div>
     );
@@ -25,23 +27,46 @@ export function HistoryScreen({ open }: { open?: string | undefined }) {
     <div class="history">
       <div class="row">
         <h1>{M.history.heading}</h1>
-        <input type="search" aria-label={M.history.filter} placeholder={M.history.filterPlaceholder} value={patient} onInput={(e) => setPatient((e.target as HTMLInputElement).value)} />
-        <label class="check"><input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} />{M.history.all}</label>
+        <input
+          type="search"
+          aria-label={M.history.filter}
+          placeholder={M.history.filterPlaceholder}
+          value={patient}
+          onInput={(e) => setPatient((e.target as HTMLInputElement).value)}
+        />
+        <label class="check">
+          <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} />
+          {M.history.all}
+        </label>
       </div>
       {rows && !rows.length ? <p>{M.history.none}</p> : null}
       {rows?.length ? (
         <table>
-          <thead><tr>{Object.values(M.history.columns).map((c) => <th key={c}>{c}</th>)}<th /></tr></thead>
+          <thead>
+            <tr>
+              {Object.values(M.history.columns).map((c) => (
+                <th key={c}>{c}</th>
+              ))}
+              <th />
+            </tr>
+          </thead>
           <tbody>
             {rows.map((r) => (
               <tr key={r.id} class={r.simulated ? 'simulated' : ''}>
                 <td>{localDateTime(r.startedAt)}</td>
                 <td>{r.context?.patient ?? '—'}</td>
-                <td>{r.protocol.name}{r.simulated ? <em> ({M.history.simulated})</em> : null}</td>
+                <td>
+                  {r.protocol.name}
+                  {r.simulated ? <em> ({M.history.simulated})</em> : null}
+                </td>
                 <td>{r.context?.site ? `${r.context.site}${r.context.side ? ` (${M.start.sides[r.context.side]})` : ''}` : '—'}</td>
                 <td>{M.session.outcomes[r.outcome] ?? r.outcome}</td>
                 <td>{duration(r.elapsedMs ?? 0)}</td>
-                <td><a class="button secondary" href={`#/history/${r.id}`} aria-label={`${M.history.open} ${r.id}`}>{M.history.open}</a></td>
+                <td>
+                  <a class="button secondary" href={`#/history/${r.id}`} aria-label={`${M.history.open} ${r.id}`}>
+                    {M.history.open}
+                  </a>
+                </td>
               </tr>
             ))}
           </tbody>

@@ -11,7 +11,11 @@ function act(body: object, onError: (m: string) => void): void {
 
 function Bar({ done, planned, label }: { done: number; planned: number; label: string }) {
   const pct = planned > 0 ? Math.min(100, (done / planned) * 100) : 0;
-  return <div class="bar-outer" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}><div class="bar-inner" style={{ width: `${pct}%` }} /></div>;
+  return (
+    <div class="bar-outer" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
+      <div class="bar-inner" style={{ width: `${pct}%` }} />
+    </div>
+  );
 }
 
 export function SessionScreen({ state }: { state: CartState }) {
@@ -19,7 +23,14 @@ export function SessionScreen({ state }: { state: CartState }) {
   const snap = state.snapshot;
   const s = snap?.session;
   if (!snap || !s) {
-    return <div class="session idle"><p>{M.session.none}</p><a class="button primary big" href="#/library">{M.session.chooseProtocol}</a></div>;
+    return (
+      <div class="session idle">
+        <p>{M.session.none}</p>
+        <a class="button primary big" href="#/library">
+          {M.session.chooseProtocol}
+        </a>
+      </div>
+    );
   }
   const plan = s.plan;
   const tm = s.telemetry;
@@ -44,12 +55,18 @@ export function SessionScreen({ state }: { state: CartState }) {
         <strong>{plan.protocol.name}</strong>
         <span>{fmt(M.session.patient, { patient: ctx.patient ?? '—', site: `${ctx.site ?? ''}${ctx.side ? ` (${M.start.sides[ctx.side]})` : ''}` })}</span>
       </div>
-      {error ? <p class="error" role="status">{fmt(M.app.error, { message: error })}</p> : null}
+      {error ? (
+        <p class="error" role="status">
+          {fmt(M.app.error, { message: error })}
+        </p>
+      ) : null}
       <div class="cols">
         <div class="clock">
           {running ? (
             <>
-              <div class="countdown" role="timer" aria-label={M.session.remaining} data-ms={remaining}>{duration(remaining)}</div>
+              <div class="countdown" role="timer" aria-label={M.session.remaining} data-ms={remaining}>
+                {duration(remaining)}
+              </div>
               <div class="sub">{s.paused ? <strong class="paused-tag">{M.session.paused}</strong> : M.session.remaining}</div>
               <div class="times">
                 <span>{fmt(M.session.endsAt, { time: localTime(endsAt) })}</span>
@@ -57,22 +74,45 @@ export function SessionScreen({ state }: { state: CartState }) {
                 <span>{fmt(M.session.step, { n: stepIndex + 1, of: plan.steps.length })}</span>
               </div>
               {prompt ? (
-                <div class="prompt"><span>{M.session.prompt}: {prompt}</span><button type="button" class="primary" onClick={() => act({ action: 'continue' }, onErr)}>{M.session.continue}</button></div>
+                <div class="prompt">
+                  <span>
+                    {M.session.prompt}: {prompt}
+                  </span>
+                  <button type="button" class="primary" onClick={() => act({ action: 'continue' }, onErr)}>
+                    {M.session.continue}
+                  </button>
+                </div>
               ) : null}
               <div class="controls">
-                {s.paused
-                  ? <button type="button" class="primary big" onClick={() => act({ action: 'resume' }, onErr)}>{M.session.resume}</button>
-                  : <button type="button" class="secondary big" onClick={() => act({ action: 'pause' }, onErr)}>{M.session.pause}</button>}
-                <button type="button" class="stop big" onClick={() => act({ action: 'stop' }, onErr)}>{M.session.stop}</button>
+                {s.paused ? (
+                  <button type="button" class="primary big" onClick={() => act({ action: 'resume' }, onErr)}>
+                    {M.session.resume}
+                  </button>
+                ) : (
+                  <button type="button" class="secondary big" onClick={() => act({ action: 'pause' }, onErr)}>
+                    {M.session.pause}
+                  </button>
+                )}
+                <button type="button" class="stop big" onClick={() => act({ action: 'stop' }, onErr)}>
+                  {M.session.stop}
+                </button>
               </div>
             </>
           ) : (
             <div class="ended" role="status">
               <div class="outcome">{fmt(M.session.ended, { outcome: M.session.outcomes[summary?.outcome ?? 'running'] ?? '' })}</div>
-              {summary ? <p>{fmt(M.session.endedDetail, { elapsed: duration(summary.elapsedMs), planned: duration(summary.plannedMs), id: s.recordId ?? '—' })}</p> : null}
+              {summary ? (
+                <p>{fmt(M.session.endedDetail, { elapsed: duration(summary.elapsedMs), planned: duration(summary.plannedMs), id: s.recordId ?? '—' })}</p>
+              ) : null}
               <div class="controls">
-                {s.recordId !== null ? <a class="button secondary big" href={`#/history/${s.recordId}`}>{M.session.openReport}</a> : null}
-                <a class="button primary big" href="#/library">{M.session.newSession}</a>
+                {s.recordId !== null ? (
+                  <a class="button secondary big" href={`#/history/${s.recordId}`}>
+                    {M.session.openReport}
+                  </a>
+                ) : null}
+                <a class="button primary big" href="#/library">
+                  {M.session.newSession}
+                </a>
               </div>
             </div>
           )}
@@ -95,20 +135,45 @@ export function SessionScreen({ state }: { state: CartState }) {
           <dl class="readings">
             {activeTens.map((p) => (
               <div class="reading tens" key={p.programIndex}>
-                <dt>{M.session.amplitude}{activeTens.length > 1 ? ` ${p.channel}` : ''}</dt>
+                <dt>
+                  {M.session.amplitude}
+                  {activeTens.length > 1 ? ` ${p.channel}` : ''}
+                </dt>
                 <dd>
-                  <button type="button" class="round" aria-label={`${M.session.decrease}${activeTens.length > 1 ? ` ${p.channel}` : ''}`} disabled={!running} onClick={() => act({ action: 'adjust', deltaMa: -1, channel: p.channel }, onErr)}>−</button>
-                  <output class="amp" data-channel={p.channel}>{num(tm?.tensMa[p.channel - 1] ?? 0)} mA</output>
-                  <button type="button" class="round" aria-label={`${M.session.increase}${activeTens.length > 1 ? ` ${p.channel}` : ''}`} disabled={!running} onClick={() => act({ action: 'adjust', deltaMa: 1, channel: p.channel }, onErr)}>+</button>
+                  <button
+                    type="button"
+                    class="round"
+                    aria-label={`${M.session.decrease}${activeTens.length > 1 ? ` ${p.channel}` : ''}`}
+                    disabled={!running}
+                    onClick={() => act({ action: 'adjust', deltaMa: -1, channel: p.channel }, onErr)}
+                  >
+                    −
+                  </button>
+                  <output class="amp" data-channel={p.channel}>
+                    {num(tm?.tensMa[p.channel - 1] ?? 0)} mA
+                  </output>
+                  <button
+                    type="button"
+                    class="round"
+                    aria-label={`${M.session.increase}${activeTens.length > 1 ? ` ${p.channel}` : ''}`}
+                    disabled={!running}
+                    onClick={() => act({ action: 'adjust', deltaMa: 1, channel: p.channel }, onErr)}
+                  >
+                    +
+                  </button>
                 </dd>
                 <dt>{M.session.contact}</dt>
-                <dd class={tm?.electrodeOhm[p.channel - 1] === null ? 'bad' : 'good'}>{tm ? (tm.electrodeOhm[p.channel - 1] === null ? M.session.open : M.session.good) : '—'}</dd>
+                <dd class={tm?.electrodeOhm[p.channel - 1] === null ? 'bad' : 'good'}>
+                  {tm ? (tm.electrodeOhm[p.channel - 1] === null ? M.session.open : M.session.good) : '—'}
+                </dd>
               </div>
             ))}
             {programs.some((p) => p.modality === 'ultrasound') ? (
               <div class="reading">
-                <dt>{M.session.intensity}</dt><dd>{tm ? `${num(tm.usWPerCm2, 2)} W/cm²` : '—'}</dd>
-                <dt>{M.session.coupling}</dt><dd class={tm && !tm.coupled ? 'bad' : 'good'}>{tm ? (tm.coupled ? M.session.coupled : M.session.uncoupled) : '—'}</dd>
+                <dt>{M.session.intensity}</dt>
+                <dd>{tm ? `${num(tm.usWPerCm2, 2)} W/cm²` : '—'}</dd>
+                <dt>{M.session.coupling}</dt>
+                <dd class={tm && !tm.coupled ? 'bad' : 'good'}>{tm ? (tm.coupled ? M.session.coupled : M.session.uncoupled) : '—'}</dd>
               </div>
             ) : null}
             {programs.some((p) => p.modality === 'thermal') ? (

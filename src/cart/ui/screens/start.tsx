@@ -21,10 +21,24 @@ export function StartScreen({ protocolKey, state }: { protocolKey: string; state
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     const fail = (e: unknown) => setErr(e instanceof ApiError ? [e.message, ...e.detail] : [String(e)]);
-    if (protocolKey === UPLOAD_KEY) { const u = upload(); if (u) void api<ProtocolDetail>('/api/protocols/check', { file: u }).then(setD, fail); }
-    else void api<ProtocolDetail>(`/api/protocols/${encodeURIComponent(protocolKey)}`).then(setD, fail);
+    if (protocolKey === UPLOAD_KEY) {
+      const u = upload();
+      if (u) void api<ProtocolDetail>('/api/protocols/check', { file: u }).then(setD, fail);
+    } else void api<ProtocolDetail>(`/api/protocols/${encodeURIComponent(protocolKey)}`).then(setD, fail);
   }, [protocolKey]);
-  if (err) return <div class="start"><a class="button secondary" href="#/library">{M.app.back}</a>{err.map((l) => <p class="error" key={l}>{l}</p>)}</div>;
+  if (err)
+    return (
+      <div class="start">
+        <a class="button secondary" href="#/library">
+          {M.app.back}
+        </a>
+        {err.map((l) => (
+          <p class="error" key={l}>
+            {l}
+          </p>
+        ))}
+      </div>
+    );
   if (!d) return null;
   const items = d.checklist;
   const unanswered = items.filter((i) => answers[i.id] === undefined).length;
@@ -41,7 +55,10 @@ export function StartScreen({ protocolKey, state }: { protocolKey: string; state
       await api('/api/session', {
         protocol: u ? { file: u } : { key: protocolKey },
         context: {
-          patient: f.patient.trim(), clinician: f.clinician.trim(), site: f.site.trim(), side: f.side,
+          patient: f.patient.trim(),
+          clinician: f.clinician.trim(),
+          site: f.site.trim(),
+          side: f.side,
           ...(f.notes.trim() ? { notes: f.notes.trim() } : {}),
           contraindications: items.map((i) => ({ id: i.id, text: M.checklist[i.id] ?? i.id, present: answers[i.id] === true })),
         },
@@ -54,22 +71,45 @@ export function StartScreen({ protocolKey, state }: { protocolKey: string; state
     }
   };
   return (
-    <form class="start" onSubmit={(e) => { e.preventDefault(); void start(); }}>
+    <form
+      class="start"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void start();
+      }}
+    >
       <div class="row">
-        <a class="button secondary" href={protocolKey === UPLOAD_KEY ? '#/library' : `#/protocol/${encodeURIComponent(protocolKey)}`}>{M.app.back}</a>
+        <a class="button secondary" href={protocolKey === UPLOAD_KEY ? '#/library' : `#/protocol/${encodeURIComponent(protocolKey)}`}>
+          {M.app.back}
+        </a>
         <h1>{fmt(M.start.heading, { name: d.plan.protocol.name })}</h1>
       </div>
       <div class="fields">
-        <label>{M.start.patient}<input name="patient" autocomplete="off" value={f.patient} onInput={input('patient')} /></label>
-        <label>{M.start.clinician}<input name="clinician" autocomplete="off" value={f.clinician} onInput={input('clinician')} /></label>
-        <label>{M.start.site}<input name="site" autocomplete="off" placeholder={M.start.sitePlaceholder} value={f.site} onInput={input('site')} /></label>
+        <label>
+          {M.start.patient}
+          <input name="patient" autocomplete="off" value={f.patient} onInput={input('patient')} />
+        </label>
+        <label>
+          {M.start.clinician}
+          <input name="clinician" autocomplete="off" value={f.clinician} onInput={input('clinician')} />
+        </label>
+        <label>
+          {M.start.site}
+          <input name="site" autocomplete="off" placeholder={M.start.sitePlaceholder} value={f.site} onInput={input('site')} />
+        </label>
         <fieldset class="side">
           <legend>{M.start.side}</legend>
           {SIDES.map((s) => (
-            <label key={s} class={`toggle${f.side === s ? ' on' : ''}`}><input type="radio" name="side" value={s} checked={f.side === s} onChange={() => setF({ ...f, side: s })} />{M.start.sides[s]}</label>
+            <label key={s} class={`toggle${f.side === s ? ' on' : ''}`}>
+              <input type="radio" name="side" value={s} checked={f.side === s} onChange={() => setF({ ...f, side: s })} />
+              {M.start.sides[s]}
+            </label>
           ))}
         </fieldset>
-        <label class="notes">{M.start.notes}<textarea name="notes" rows={2} value={f.notes} onInput={input('notes')} /></label>
+        <label class="notes">
+          {M.start.notes}
+          <textarea name="notes" rows={2} value={f.notes} onInput={input('notes')} />
+        </label>
       </div>
       <h2>{M.start.checklist}</h2>
       <ul class="checklist">
@@ -80,8 +120,14 @@ export function StartScreen({ protocolKey, state }: { protocolKey: string; state
                 <span class="kind">{i.kind === 'contraindication' ? M.start.contraindication : M.start.precaution}</span> {M.checklist[i.id] ?? i.id}
                 <small class="source">{fmt(M.start.source, { source: i.source })}</small>
               </legend>
-              <label class={`toggle${answers[i.id] === true ? ' on yes' : ''}`}><input type="radio" name={i.id} checked={answers[i.id] === true} onChange={() => setAnswers({ ...answers, [i.id]: true })} />{M.start.yes}</label>
-              <label class={`toggle${answers[i.id] === false ? ' on' : ''}`}><input type="radio" name={i.id} checked={answers[i.id] === false} onChange={() => setAnswers({ ...answers, [i.id]: false })} />{M.start.no}</label>
+              <label class={`toggle${answers[i.id] === true ? ' on yes' : ''}`}>
+                <input type="radio" name={i.id} checked={answers[i.id] === true} onChange={() => setAnswers({ ...answers, [i.id]: true })} />
+                {M.start.yes}
+              </label>
+              <label class={`toggle${answers[i.id] === false ? ' on' : ''}`}>
+                <input type="radio" name={i.id} checked={answers[i.id] === false} onChange={() => setAnswers({ ...answers, [i.id]: false })} />
+                {M.start.no}
+              </label>
               {answers[i.id] ? <span class="warn">{i.kind === 'contraindication' ? M.start.present : M.start.precautionPresent}</span> : null}
             </fieldset>
           </li>
@@ -89,7 +135,9 @@ export function StartScreen({ protocolKey, state }: { protocolKey: string; state
       </ul>
       <div class="row end">
         <span class="why">{blocked ? M.start.blocked : missing ? fmt(M.start.missing, { what: missing }) : ''}</span>
-        <button type="submit" class="primary big" disabled={busy || blocked || !!missing || running}>{M.start.start}</button>
+        <button type="submit" class="primary big" disabled={busy || blocked || !!missing || running}>
+          {M.start.start}
+        </button>
       </div>
     </form>
   );
