@@ -81,7 +81,7 @@ while (Atomics.load(i32, ${STOP}) === 0) {
   while (Atomics.compareExchange(i32, ${LOCK}, 0, 1) !== 0) Atomics.wait(i32, ${LOCK}, 1, 1);
   try {
     const len = Atomics.load(i32, ${LEN});
-    if (len === 0 || Atomics.load(i32, ${WRITES}) !== seen) continue;
+    if (len === 0 || Atomics.load(i32, ${WRITES}) !== seen || Atomics.load(i32, ${STOP}) !== 0) continue;
     fs.writeSync(fd, frame.slice(0, len));
     Atomics.add(i32, ${REPEATS}, 1);
   } catch { /* the port is gone: the host will see it close */ } finally {

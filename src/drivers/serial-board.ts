@@ -392,6 +392,7 @@ export class SerialBoard implements Board {
 
   private stopSending(): void {
     this.link.stop();
+    this.transport.silence?.();
     if (this.holdTimer !== null) this.clock.clearTimeout(this.holdTimer);
     this.holdTimer = null;
     this.held = [];

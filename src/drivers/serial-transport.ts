@@ -110,6 +110,9 @@ export async function openSerialTransport(path: string, opts: SerialTransportOpt
       if (!port.isOpen) return;
       await new Promise<void>((resolve) => port.close(() => resolve()));
     },
+    silence: () => {
+      void keeper?.stop();
+    },
     hostStats: () => ({
       // The histogram counts in ns and includes its own 10 ms sampling period.
       hostStallMaxMs: Math.max(0, Math.round(stalls.max / 1e6) - 10),

@@ -15,6 +15,11 @@ export interface Transport {
   close(): Promise<void>;
   /** A real line's figures about its host: the worst event-loop stall seen, frames its lease keeper repeated. */
   hostStats?(): HostLineStats;
+  /**
+   * The host sends nothing more on this line (it gave the link up, or is closing it): a real
+   * line's lease keeper repeats nothing more, so the board's lease runs out as it must.
+   */
+  silence?(): void;
 }
 
 export interface HostLineStats {

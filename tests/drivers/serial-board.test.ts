@@ -47,6 +47,20 @@ describe('serial board driver against the simulated board', () => {
     expect(events.some((e) => e.type === 'linkLost')).toBe(true);
   });
 
+  it('a host that gives the link up silences the line: its lease keeper must not hold the lease for it', async () => {
+    const { board, clock, link, events } = await connectSim({ faults: { hostSilenceAtMs: 20_000 } });
+    let silenced = 0;
+    link.host.silence = () => {
+      silenced++;
+    };
+    clock.runUntil(19_000);
+    expect(silenced).toBe(0);
+    clock.runUntil(25_000);
+    expect(events.some((e) => e.type === 'linkLost')).toBe(true);
+    expect(silenced).toBeGreaterThanOrEqual(1);
+    await board.close();
+  });
+
   it('retransmits through line noise and still applies every command once', async () => {
     const { createRng } = await import('../../src/util/rng.js');
     const { board, clock, sim, events } = await connectSim({ faults: { noiseRate: 0.005, rng: createRng(7) } });
