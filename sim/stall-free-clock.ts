@@ -10,26 +10,26 @@
  * then runs a little slow against the host, which the host's clock sync
  * measures like any drift.
  */
-import type { Clock, TimerId } from '../src/clock.js';
+import { RealClock } from '../src/clock.js';
 
-export class StallFreeClock implements Clock {
+/** The host's real clock (its timers), with a time that does not count this process's stalls. */
+export class StallFreeClock extends RealClock {
   private lastRealMs = performance.now();
   private boardMs = 0;
   /** Board time not counted because this process was stalled (ms). */
   stalledMs = 0;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-  private nextId = 1;
   private readonly ticker: NodeJS.Timeout;
 
   constructor(
     private readonly maxStepMs = 50,
     tickMs = 10,
   ) {
+    super();
     this.ticker = setInterval(() => this.now(), tickMs);
     this.ticker.unref();
   }
 
-  now(): number {
+  override now(): number {
     const real = performance.now();
     const step = real - this.lastRealMs;
     this.lastRealMs = real;
@@ -39,32 +39,8 @@ export class StallFreeClock implements Clock {
     return this.boardMs;
   }
 
-  setTimeout(fn: () => void, ms: number): TimerId {
-    const id = this.nextId++;
-    this.timers.set(
-      id,
-      setTimeout(
-        () => {
-          this.timers.delete(id);
-          fn();
-        },
-        Math.max(0, ms),
-      ),
-    );
-    return id;
-  }
-
-  clearTimeout(id: TimerId): void {
-    const t = this.timers.get(id);
-    if (t !== undefined) {
-      clearTimeout(t);
-      this.timers.delete(id);
-    }
-  }
-
+  /** Stop the ticker (the board's own timers are stopped by the board). */
   dispose(): void {
     clearInterval(this.ticker);
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
   }
 }

@@ -2,7 +2,7 @@
  * The lease keeper (src/drivers/keepalive.ts) on a real serial line: the host's
  * event loop is blocked mid-session, as a slow records write or a burst of UI
  * work would block it, while the simulated board runs in another process on a
- * pty. The stall is the stimulus (a busy-wait in this process); the assertions
+ * pty. The stall is the stimulus (a loop that blocks this process's event loop); the assertions
  * are on what the board did (its faults, the session's outcome) and on the
  * frames the keeper wrote, never on how long anything took.
  */
