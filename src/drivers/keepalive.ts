@@ -15,8 +15,10 @@
  * the outputs. If the process dies, the worker dies with it and the lease runs
  * out at once. A HELLO is never repeated (it starts a new sequence space).
  *
- * The worker writes with write(2) on the port's own descriptor, under a lock
- * it shares with the host's writes: a repeat is written only while the frame
+ * The worker opens the port's device itself (its own descriptor, closed when
+ * it stops: never the host's, whose number the process may give to another
+ * file once the port closes) and writes with write(2), under a lock it shares
+ * with the host's writes: a repeat is written only while the frame
  * is still the host's last, so it can never land behind a newer frame (where
  * the board would take it for a new command and apply it again). A tty write
  * of one frame (at most 40 bytes) is one atomic write.
@@ -27,8 +29,8 @@
 import { Worker } from 'node:worker_threads';
 
 export interface KeepaliveOptions {
-  /** The open serial port's file descriptor. */
-  fd: number;
+  /** The serial port's device path (the port is open: raw mode and baud rate are the device's). */
+  path: string;
   /** Host silence after which the keeper repeats the last frame (longer than the host's heartbeat). */
   quietMs: number;
   /** Period of the repeats while the host stays silent. */
@@ -57,13 +59,15 @@ const FRAME_MAX = 64;
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const { fd, sab, quietMs, repeatMs, coverMs } = workerData;
+const { path, sab, quietMs, repeatMs, coverMs } = workerData;
+let fd = -1;
+try { fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK); } catch { /* no keeper: the plain lease */ }
 const i32 = new Int32Array(sab, 0, 8);
 const frame = new Uint8Array(sab, ${FRAME_OFFSET}, ${FRAME_MAX});
 const nowMs = () => Number(process.hrtime.bigint() / 1000000n);
 let seen = Atomics.load(i32, ${WRITES});
 let silentSince = null;
-while (Atomics.load(i32, ${STOP}) === 0) {
+while (fd >= 0 && Atomics.load(i32, ${STOP}) === 0) {
   Atomics.wait(i32, ${WRITES}, seen, silentSince === null ? quietMs : repeatMs);
   if (Atomics.load(i32, ${STOP}) !== 0) break;
   const writes = Atomics.load(i32, ${WRITES});
@@ -89,6 +93,7 @@ while (Atomics.load(i32, ${STOP}) === 0) {
     Atomics.notify(i32, ${LOCK});
   }
 }
+if (fd >= 0) fs.closeSync(fd);
 `;
 
 export class Keepalive {
@@ -103,7 +108,7 @@ export class Keepalive {
       throw new RangeError('keepalive: need quietMs > 0, repeatMs > 0, coverMs ≥ quietMs');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { fd: opts.fd, sab: this.sab, quietMs: opts.quietMs, repeatMs: opts.repeatMs, coverMs: opts.coverMs },
+      workerData: { path: opts.path, sab: this.sab, quietMs: opts.quietMs, repeatMs: opts.repeatMs, coverMs: opts.coverMs },
     });
     this.worker.unref(); // never what keeps a process alive
     this.worker.on('error', () => undefined); // a keeper that fails leaves the plain lease in charge

@@ -73,20 +73,21 @@ export async function openSerialTransport(path: string, opts: SerialTransportOpt
   // The host's event-loop stalls while the line is open, for the session summary (and the lease bench).
   const stalls = monitorEventLoopDelay({ resolution: 10 });
   stalls.enable();
-  const fd = (port.port as { fd?: number | null } | undefined)?.fd;
   const keeper =
-    opts.keepalive !== false && typeof fd === 'number'
+    opts.keepalive !== false
       ? new Keepalive({
-          fd,
+          path,
           quietMs: opts.keepalive?.quietMs ?? HOST_TIMING.keepaliveQuietMs,
           repeatMs: opts.keepalive?.repeatMs ?? HOST_TIMING.heartbeatMs,
           coverMs: opts.keepalive?.coverMs ?? HOST_TIMING.keepaliveCoverMs,
         })
       : null;
   port.on('close', () => {
+    void keeper?.stop();
     if (!closing) for (const cb of closeCbs) cb('port closed');
   });
   port.on('error', (err: Error) => {
+    void keeper?.stop();
     for (const cb of closeCbs) cb(err.message);
   });
   return {
