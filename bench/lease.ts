@@ -9,9 +9,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HOST_TIMING } from '../src/drivers/wire/spec.js';
+import { startSimPty } from '../tests/records/helpers.js';
 import { median } from './stats.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -39,14 +39,9 @@ export async function benchLease(sessions = 20, busyLoops = 2, onProgress?: (i: 
   const data = mkdtempSync(join(tmpdir(), 'modality-bench-lease-'));
   const children: ChildProcess[] = [];
   try {
-    const sim = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(sim);
-    const path = (
-      await new Promise<string>((resolve, reject) => {
-        createInterface({ input: sim.stdout! }).once('line', resolve);
-        sim.once('exit', (code) => reject(new Error(`modality sim exited ${code}`)));
-      })
-    ).trim();
+    const sim = await startSimPty();
+    children.push(sim.proc);
+    const path = sim.path;
     for (let i = 0; i < busyLoops; i++) children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
     const results: SummaryLine[] = [];
     for (let i = 0; i < sessions; i++) {

@@ -6,8 +6,7 @@
  * are on what the board did (its faults, the session's outcome) and on the
  * frames the keeper wrote, never on how long anything took.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealClock } from '../../src/clock.js';
 import { SerialBoard } from '../../src/drivers/serial-board.js';
@@ -16,7 +15,7 @@ import { HOST_TIMING } from '../../src/drivers/wire/spec.js';
 import type { Summary } from '../../src/engine/events.js';
 import { SessionRun } from '../../src/engine/session-runner.js';
 import { resolveProtocol } from '../../src/protocol/index.js';
-import { BIN } from '../records/helpers.js';
+import { startSimPty } from '../records/helpers.js';
 
 let sims: ChildProcess[] = [];
 afterEach(() => {
@@ -26,13 +25,9 @@ afterEach(() => {
 
 /** `modality sim --pty` in its own process: a stall of this process does not stall the board. */
 async function startSim(): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  sims.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`modality sim exited ${code}`)));
-  });
-  return line.trim();
+  const { path, proc } = await startSimPty();
+  sims.push(proc);
+  return path;
 }
 
 function block(ms: number): void {

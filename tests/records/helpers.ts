@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export const BIN = new URL('../../bin/modality.js', import.meta.url).pathname;
 
@@ -20,4 +21,17 @@ export function modality(...args: string[]) {
 export function steppingClock(startIso = '2025-03-04T09:00:00.000Z', stepMs = 1000): () => Date {
   let t = Date.parse(startIso) - stepMs;
   return () => new Date((t += stepMs));
+}
+
+/**
+ * `modality sim --pty` in its own process (a stall of the caller does not stall the board):
+ * resolves with the pty path it prints and the process, for the caller to kill.
+ */
+export async function startSimPty(): Promise<{ path: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`modality sim exited ${code}`)));
+  });
+  return { path: line.trim(), proc };
 }
