@@ -33,12 +33,18 @@ static volatile uint32_t tick_ms;        /* the board clock, ms (Timer2 overflow
 static volatile uint32_t rx_last_ms;     /* tick of the last byte received */
 static volatile uint16_t lease_watch_ms; /* 0: no session; else the lease the core holds */
 
-/* Every output off, from an interrupt: register writes only (a few cycles). */
+static inline void pulse_pin_off(uint8_t ch);
+
+/* Every output off, from an interrupt: register writes only (a few cycles). Port B's bits
+ * one instruction each (sbi/cbi): the pulse pins there belong to Timer1's compare units. */
 static inline void cut_outputs(void) {
   TCCR0A &= (uint8_t)~(_BV(COM0A1) | _BV(COM0B1)); /* TENS amplitude PWM disconnected */
   TCCR2A &= (uint8_t)~_BV(COM2B1);                  /* ultrasound intensity PWM disconnected */
   PORTD &= (uint8_t)~(_BV(PIN_US_EN) | _BV(PIN_US_PWM) | _BV(PIN_TENS1_AMP) | _BV(PIN_TENS2_AMP));
-  PORTB &= (uint8_t)~(_BV(PIN_HEATER) | _BV(PIN_COOLER) | _BV(PIN_TENS1_PULSE) | _BV(PIN_TENS2_PULSE));
+  PORTB &= (uint8_t)~_BV(PIN_HEATER);
+  PORTB &= (uint8_t)~_BV(PIN_COOLER);
+  pulse_pin_off(0);
+  pulse_pin_off(1);
 }
 
 ISR(PCINT2_vect) {
@@ -94,7 +100,6 @@ typedef struct {
   uint8_t portd, portb;       /* US_EN on port D; heater, cooler, LED on port B */
 } stage_t;
 #define STAGE_PORTD_MASK _BV(PIN_US_EN)
-#define STAGE_PORTB_MASK (_BV(PIN_HEATER) | _BV(PIN_COOLER) | _BV(PIN_LED))
 static volatile stage_t stage;
 static volatile uint32_t stage_ms;
 static volatile uint8_t stage_pending;
@@ -107,7 +112,11 @@ static inline void apply_stage(void) {
   OCR0A = stage.ocr0a;
   OCR0B = stage.ocr0b;
   TCCR0A = (uint8_t)((TCCR0A & (uint8_t)~(_BV(COM0A1) | _BV(COM0B1))) | stage.com0);
-  PORTB = (uint8_t)((PORTB & (uint8_t)~STAGE_PORTB_MASK) | stage.portb);
+  /* bit by bit (sbi/cbi): a read-modify-write of the whole port could race the compare units' pulse edges */
+  uint8_t pb = stage.portb;
+  if (pb & _BV(PIN_HEATER)) PORTB |= _BV(PIN_HEATER); else PORTB &= (uint8_t)~_BV(PIN_HEATER);
+  if (pb & _BV(PIN_COOLER)) PORTB |= _BV(PIN_COOLER); else PORTB &= (uint8_t)~_BV(PIN_COOLER);
+  if (pb & _BV(PIN_LED)) PORTB |= _BV(PIN_LED); else PORTB &= (uint8_t)~_BV(PIN_LED);
 }
 
 /* The tick: count, then write the staged outputs (the time-critical part, a few µs), then
@@ -128,13 +137,18 @@ ISR(TIMER2_OVF_vect) {
 }
 
 /* ------------------------------------------------ TENS pulse trains */
-/* Timer1 runs free at 2 MHz (0.5 µs). Each channel's compare unit schedules its next edge;
- * the compare ISR drives the pulse pin as its first instruction, so both edges of a pulse
- * carry the same latency and the width is exact (the start jitters by a few µs when
- * another interrupt is being served). After each falling edge the ISR asks the core's
- * planner (core/pulse.c: burst gating, modulation) for the next pulse; it does so with
- * interrupts enabled, its own compare parked 30 ms ahead, so a planning step (one
- * division under rate modulation) never delays the other channel's edges or the tick. */
+/* Timer1 runs free at 2 MHz (0.5 µs). Each channel's compare unit drives its pulse pin
+ * itself (OC1A = PB1, OC1B = PB2, toggle on match): the hardware raises the pin at the rise
+ * match and lowers it at the fall match, so a pulse's width is exact to the timer's
+ * 0.5 µs whatever interrupt is being served at either edge (a pin written by the compare
+ * routine was late by that routine's latency, and the width varied by up to 6 µs when a
+ * UART byte came in at one edge). The compare routine only schedules: at the rise it sets
+ * the fall match (rise + width), at the fall it disconnects the pin and plans the next
+ * pulse (core/pulse.c: burst gating, modulation) with interrupts enabled, its own compare
+ * parked 15 ms ahead, so a planning step (one division under rate modulation) never
+ * delays the other channel's edges or the tick. The pin is connected to its compare unit
+ * only from the last gap step (the rise armed) to the fall match: between pulses, and
+ * whenever an output is cut, the port (low) drives it. */
 enum { P_GAP, P_RISE, P_FALL };
 typedef struct {
   uint32_t remaining;     /* gap ticks still to wait */
@@ -147,7 +161,25 @@ typedef struct {
 } pulse_t;
 static pulse_t pulse[2];
 
-#define PARK 60000u /* compare increment while idle or planning (30 ms) */
+#define PARK 30000u /* compare increment while idle or planning (15 ms) */
+#define AHEAD 20      /* a compare is set at least this far ahead of the counter (10 µs) */
+#define PULSE_COM(ch) ((ch) ? _BV(COM1B0) : _BV(COM1A0)) /* toggle OC1x on compare match */
+#define PULSE_PIN(ch) ((ch) ? _BV(PIN_TENS2_PULSE) : _BV(PIN_TENS1_PULSE))
+
+/* Pulse pin ch low now and given back to the port (interrupts off). While connected, the
+ * compare unit's output latch is high between the rise match and the fall match: a
+ * pending match (its flag still set) is one more toggle than the state says. A high latch
+ * is toggled back low (force output compare) before the pin is disconnected, so the next
+ * connection starts low. */
+static inline void pulse_pin_off(uint8_t ch) {
+  if (TCCR1A & PULSE_COM(ch)) {
+    uint8_t pending = (TIFR1 & (ch ? _BV(OCF1B) : _BV(OCF1A))) != 0;
+    if ((pulse[ch].state == P_FALL) != pending) TCCR1C = ch ? _BV(FOC1B) : _BV(FOC1A);
+    TCCR1A &= (uint8_t)~PULSE_COM(ch);
+  }
+  if (ch) PORTB &= (uint8_t)~_BV(PIN_TENS2_PULSE);
+  else PORTB &= (uint8_t)~_BV(PIN_TENS1_PULSE);
+}
 
 /* After the falling edge (interrupts enabled by the caller): plan the next pulse. */
 static void pulse_plan(pulse_t *p) {
@@ -161,44 +193,50 @@ static void pulse_plan(pulse_t *p) {
   }
 }
 
-/* The increment to the next compare match while waiting out a gap (or idle). */
-static uint16_t pulse_gap(pulse_t *p) {
+/* The increment to the next compare match while waiting out a gap (or idle); the last
+ * step of a gap arms the rise (the pin connected, unless an output cut holds it off). */
+static uint16_t pulse_gap(pulse_t *p, uint8_t ch) {
   p->state = P_GAP;
-  if (!p->on) { p->remaining = 0; return 20000; }
+  if (!p->on) { p->remaining = 0; return 20000; } /* idle: a look every 10 ms */
   if (p->remaining > PARK) { p->remaining -= PARK; return PARK; }
   uint16_t r = p->remaining < 40 ? 40 : (uint16_t)p->remaining;
   p->remaining = 0;
   p->state = P_RISE;
+  if (!cut) TCCR1A |= PULSE_COM(ch);
   return r;
 }
 
-/* One channel's compare match; returns the next compare value. */
-static inline uint16_t pulse_edge(pulse_t *p, uint16_t ocr, volatile uint16_t *reg) {
-  if (p->state == P_RISE) { p->state = P_FALL; return (uint16_t)(ocr + p->width); }
+/* One channel's compare match (the hardware has just toggled a connected pin). */
+static inline void pulse_edge(uint8_t ch, volatile uint16_t *reg) {
+  pulse_t *p = &pulse[ch];
+  uint16_t ocr = *reg;
+  if (p->state == P_RISE) {
+    p->state = P_FALL;
+    *reg = (uint16_t)(ocr + p->width);
+    /* this routine ran later than the width (it cannot at these latencies): the match set
+     * above is behind the counter and would come a full timer turn (32 ms) later: end now */
+    if ((uint16_t)(TCNT1 - ocr) >= p->width) pulse_pin_off(ch);
+    return;
+  }
   if (p->state == P_FALL) {
-    *reg = (uint16_t)(ocr + PARK); /* no match of ours while planning */
+    TCCR1A &= (uint8_t)~PULSE_COM(ch); /* the pin is low: the port holds it between pulses */
+    *reg = (uint16_t)(ocr + PARK);     /* no match of ours while planning */
     p->state = P_GAP;
     sei();
     pulse_plan(p);
     cli();
   }
-  return (uint16_t)(ocr + pulse_gap(p));
+  /* A match set behind the counter would come a full timer turn (32 ms) later: a routine
+   * that was held off (another interrupt, a critical section) sets it just ahead instead.
+   * Only a gap step or a rise waits the few µs; every increment is below half a turn. */
+  uint16_t at = (uint16_t)(ocr + pulse_gap(p, ch));
+  uint16_t now = TCNT1;
+  if ((int16_t)(at - now) < AHEAD) at = (uint16_t)(now + AHEAD);
+  *reg = at;
 }
 
-ISR(TIMER1_COMPA_vect) {
-  uint8_t st = pulse[0].state;
-  if (st == P_RISE && !cut) PORTB |= _BV(PIN_TENS1_PULSE);
-  else if (st == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS1_PULSE);
-  uint16_t ocr = OCR1A;
-  OCR1A = pulse_edge(&pulse[0], ocr, &OCR1A);
-}
-ISR(TIMER1_COMPB_vect) {
-  uint8_t st = pulse[1].state;
-  if (st == P_RISE && !cut) PORTB |= _BV(PIN_TENS2_PULSE);
-  else if (st == P_FALL) PORTB &= (uint8_t)~_BV(PIN_TENS2_PULSE);
-  uint16_t ocr = OCR1B;
-  OCR1B = pulse_edge(&pulse[1], ocr, &OCR1B);
-}
+ISR(TIMER1_COMPA_vect) { pulse_edge(0, &OCR1A); }
+ISR(TIMER1_COMPB_vect) { pulse_edge(1, &OCR1B); }
 
 static uint8_t cfg_same(const mod_tens_cfg_t *a, const mod_tens_cfg_t *b) {
   const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
@@ -212,15 +250,15 @@ static void pulse_config(uint8_t ch, const mod_tens_cfg_t *c) {
   if (!c) {
     if (!p->on) return;
     ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { /* stop now, even mid-pulse */
+      pulse_pin_off(ch);
       p->on = 0;
       p->state = P_GAP;
       p->remaining = 0;
-      PORTB &= (uint8_t)~(ch ? _BV(PIN_TENS2_PULSE) : _BV(PIN_TENS1_PULSE));
     }
     return;
   }
   if (p->on && cfg_same(&p->cfg, c)) return;
-  /* (re)start the train: its first pulse at the next compare match (within 10 ms idle, 30 ms in
+  /* (re)start the train: its first pulse at the next compare match (within 10 ms idle, 15 ms in
    * a long gap); a pulse in flight ends at its own width and counts as the train's first */
   mod_tens_train_t t;
   mod_pulse_t first;
@@ -230,6 +268,7 @@ static void pulse_config(uint8_t ch, const mod_tens_cfg_t *c) {
     p->cfg = *c;
     p->train = t;
     if (p->state != P_FALL) {
+      pulse_pin_off(ch); /* a rise armed for the old setting does not happen */
       p->width = (uint16_t)(first.width_us * 2u);
       p->amp_level = first.amp_level;
       p->state = P_GAP;
@@ -382,11 +421,12 @@ int main(void) {
       if (board.board_faults & (1u << (MOD_FAULT_HOST_TIMEOUT - 1))) clear |= CUT_LEASE;
       /* no session (a BYE came in just as the watch fired): nothing is driven, no lease runs */
       if (!board.session) clear |= CUT_LEASE;
+      /* staged first: the pulse trains of the zeros the core now drives stop before the cut lifts */
+      stage_outputs(core_ms);
       ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
         cut &= (uint8_t)~clear;
         lease_watch_ms = board.session ? board.lease_ms : 0; /* the watch counts bytes, on its own */
       }
-      stage_outputs(core_ms);
       read_inputs(); /* for the next tick */
     }
     while (rx_tail != rx_head) {

@@ -17,7 +17,7 @@
 
 #define MOD_FW_MAJOR 0
 #define MOD_FW_MINOR 3
-#define MOD_FW_PATCH 0
+#define MOD_FW_PATCH 1
 #define MOD_BOARD_KIND_SIM 1 /* the core in WebAssembly, in the simulated board */
 #define MOD_BOARD_KIND_AVR 2
 

@@ -35,7 +35,7 @@ describe('modality doctor', () => {
     expect(level(r, 'node')?.level).toBe('OK');
     expect(level(r, 'port')?.level).toBe('OK');
     expect(level(r, 'board')).toMatchObject({ level: 'OK' });
-    expect(level(r, 'board')?.detail).toContain('simulated board, firmware 0.3.0, protocol 1');
+    expect(level(r, 'board')?.detail).toContain('simulated board, firmware 0.3.1, protocol 1');
     expect(level(r, 'firmware')?.level).toBe('OK');
     expect(level(r, 'faults')?.level).toBe('OK');
     expect(level(r, 'data')?.level).toBe('OK');

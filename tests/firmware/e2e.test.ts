@@ -29,11 +29,10 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
     await buildFirmware();
   }, 180_000);
 
-  // simavr on a 2-core CI machine simulates at about 0.6–0.7× real time; when the machine is busy
-  // it falls further behind, and the engine then rightly faults the session (a board that does not
-  // follow its plan: BOARD_NOT_FOLLOWING). One more try, not a wider tolerance: the figures asserted
-  // below stay exact.
-  it('runs examples/tens-10s.yaml to completion and the pins show the TENS output', { retry: 2, timeout: 60_000 }, async () => {
+  // No retry: simavr falls behind real time on a loaded machine (0.2–0.7×), but the board keeps
+  // its own time and the host's machines run on it (BoardTimeClock), so a slow board is not a
+  // failure. A retry here once hid a firmware defect (pulse widths 94 µs under UART traffic).
+  it('runs examples/tens-10s.yaml to completion and the pins show the TENS output', { timeout: 120_000 }, async () => {
     const board = await startFirmwareBoard();
     const samples: PinState[] = [];
     let sampling = true;
@@ -59,8 +58,6 @@ describe.runIf(available || ci)('modality run against the AVR firmware (simavr, 
       await sampler;
       await board.stop();
     }
-    // A retried attempt's failure is not in vitest's report: say it here, for the CI log.
-    if (code !== 0) process.stderr.write(`e2e attempt failed (exit ${code}): ${stdout.trim().split('\n').at(-1)}\n${stderr}\n`);
     expect(code, `exit code; stderr:\n${stderr}\nsummary: ${stdout.trim().split('\n').at(-1)}`).toBe(0);
     const lines = stdout
       .trim()

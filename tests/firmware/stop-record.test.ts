@@ -27,9 +27,9 @@ describe.runIf(available || ci)('stop button mid-plateau: the firmware and the s
     await buildFirmware();
   }, 180_000);
 
-  // simavr runs slower than real time on a 2-core machine; a busy moment can make the engine fault
-  // the run (LINK_LOST, BOARD_NOT_FOLLOWING), rightly for a real board: one more try, same assertions.
-  it("time at amplitude on the firmware equals the simulated board's within 2 ms", { retry: 2, timeout: 120_000 }, async () => {
+  // No retry: simavr runs slower than real time on a loaded machine, and the host's machines run
+  // on the board's own time (BoardTimeClock), so that is no failure; the press waits on that clock too.
+  it("time at amplitude on the firmware equals the simulated board's within 2 ms", { timeout: 120_000 }, async () => {
     // --- the firmware, in real time
     const board = await startFirmwareBoard();
     const events: RunEvent[] = [];

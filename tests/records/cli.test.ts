@@ -33,7 +33,7 @@ describe('treatment records from modality run', () => {
     const summary = JSON.parse(a.out.trim().split('\n').at(-1)!);
     expect(rows[1]).toMatchObject({
       protocol: { id: 'tens-10s', hash: summary.hash },
-      board: { kind: 'simulated', firmware: '0.3.0' },
+      board: { kind: 'simulated', firmware: '0.3.1' },
       delivered: summary.delivered,
     });
     expect(rows[0]!.faults.map((f) => f.code)).toContain('STOP_INPUT');

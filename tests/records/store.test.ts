@@ -92,7 +92,7 @@ describe('RecordStore', () => {
     expect(rec.outcome).toBe('completed');
     expect(rec.summary).toEqual(summary);
     expect(rec.delivered).toEqual(summary.delivered);
-    expect(rec.board).toMatchObject({ kind: 'simulated', firmware: '0.3.0' });
+    expect(rec.board).toMatchObject({ kind: 'simulated', firmware: '0.3.1' });
     expect(rec.protocolDefinition).toEqual(p.protocol);
     expect(rec.endedAt).not.toBeNull();
     expect(Date.parse(rec.endedAt!)).toBeGreaterThan(Date.parse(rec.startedAt));

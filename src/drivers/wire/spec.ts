@@ -12,7 +12,7 @@
 export const PROTOCOL_VERSION = 1;
 
 /** The board core's version (firmware-host/core/modality.h MOD_FW_*; a test checks they agree). IDENTIFY carries it. */
-export const CORE_VERSION = [0, 3, 0] as const;
+export const CORE_VERSION = [0, 3, 1] as const;
 
 /** Frame layout: <len u8><seq u8><payload ...><crc16 u16 LE><sync 0x7E>. */
 export const FRAME = {
