@@ -175,6 +175,37 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     await b.context().close();
   });
 
+  it("a hash change between the first render and the router's listener still opens that screen", async () => {
+    // Preact runs effects after paint: on an animation frame, or after 35 ms without one (RAF_TIMEOUT). Here
+    // both are held back until the route has changed, as a loaded machine can do; the router's
+    // listener then comes too late to hear the change, and the library stayed up.
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 480 }, hasTouch: true });
+    await ctx.addInitScript(() => {
+      const held: (() => void)[] = [];
+      const w = window as unknown as { __release: () => void };
+      window.requestAnimationFrame = () => 0;
+      const setTimeoutReal = window.setTimeout.bind(window);
+      window.setTimeout = ((fn: () => void, ms?: number) => {
+        if (ms !== 35) return setTimeoutReal(fn, ms);
+        held.push(fn);
+        return 0;
+      }) as typeof window.setTimeout;
+      w.__release = () => {
+        window.setTimeout = setTimeoutReal as typeof window.setTimeout;
+        for (const fn of held.splice(0)) fn();
+      };
+    });
+    const page = await ctx.newPage();
+    await page.goto(cart.url);
+    await page.locator('main').waitFor(WAIT); // the first render is on the page
+    await page.evaluate(() => {
+      location.hash = '#/start/tens-conventional';
+      (window as unknown as { __release: () => void }).__release();
+    });
+    await page.locator('.checklist li').first().waitFor(WAIT);
+    await ctx.close();
+  });
+
   it('Start stays disabled while a contraindication is present, and the API refuses it too', async () => {
     const page = await touchPage();
     await page.goto(`${cart.url}/#/start/tens-conventional`);

@@ -21,6 +21,7 @@ function useRoute(): string[] {
   useEffect(() => {
     const on = () => set(location.hash);
     addEventListener('hashchange', on);
+    on(); // a change between the first render and this effect (Preact runs effects after paint) is not lost
     return () => removeEventListener('hashchange', on);
   }, []);
   return hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
