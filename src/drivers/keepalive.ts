@@ -96,7 +96,14 @@ while (fd >= 0 && Atomics.load(i32, ${STOP}) === 0) {
 if (fd >= 0) fs.closeSync(fd);
 `;
 
+let liveWorkers = 0;
+
 export class Keepalive {
+  /** Keeper threads of this process still running (a stopped keeper's thread has exited). */
+  static live(): number {
+    return liveWorkers;
+  }
+
   private readonly sab = new SharedArrayBuffer(FRAME_OFFSET + FRAME_MAX);
   private readonly i32 = new Int32Array(this.sab, 0, 8);
   private readonly frame = new Uint8Array(this.sab, FRAME_OFFSET, FRAME_MAX);
@@ -110,6 +117,8 @@ export class Keepalive {
       eval: true,
       workerData: { path: opts.path, sab: this.sab, quietMs: opts.quietMs, repeatMs: opts.repeatMs, coverMs: opts.coverMs },
     });
+    liveWorkers++;
+    this.worker.once('exit', () => liveWorkers--);
     this.worker.unref(); // never what keeps a process alive
     this.worker.on('error', () => undefined); // a keeper that fails leaves the plain lease in charge
   }

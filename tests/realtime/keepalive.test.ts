@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealClock } from '../../src/clock.js';
 import { SerialBoard } from '../../src/drivers/serial-board.js';
+import { Keepalive } from '../../src/drivers/keepalive.js';
 import { openSerialTransport, type SerialTransportOptions } from '../../src/drivers/serial-transport.js';
 import { HOST_TIMING } from '../../src/drivers/wire/spec.js';
 import type { Summary } from '../../src/engine/events.js';
@@ -93,5 +94,37 @@ describe('the lease keeper holds the lease through host stalls, and only those',
     // It covered the first 2 s (about one repeat per heartbeat), then let the lease run out.
     expect(s.link.keepaliveRepeats).toBeGreaterThan(0);
     expect(s.link.keepaliveRepeats).toBeLessThanOrEqual(Math.ceil(HOST_TIMING.keepaliveCoverMs / HOST_TIMING.heartbeatMs) + 1);
+  });
+});
+
+describe('the lease keeper ends with the line', () => {
+  async function until(cond: () => boolean): Promise<void> {
+    while (!cond()) await new Promise((res) => setTimeout(res, 20));
+  }
+
+  it('a port that goes away by itself (the board unplugged): the host hears it close and the keeper thread exits', async () => {
+    const { path, proc } = await startSimPty();
+    sims.push(proc);
+    const before = Keepalive.live();
+    const transport = await openSerialTransport(path);
+    expect(Keepalive.live()).toBe(before + 1);
+    const closed = new Promise<string>((res) => transport.onClose(res));
+    transport.onData(() => undefined); // a host always reads the line: a read is what meets the gone device
+    transport.write(new Uint8Array([1, 2, 3]), { repeatable: true }); // something it could repeat
+    await until(() => (transport.hostStats?.().keepaliveRepeats ?? 0) >= 2); // the keeper has the line and is repeating
+    proc.kill('SIGKILL'); // the pty's other end is gone, as a USB board pulled out
+    expect(await closed).toBeTruthy();
+    await until(() => Keepalive.live() === before);
+    await transport.close();
+  });
+
+  it('a line the host closes: the keeper thread exits before close() returns', async () => {
+    const { path, proc } = await startSimPty();
+    sims.push(proc);
+    const before = Keepalive.live();
+    const transport = await openSerialTransport(path);
+    expect(Keepalive.live()).toBe(before + 1);
+    await transport.close();
+    expect(Keepalive.live()).toBe(before);
   });
 });
