@@ -102,12 +102,18 @@ describe('the lease keeper ends with the line', () => {
     while (!cond()) await new Promise((res) => setTimeout(res, 20));
   }
 
-  it('a port that goes away by itself (the board unplugged): the host hears it close and the keeper thread exits', async () => {
+  /** A line to `modality sim --pty` with its keeper running; `before`: the keepers running before it. */
+  async function keptLine() {
     const { path, proc } = await startSimPty();
     sims.push(proc);
     const before = Keepalive.live();
     const transport = await openSerialTransport(path);
     expect(Keepalive.live()).toBe(before + 1);
+    return { proc, before, transport };
+  }
+
+  it('a port that goes away by itself (the board unplugged): the host hears it close and the keeper thread exits', async () => {
+    const { proc, before, transport } = await keptLine();
     const closed = new Promise<string>((res) => transport.onClose(res));
     transport.onData(() => undefined); // a host always reads the line: a read is what meets the gone device
     transport.write(new Uint8Array([1, 2, 3]), { repeatable: true }); // something it could repeat
@@ -119,11 +125,7 @@ describe('the lease keeper ends with the line', () => {
   });
 
   it('a line the host closes: the keeper thread exits before close() returns', async () => {
-    const { path, proc } = await startSimPty();
-    sims.push(proc);
-    const before = Keepalive.live();
-    const transport = await openSerialTransport(path);
-    expect(Keepalive.live()).toBe(before + 1);
+    const { before, transport } = await keptLine();
     await transport.close();
     expect(Keepalive.live()).toBe(before);
   });
