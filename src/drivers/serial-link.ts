@@ -22,6 +22,8 @@ export interface Pending {
   output: OutputName | 'all' | null;
   tries: number;
   sentAt: number;
+  /** The board's clock as its frames last told it when this frame was first sent (null: nothing heard yet). */
+  boardMsAtFirst: number | null;
 }
 
 export interface SerialLinkOptions {
@@ -51,6 +53,8 @@ const STALL_GRACE_MS = 50;
 
 export class SerialLink {
   private seq = 0;
+  /** The board's clock (u32 ms) in the newest frame heard that carries it (ACK, EVENT, TELEMETRY, ...). */
+  private lastBoardMs: number | null = null;
   private queue: Pending[] = [];
   private inFlight: Pending | null = null;
   private retransmitTimer: TimerId | null = null;
@@ -81,7 +85,17 @@ export class SerialLink {
 
   send<N extends MessageName>(name: N, body: MessageBody<N>, describe: string, output: OutputName | 'all' | null, urgent = false): void {
     if (this.stopped) return;
-    const p: Pending = { payload: encodeMessage(name, body), frame: new Uint8Array(0), seq: -1, name, describe, output, tries: 0, sentAt: 0 };
+    const p: Pending = {
+      payload: encodeMessage(name, body),
+      frame: new Uint8Array(0),
+      seq: -1,
+      name,
+      describe,
+      output,
+      tries: 0,
+      sentAt: 0,
+      boardMsAtFirst: null,
+    };
     if (urgent) this.queue.unshift(p);
     else this.queue.push(p);
     this.pump();
@@ -123,6 +137,7 @@ export class SerialLink {
   }
 
   private transmit(p: Pending): void {
+    if (p.tries === 0) p.boardMsAtFirst = this.lastBoardMs;
     p.tries++;
     if (p.tries > 1) this.counters.retransmits++;
     p.sentAt = this.clock.now();
@@ -140,11 +155,28 @@ export class SerialLink {
           this.transmit(p);
           return;
         } // keep knocking until connect times out
+        if (this.boardStillCatchingUp(p)) {
+          this.transmit(p);
+          return;
+        }
         this.h.lost(`the board did not acknowledge ${p.describe} after ${p.tries} tries`);
         return;
       }
       this.transmit(p);
     }, this.o.retransmitMs);
+  }
+
+  /**
+   * The tries are spent, but the board's own clock, as its frames report it, has not yet
+   * moved on by the time they cover (maxTries × retransmitMs) since the first send: a
+   * board that runs slow (a simulated AVR behind real time on a loaded machine) or frames
+   * this host has not read yet (its own stall). Keep sending: the budget is counted on
+   * the board's clock. A board that falls silent is lost by the silence watch instead.
+   */
+  private boardStillCatchingUp(p: Pending): boolean {
+    if (p.boardMsAtFirst === null || this.lastBoardMs === null || !this.h.watching()) return false;
+    const movedOnMs = (this.lastBoardMs - p.boardMsAtFirst) >>> 0;
+    return movedOnMs < this.o.maxTries * this.o.retransmitMs;
   }
 
   private armHeartbeat(): void {
@@ -167,6 +199,7 @@ export class SerialLink {
     if (this.closed) return;
     if (this.h.watching()) this.armSilence();
     if (!msg) return;
+    if ('boardMs' in msg && typeof msg.boardMs === 'number') this.lastBoardMs = msg.boardMs;
     if (msg.type === 'ACK') return this.onAck(msg);
     this.h.message(msg);
   }

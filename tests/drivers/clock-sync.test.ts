@@ -1,33 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/clock.js';
-import type { BoardEvent } from '../../src/drivers/board.js';
 import { ClockExtender, ClockSync, low32, U32 } from '../../src/drivers/clock-sync.js';
-import { SerialBoard } from '../../src/drivers/serial-board.js';
 import { SessionRun } from '../../src/engine/session-runner.js';
 import { validateProtocolData } from '../../src/protocol/index.js';
 import { createRng } from '../../src/util/rng.js';
-import { createLinkPair } from '../../sim/link.js';
-import { DriftBoard } from './drift-board.js';
-
-async function connectDrift(ppm: number, bootMs = 5000) {
-  const clock = new VirtualClock();
-  const link = createLinkPair(clock);
-  const fake = new DriftBoard(clock, link.board, ppm, bootMs);
-  let board: SerialBoard | undefined;
-  let error: unknown;
-  SerialBoard.connect(clock, link.host, { label: 'drift' }).then(
-    (b) => (board = b),
-    (e) => (error = e),
-  );
-  while (!board && !error) {
-    if (!clock.step()) break;
-    await Promise.resolve();
-  }
-  if (error) throw error;
-  const events: BoardEvent[] = [];
-  board!.subscribe((e) => events.push(e));
-  return { clock, fake, board: board!, events };
-}
+import { connectDrift } from './drift-board.js';
 
 const tensCfg = { rateHz: 100, pulseWidthUs: 100, waveform: 'symmetric-biphasic' as const, electrodeAreaCm2: 25, highDensityAcknowledged: false };
 

@@ -5,7 +5,10 @@
  * (64-bit; the wire carries its low 32 bits, so it wraps like the AVR's).
  * It enforces nothing: the rules live in the real boards.
  */
-import type { Clock } from '../../src/clock.js';
+import { type Clock, VirtualClock } from '../../src/clock.js';
+import type { BoardEvent } from '../../src/drivers/board.js';
+import { SerialBoard } from '../../src/drivers/serial-board.js';
+import { createLinkPair } from '../../sim/link.js';
 import type { Transport } from '../../src/drivers/transport.js';
 import { low32, U32 } from '../../src/drivers/clock-sync.js';
 import { encodeFrame, FrameDecoder } from '../../src/drivers/wire/frame.js';
@@ -197,4 +200,25 @@ export class DriftBoard {
     });
     this.clock.setTimeout(() => this.tick(), 250 / (1 + this.ppm * 1e-6));
   }
+}
+
+/** A SerialBoard connected (on a virtual clock) to a DriftBoard whose clock runs `ppm` off. */
+export async function connectDrift(ppm: number, bootMs = 5000) {
+  const clock = new VirtualClock();
+  const link = createLinkPair(clock);
+  const fake = new DriftBoard(clock, link.board, ppm, bootMs);
+  let board: SerialBoard | undefined;
+  let error: unknown;
+  SerialBoard.connect(clock, link.host, { label: 'drift' }).then(
+    (b) => (board = b),
+    (e) => (error = e),
+  );
+  while (!board && !error) {
+    if (!clock.step()) break;
+    await Promise.resolve();
+  }
+  if (error) throw error;
+  const events: BoardEvent[] = [];
+  board!.subscribe((e) => events.push(e));
+  return { clock, fake, board: board!, events };
 }
