@@ -36,10 +36,11 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
         problems.push(`${where}: pad target ${ph.targetC} °C is outside the board's ${i.minPadC}–${i.maxPadC} °C`);
     return problems;
   },
-  telemetry(acc, t) {
-    if (t.padTargetC === null) return;
-    acc.maxC = acc.maxC === null ? t.padC : Math.max(acc.maxC, t.padC);
-    acc.minC = acc.minC === null ? t.padC : Math.min(acc.minC, t.padC);
+  telemetry(acc, pad) {
+    // the pad's extremes while it holds a target (its reading: value = target °C, tempC = measured)
+    if (pad.value === null || !('tempC' in pad)) return;
+    acc.maxC = acc.maxC === null ? pad.tempC : Math.max(acc.maxC, pad.tempC);
+    acc.minC = acc.minC === null ? pad.tempC : Math.min(acc.minC, pad.tempC);
   },
   delivered(p, acc) {
     const hot = count(acc.completedPhases, 'hot');

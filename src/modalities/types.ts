@@ -10,7 +10,7 @@
  * engine, the records and the CLI. Pure: no I/O, no xstate (`show` and
  * `history` read the descriptors without loading the machines).
  */
-import type { BoardInfo, OutputName } from '../drivers/board.js';
+import type { BoardInfo, OutputName, OutputReading } from '../drivers/board.js';
 import type { ModalityName, PlannedProgram } from '../protocol/index.js';
 import type { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
 import type { ZodType } from 'zod';
@@ -31,12 +31,6 @@ export interface DeliveredAcc {
   minC: number | null;
 }
 
-/** The part of a telemetry sample a modality may gather from. */
-export interface TelemetrySample {
-  padC: number;
-  padTargetC: number | null;
-}
-
 export interface ModalityDescriptor<
   P extends PlannedProgram = PlannedProgram,
   D extends { modality: string; program: number } = { modality: string; program: number },
@@ -53,8 +47,8 @@ export interface ModalityDescriptor<
   output(p: P): OutputName;
   /** Why this board cannot run the program (`where` names the step), checked before anything is switched on. */
   preCheck(p: P, board: BoardInfo, where: string): string[];
-  /** Gather from a telemetry sample while the program runs (optional). */
-  telemetry?(acc: DeliveredAcc, t: TelemetrySample): void;
+  /** Gather from its output's reading in a telemetry sample while the program runs (optional). */
+  telemetry?(acc: DeliveredAcc, reading: OutputReading): void;
   /** The delivered values, from what the accounting gathered. */
   delivered(p: P, acc: DeliveredAcc): D;
   /** The cart's progress bar: the time that counts as delivered (as the record counts it), and its planned length. */

@@ -97,7 +97,10 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const allTele = events.filter((e): e is Telemetry => e.type === 'telemetry');
   // A very long record (hours) has more samples than the chart has pixels: keep every k-th, and every change of coupling.
   const stride = Math.ceil(allTele.length / 4000);
-  const tele = stride <= 1 ? allTele : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || e.coupled !== allTele[i - 1]?.coupled);
+  const tele =
+    stride <= 1
+      ? allTele
+      : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || e.outputs.ultrasound?.coupled !== allTele[i - 1]?.outputs.ultrasound?.coupled);
   const faults = events.filter((e): e is Fault => e.type === 'fault');
   const programs = rec.plan.steps.flatMap((s) => s.programs);
   const lastT = maxOf(
@@ -111,7 +114,10 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const hasCh2 = tens.some((p) => p.modality === 'tens' && p.channel === 2);
   const hasCh1 = tens.some((p) => p.modality === 'tens' && p.channel !== 2);
   if (tens.length) {
-    const max = maxOf([...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.tensMa[0], e.tensMa[1]))], 1);
+    const max = maxOf(
+      [...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.outputs.tens1?.value ?? 0, e.outputs.tens2?.value ?? 0))],
+      1,
+    );
     panels.push({
       key: 'tens',
       title: 'TENS amplitude',
@@ -122,7 +128,7 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
         [
           hasCh1 || !hasCh2
             ? polylines(
-                tele.map((e) => [e.t, e.tensMa[0]]),
+                tele.map((e) => [e.t, e.outputs.tens1?.value ?? null]),
                 x,
                 y,
                 SERIES_COLOURS.tens1,
@@ -130,7 +136,7 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
             : '',
           hasCh2
             ? polylines(
-                tele.map((e) => [e.t, e.tensMa[1]]),
+                tele.map((e) => [e.t, e.outputs.tens2?.value ?? null]),
                 x,
                 y,
                 SERIES_COLOURS.tens2,
@@ -141,7 +147,7 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   }
   const us = programs.filter((p) => p.modality === 'ultrasound');
   if (us.length) {
-    const max = maxOf([...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.usWPerCm2)], 0.5);
+    const max = maxOf([...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.outputs.ultrasound?.value ?? 0)], 0.5);
     panels.push({
       key: 'ultrasound',
       title: 'Ultrasound intensity (strip: coupling)',
@@ -157,11 +163,11 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
           const x0 = x(a.t),
             x1 = b ? x(b.t) : x(Math.min(endT, a.t + 1000));
           strip.push(
-            `<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${a.coupled ? SERIES_COLOURS.coupled : SERIES_COLOURS.uncoupled}" shape-rendering="crispEdges"/>`,
+            `<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${a.outputs.ultrasound?.coupled !== false ? SERIES_COLOURS.coupled : SERIES_COLOURS.uncoupled}" shape-rendering="crispEdges"/>`,
           );
         }
         return `${strip.join('\n')}\n${polylines(
-          tele.map((e) => [e.t, e.usWPerCm2]),
+          tele.map((e) => [e.t, e.outputs.ultrasound?.value ?? null]),
           x,
           y,
           SERIES_COLOURS.ultrasound,
@@ -172,7 +178,11 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const thermal = programs.filter((p) => p.modality === 'thermal');
   if (thermal.length) {
     const targets = thermal.flatMap((p) => (p.modality === 'thermal' ? p.phases.map((ph) => ph.targetC) : []));
-    const temps = [...targets, ...tele.map((e) => e.padC), ...tele.flatMap((e) => (e.padTargetC === null ? [] : [e.padTargetC]))];
+    const temps = [
+      ...targets,
+      ...tele.flatMap((e) => (e.outputs.pad ? [e.outputs.pad.tempC] : [])),
+      ...tele.flatMap((e) => (e.outputs.pad?.value == null ? [] : [e.outputs.pad.value])),
+    ];
     const lo = Math.floor((minOf(temps) - 2) / 5) * 5,
       hi = Math.ceil((maxOf(temps) + 2) / 5) * 5;
     panels.push({
@@ -184,13 +194,13 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
       draw: (x, y) =>
         [
           polylines(
-            tele.map((e) => [e.t, e.padC]),
+            tele.map((e) => [e.t, e.outputs.pad?.tempC ?? null]),
             x,
             y,
             SERIES_COLOURS.pad,
           ),
           polylines(
-            tele.map((e) => [e.t, e.padTargetC]),
+            tele.map((e) => [e.t, e.outputs.pad?.value ?? null]),
             x,
             y,
             SERIES_COLOURS.padTarget,

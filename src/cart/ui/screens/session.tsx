@@ -5,6 +5,8 @@ import type { PlannedProgram } from '../../../protocol/index.js';
 import { api, ApiError, type CartState } from '../state.js';
 import { M, duration, fmt, localTime, num } from '../format.js';
 
+const tensOutput = (channel: number) => (channel === 2 ? 'tens2' : 'tens1');
+
 function act(body: object, onError: (m: string) => void): void {
   void api('/api/session/actions', body).catch((e: unknown) => onError(e instanceof ApiError ? e.message : String(e)));
 }
@@ -34,6 +36,8 @@ export function SessionScreen({ state }: { state: CartState }) {
   }
   const plan = s.plan;
   const tm = s.telemetry;
+  const us = tm?.outputs.ultrasound;
+  const pad = tm?.outputs.pad;
   const prog = s.progress;
   const running = s.status === 'running';
   const programs = plan.steps.flatMap((st) => st.programs);
@@ -150,7 +154,7 @@ export function SessionScreen({ state }: { state: CartState }) {
                     −
                   </button>
                   <output class="amp" data-channel={p.channel}>
-                    {num(tm?.tensMa[p.channel - 1] ?? 0)} mA
+                    {num(tm?.outputs[tensOutput(p.channel)]?.value ?? 0)} mA
                   </output>
                   <button
                     type="button"
@@ -163,23 +167,23 @@ export function SessionScreen({ state }: { state: CartState }) {
                   </button>
                 </dd>
                 <dt>{M.session.contact}</dt>
-                <dd class={tm?.electrodeOhm[p.channel - 1] === null ? 'bad' : 'good'}>
-                  {tm ? (tm.electrodeOhm[p.channel - 1] === null ? M.session.open : M.session.good) : '—'}
+                <dd class={tm?.outputs[tensOutput(p.channel)]?.electrodeOhm === null ? 'bad' : 'good'}>
+                  {tm?.outputs[tensOutput(p.channel)] ? (tm.outputs[tensOutput(p.channel)]?.electrodeOhm === null ? M.session.open : M.session.good) : '—'}
                 </dd>
               </div>
             ))}
             {programs.some((p) => p.modality === 'ultrasound') ? (
               <div class="reading">
                 <dt>{M.session.intensity}</dt>
-                <dd>{tm ? `${num(tm.usWPerCm2, 2)} W/cm²` : '—'}</dd>
+                <dd>{us ? `${num(us.value, 2)} W/cm²` : '—'}</dd>
                 <dt>{M.session.coupling}</dt>
-                <dd class={tm && !tm.coupled ? 'bad' : 'good'}>{tm ? (tm.coupled ? M.session.coupled : M.session.uncoupled) : '—'}</dd>
+                <dd class={us && !us.coupled ? 'bad' : 'good'}>{us ? (us.coupled ? M.session.coupled : M.session.uncoupled) : '—'}</dd>
               </div>
             ) : null}
             {programs.some((p) => p.modality === 'thermal') ? (
               <div class="reading">
                 <dt>{M.session.pad}</dt>
-                <dd>{tm ? `${num(tm.padC)} °C · ${tm.padTargetC !== null ? fmt(M.session.target, { target: tm.padTargetC }) : M.session.noTarget}` : '—'}</dd>
+                <dd>{pad ? `${num(pad.tempC)} °C · ${pad.value !== null ? fmt(M.session.target, { target: pad.value }) : M.session.noTarget}` : '—'}</dd>
               </div>
             ) : null}
           </dl>
