@@ -1,9 +1,10 @@
 /** Thermal: heat, cold or contrast on the pad (machine: src/machines/thermal.machine.ts). */
 import type { PlannedThermal } from '../protocol/index.js';
 import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
-import { ThermalProgramSchema } from '../protocol/schema.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
+import { fmt } from '../messages/index.js';
+import { HOUGHTON, WATSON } from './sources.js';
 import type { ModalityDescriptor } from './types.js';
 
 export interface DeliveredThermal {
@@ -26,7 +27,6 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
   label: 'Thermal',
   standard: STANDARDS.thermal,
   limits: ABSOLUTE_LIMITS.thermal,
-  schema: ThermalProgramSchema,
   output: () => 'pad',
   preCheck(p, i, where) {
     const problems: string[] = [];
@@ -79,4 +79,50 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
   ],
   summaryLine: (d) =>
     `thermal: hot ${formatMs(d.hotMs)} (planned ${formatMs(d.planned.hotMs)}), cold ${formatMs(d.coldMs)} (planned ${formatMs(d.planned.coldMs)}), ${d.cycles} cycle(s), pad ${d.minC ?? '–'}–${d.maxC ?? '–'} °C`,
+  chart: {
+    key: 'thermal',
+    title: 'Pad temperature (dashed: target)',
+    unit: '°C',
+    colours: { pad: '#8c564b', padTarget: '#e377c2' },
+    series: () => [
+      { colour: 'pad', at: (o) => o.pad?.tempC ?? null },
+      { colour: 'padTarget', dashed: true, at: (o) => o.pad?.value ?? null },
+    ],
+    planned: (p) => p.phases.map((ph) => ph.targetC),
+    axis: { from: 'around' },
+  },
+  cart: {
+    label: (_p, { M }) => M.modality['thermal'] ?? 'Thermal',
+    planLines(p, { M, duration }) {
+      const phases = p.phases
+        .map((ph) => fmt(ph.kind === 'hot' ? M.detail.hot : M.detail.cold, { target: ph.targetC, time: duration(ph.durationMs) }))
+        .join(' → ');
+      return [fmt(M.detail.thermal, { mode: p.mode, phases })];
+    },
+    tilesFor: 'session',
+    tile(_p, o, { M, num }) {
+      const pad = o?.pad;
+      return {
+        kind: 'thermal',
+        rows: [
+          {
+            label: M.session.pad,
+            value: pad ? `${num(pad.tempC)} °C · ${pad.value !== null ? fmt(M.session.target, { target: pad.value }) : M.session.noTarget}` : '—',
+          },
+        ],
+      };
+    },
+  },
+  checklist: {
+    items: [
+      { id: 'thermal-sensation', modality: 'thermal', kind: 'contraindication', source: `${HOUGHTON} (thermal agents, impaired sensation); ${WATSON}` },
+      { id: 'thermal-circulation', modality: 'thermal', kind: 'contraindication', source: `${HOUGHTON} (thermal agents, impaired circulation)` },
+      { id: 'thermal-wounds', modality: 'thermal', kind: 'precaution', source: `${HOUGHTON} (thermal agents, open wounds, fragile skin)` },
+      { id: 'thermal-communication', modality: 'thermal', kind: 'precaution', source: `${HOUGHTON} (thermal agents, impaired cognition or communication)` },
+      { id: 'heat-acute', modality: 'heat', kind: 'contraindication', source: `${HOUGHTON} (superficial heat, acute inflammation, haemorrhage)` },
+      { id: 'cold-hypersensitivity', modality: 'cold', kind: 'contraindication', source: `${HOUGHTON} (cryotherapy, cold hypersensitivity, Raynaud's)` },
+    ],
+    // heat and cold each add their own items
+    groups: (p) => ['thermal', ...new Set(p.phases.map((ph) => (ph.kind === 'hot' ? 'heat' : 'cold')))],
+  },
 };
