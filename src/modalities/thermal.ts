@@ -1,6 +1,7 @@
 /** Thermal: heat, cold or contrast on the pad (machine: src/machines/thermal.machine.ts). */
 import type { PlannedThermal } from '../protocol/index.js';
 import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
+import { THERMAL_PLAN_NOTE } from '../protocol/thermal-estimate.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
 import { fmt } from '../messages/index.js';
@@ -66,6 +67,14 @@ export const thermal: ModalityDescriptor<PlannedThermal, DeliveredThermal> = {
       .map((x) => `${x.transitionMs ? `(~${formatMs(x.transitionMs)} to ${x.targetC} °C) ` : ''}${x.kind} ${x.targetC} °C ${formatMs(x.durationMs)}`)
       .join(' → ');
     return `Thermal ${p.mode}${p.mode === 'contrast' ? ` × ${p.cycles} cycles, starting ${p.startWith}` : ''}: ${ph}; ${formatMs(p.atTargetMs)} at target + ~${formatMs(p.transitionMs)} transitions`;
+  },
+  showLines(programs) {
+    const atTarget = programs.reduce((n, x) => n + x.atTargetMs, 0);
+    const transitions = programs.reduce((n, x) => n + x.transitionMs, 0);
+    return [
+      `thermal:    ${formatMs(atTarget)} at target + ~${formatMs(transitions)} estimated transitions (pad heating/cooling)`,
+      `note:       ${THERMAL_PLAN_NOTE}`,
+    ];
   },
   deliveredLine: (d) =>
     `Thermal: hot ${formatMs(d.hotMs)} of ${formatMs(d.planned.hotMs)}, cold ${formatMs(d.coldMs)} of ${formatMs(d.planned.coldMs)}, cycles ${d.cycles} of ${d.planned.cycles}` +

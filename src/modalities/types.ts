@@ -58,6 +58,8 @@ export interface ModalityDescriptor<
   phaseLengthMs(p: P, phase: string, number: unknown): number | null;
   /** `show`: the program's plan in one line. */
   describe(p: P): string;
+  /** `show`: lines about all of the plan's programs of this modality together, under the plan's header (optional). */
+  showLines?(programs: readonly P[]): string[];
   /** History and report: what was delivered against the plan, in one line. */
   deliveredLine(d: D): string;
   /** The report's planned-against-delivered table: [quantity, planned, delivered]. */

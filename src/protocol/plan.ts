@@ -14,8 +14,7 @@ import type { Protocol, PromptStep, TensProgram, ThermalProgram, UltrasoundProgr
 import { estimateTransitionsMs, type ThermalPhase } from './thermal-estimate.js';
 import { resolveUltrasound, secondsToMs, tensCurrentDensityMaPerCm2, tensEffectivePulseRateHz, tensRmsCurrentMa } from './dose.js';
 
-export const THERMAL_PLAN_NOTE =
-  'Thermal times are time at target; the planned length adds an estimate of each transition (pad heating/cooling to the target) from the reference pad model. A real pad can be faster or slower.';
+export { THERMAL_PLAN_NOTE } from './thermal-estimate.js';
 
 export type { ThermalPhase } from './thermal-estimate.js';
 

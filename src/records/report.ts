@@ -95,12 +95,11 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const header = opts.header ?? true;
   const events = rec.events.map((e) => e.event);
   const allTele = events.filter((e): e is Telemetry => e.type === 'telemetry');
-  // A very long record (hours) has more samples than the chart has pixels: keep every k-th, and every change of coupling.
+  // A very long record (hours) has more samples than the chart has pixels: keep every k-th, and every change of a strip (the coupling).
   const stride = Math.ceil(allTele.length / 4000);
-  const tele =
-    stride <= 1
-      ? allTele
-      : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || e.outputs.ultrasound?.coupled !== allTele[i - 1]?.outputs.ultrasound?.coupled);
+  const strips = Object.values(MODALITIES).flatMap((m) => (m.chart.strip ? [m.chart.strip] : []));
+  const changed = (a: Telemetry, b: Telemetry | undefined) => b !== undefined && strips.some((f) => f(a.outputs) !== f(b.outputs));
+  const tele = stride <= 1 ? allTele : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || changed(e, allTele[i - 1]));
   const faults = events.filter((e): e is Fault => e.type === 'fault');
   const programs = rec.plan.steps.flatMap((s) => s.programs);
   const lastT = maxOf(

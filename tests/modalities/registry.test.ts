@@ -95,6 +95,7 @@ describe('the modality registry', () => {
     expect(m.progressMs(d)).toBe(0);
     expect(m.plannedProgressMs(p)).toBeGreaterThan(0);
     expect(m.remainingMs(p, null, 0, 0)).toBeGreaterThanOrEqual(m.plannedProgressMs(p));
+    if (m.showLines) for (const l of m.showLines([p])) expect(l).toMatch(/\w+: +\S/);
     const rows = m.deliveredRows(d);
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) expect(r).toHaveLength(3);
