@@ -11,6 +11,8 @@ import { MODALITIES, modalityOf, type DeliveredAcc } from '../../src/modalities/
 import type { CartText } from '../../src/modalities/types.js';
 import { listBuiltins, resolveProtocol, type PlannedProgram } from '../../src/protocol/index.js';
 import { ABSOLUTE_LIMITS, STANDARDS } from '../../src/protocol/limits.js';
+import { PROGRAMS } from '../../src/protocol/programs/index.js';
+import type { CheckKit, ProgramKind } from '../../src/protocol/programs/kit.js';
 import { PARALLEL_KEYS, ParallelItemSchema } from '../../src/protocol/schema.js';
 
 const PARTS = [
@@ -30,10 +32,15 @@ const PARTS = [
 
 /** One planned program of each modality, from the built-in library. */
 const samples = new Map<string, PlannedProgram>();
+/** The same programs as the protocol file gives them (before planning). */
+const sources = new Map<string, unknown>();
 for (const b of listBuiltins()) {
   const r = resolveProtocol(b.id);
   if (!r.ok) continue;
   for (const s of r.plan.steps) for (const p of s.programs) if (!samples.has(p.modality)) samples.set(p.modality, p);
+  for (const step of r.plan.protocol.steps)
+    for (const item of 'parallel' in step ? step.parallel : [step])
+      for (const [k, v] of Object.entries(item)) if (k in PROGRAMS && !sources.has(k)) sources.set(k, v);
 }
 
 const roomyBoard: BoardInfo = {
@@ -62,6 +69,7 @@ describe('the modality registry', () => {
   it('has a descriptor and a machine for every modality a protocol step can name, and nothing else', () => {
     expect(Object.keys(MODALITIES).sort()).toEqual([...PARALLEL_KEYS].sort());
     expect(Object.keys(PROGRAM_MACHINES).sort()).toEqual([...PARALLEL_KEYS].sort());
+    expect(Object.keys(PROGRAMS).sort()).toEqual([...PARALLEL_KEYS].sort());
   });
 
   it.each([...PARALLEL_KEYS])('%s: every part is there, named and sourced', (name) => {
@@ -162,5 +170,30 @@ describe('the modality registry', () => {
   it('checklist ids are unique across the registry', () => {
     const ids = Object.values(MODALITIES).flatMap((m) => m.checklist.items.map((i) => i.id));
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it.each([...PARALLEL_KEYS])('%s: its program kind (src/protocol/programs/) parses, checks, plans and times the library program', (name) => {
+    const raw = sources.get(name);
+    const planned = samples.get(name);
+    if (raw === undefined || !planned) return expect.unreachable(`a built-in protocol with a ${name} step`);
+    const kind = PROGRAMS[name] as unknown as ProgramKind<string, unknown, PlannedProgram, unknown>;
+    expect(kind.key).toBe(name);
+    // the schema a step `- <name>: { … }` is checked against is the kind's
+    const step = ParallelItemSchema.options.find((o) => name in o.shape);
+    expect(step && (step.shape as Record<string, unknown>)[name]).toBe(kind.schema);
+    const parsed = kind.schema.parse(raw);
+    // planning the file's program gives the library's plan of it
+    expect(kind.plan(parsed, planned.programIndex)).toEqual(planned);
+    expect(kind.resource(parsed)).toMatch(/\w/);
+    // its timeline covers the program's planned length, phase after phase
+    const phases: number[] = [];
+    kind.timeline(planned, (_phase, ms) => void phases.push(ms));
+    expect(phases.length).toBeGreaterThan(0);
+    expect(phases.reduce((a, b) => a + b, 0)).toBe(planned.durationMs);
+    // checked on a device without this output: one error, from the profile
+    const issues: unknown[] = [];
+    const kit = { add: (_segs: unknown, f: unknown) => void issues.push(f), byProfile: { layer: 'profile', setBy: 'test' } } as unknown as CheckKit;
+    kind.check(parsed, ['steps', 0, name], kit, undefined);
+    expect(issues).toEqual([expect.objectContaining({ layer: 'profile' })]);
   });
 });
