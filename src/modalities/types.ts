@@ -1,14 +1,18 @@
 /**
  * What a modality is, in one place: a descriptor per modality (tens.ts,
  * ultrasound.ts, thermal.ts), listed in index.ts. The session machine's
- * pre-check, the delivered accounting, `show`, the live panel's summary and the
- * records' text iterate over the descriptors instead of switching on the
+ * pre-check, the delivered accounting, `show`, the live panel's summary, the
+ * records' text, the report's chart, the cart's plan text, live tiles and
+ * checklist iterate over the descriptors instead of switching on the
  * modality's name. The machine that runs a program is the modality's other
- * half: src/machines/programs.ts lists one per modality.
+ * half: src/machines/programs.ts lists one per modality; its protocol part
+ * (schema, checks, plan) is its program kind, src/protocol/programs/.
  *
  * Layer: above the protocol and the Board interface, below the machines, the
  * engine, the records and the CLI. Pure: no I/O, no xstate (`show` and
- * `history` read the descriptors without loading the machines).
+ * `history` read the descriptors without loading the machines), and no zod or
+ * Node at run time: the cart's browser bundle imports them
+ * (.dependency-cruiser.cjs: descriptors-fit-the-browser).
  */
 import type { BoardInfo, OutputName, OutputReading, OutputTelemetry } from '../drivers/board.js';
 import type { Messages } from '../messages/index.js';
