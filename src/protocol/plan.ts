@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Issue } from './issues.js';
 import { secondsToMs } from './dose.js';
-import { PROGRAMS } from './programs/index.js';
+import { PROGRAMS, programOf } from './programs/index.js';
 import type { ProgramKind, PushPhase } from './programs/kit.js';
 import type { ParallelItem, ProgramModality, Protocol, PromptStep } from './schema.js';
 
@@ -78,9 +78,8 @@ export function buildPlan(protocol: Protocol, options: BuildPlanOptions = {}): P
   let programIndex = 0;
   let startMs = 0;
   const plan1 = (item: ParallelItem): PlannedProgram => {
-    const key = (Object.keys(PROGRAMS) as ProgramModality[]).find((k) => k in item);
-    if (!key) throw new Error(`not a program step: ${Object.keys(item).join(', ')}`);
-    return (PROGRAMS[key] as AnyKind).plan((item as Record<string, unknown>)[key], programIndex++);
+    const [key, program] = programOf(item);
+    return (PROGRAMS[key] as AnyKind).plan(program, programIndex++);
   };
   const steps: PlanStep[] = protocol.steps.map((step, index) => {
     let s: Omit<PlanStep, 'startMs'>;

@@ -7,7 +7,7 @@ import type { DeviceProfile } from './profile.js';
 import type { Issue, PathSegment } from './issues.js';
 import { pathToString } from './issues.js';
 import type { PlannedProgram } from './plan.js';
-import { PROGRAMS } from './programs/index.js';
+import { PROGRAMS, programOf } from './programs/index.js';
 import type { CheckKit, ProgramKind } from './programs/kit.js';
 import type { ParallelItem, ProgramModality, Protocol } from './schema.js';
 import { WIRE_QUANTITIES as WQ, wireProblem, type WireQuantity } from '../drivers/wire/units.js';
@@ -16,13 +16,6 @@ type Locate = (path: readonly PathSegment[]) => { line: number; column: number }
 
 /** A program kind, typed loosely for the loop that handles every kind alike. */
 type AnyKind = ProgramKind<ProgramModality, unknown, PlannedProgram, unknown>;
-
-/** The key and the program of a one-program step. */
-function programOf(item: ParallelItem): [ProgramModality, unknown] {
-  const key = (Object.keys(PROGRAMS) as ProgramModality[]).find((k) => k in item);
-  if (!key) throw new Error(`not a program step: ${Object.keys(item).join(', ')}`);
-  return [key, (item as Record<string, unknown>)[key]];
-}
 
 export function checkProtocol(protocol: Protocol, profile: DeviceProfile, file: string, locate: Locate = () => undefined): Issue[] {
   const out: Issue[] = [];

@@ -10,6 +10,13 @@ import { ultrasoundProgram } from './ultrasound.js';
 
 export const PROGRAMS = { tens: tensProgram, ultrasound: ultrasoundProgram, thermal: thermalProgram } as const;
 
+/** The key and the program of a one-program step (`{ <key>: program }`), typed loosely for the loops that handle every kind alike. */
+export function programOf(item: object): [keyof typeof PROGRAMS, unknown] {
+  const key = (Object.keys(PROGRAMS) as (keyof typeof PROGRAMS)[]).find((k) => k in item);
+  if (!key) throw new Error(`not a program step: ${Object.keys(item).join(', ')}`);
+  return [key, (item as Record<string, unknown>)[key]];
+}
+
 /** The schemas of the programs, by key (what a step `- <key>: { … }` is checked against). */
 export { TensProgramSchema } from './tens.js';
 export { UltrasoundProgramSchema } from './ultrasound.js';
