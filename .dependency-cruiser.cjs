@@ -67,6 +67,24 @@ module.exports = {
       to: { path: ['^src/(machines|engine|records|cli|cart|doctor)/', '^src/drivers/(?!board\\.ts$)', '^sim/', 'node_modules/xstate/', IO_LIBRARIES] },
     },
     {
+      name: 'descriptors-fit-the-browser',
+      severity: 'error',
+      comment:
+        "The cart's browser bundle imports the descriptors (src/modalities/): they import zod, Node, or a protocol module that pulls them in (the protocol's index, its schema, its program kinds, the plan, loading, the profile, validation) only as types.",
+      from: { path: '^src/modalities/' },
+      to: {
+        path: ['node_modules/zod/', '^src/protocol/(index|schema|plan|load|profile|validate|issues)\\.ts$', '^src/protocol/programs/'],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'descriptors-use-no-node-builtins',
+      severity: 'error',
+      comment: "The cart's browser bundle imports the descriptors: no Node built-in.",
+      from: { path: '^src/modalities/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'machines-see-only-the-board-interface',
       severity: 'error',
       comment: 'Machines see the Board interface (src/drivers/board.ts) and nothing else of the drivers: no codec, no serial driver.',

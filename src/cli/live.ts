@@ -92,10 +92,14 @@ export class SessionView {
     if (this.prompt) lines.push(`  PROMPT: ${this.prompt}  (Enter to continue)`);
     const tm = this.telemetry;
     if (tm) {
+      const { tens1, tens2, ultrasound: us, pad } = tm.outputs;
+      const ma = (r: typeof tens1) => (r ? r.value.toFixed(1) : '–');
       lines.push(
-        `  board: TENS ${tm.tensMa[0].toFixed(1)} / ${tm.tensMa[1].toFixed(1)} mA · US ${tm.usWPerCm2.toFixed(2)} W/cm²${tm.coupled ? '' : ' (UNCOUPLED)'} · pad ${tm.padC.toFixed(1)} °C${tm.padTargetC !== null ? ` → ${tm.padTargetC} °C` : ''}`,
+        `  board: TENS ${ma(tens1)} / ${ma(tens2)} mA · US ${us ? us.value.toFixed(2) : '–'} W/cm²${us && !us.coupled ? ' (UNCOUPLED)' : ''} · pad ${pad ? pad.tempC.toFixed(1) : '–'} °C${pad && pad.value !== null ? ` → ${pad.value} °C` : ''}`,
       );
-      const contact = tm.electrodeOhm.map((o, k) => `ch${k + 1} ${o === null ? 'OPEN' : `${(o / 1000).toFixed(1)} kΩ`}`).join(' ');
+      const contact = [tens1, tens2]
+        .map((r, k) => `ch${k + 1} ${!r ? '–' : r.electrodeOhm === null ? 'OPEN' : `${(r.electrodeOhm / 1000).toFixed(1)} kΩ`}`)
+        .join(' ');
       lines.push(`  electrodes: ${contact}${tm.stopInput ? ' · STOP PRESSED' : ''}${tm.faults.length ? ` · latched: ${tm.faults.join(', ')}` : ''}`);
     }
     for (const f of this.faults.slice(-3)) lines.push(`  FAULT ${f}`);

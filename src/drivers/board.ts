@@ -22,7 +22,38 @@ export class ConnectError extends Error {
   }
 }
 
-export type OutputName = 'tens1' | 'tens2' | 'ultrasound' | 'pad';
+/** What the board reports of one TENS channel: the amplitude it applies (mA) and the electrodes' impedance (Ω; null: open circuit). */
+export interface TensReading {
+  value: number;
+  electrodeOhm: number | null;
+}
+/** The ultrasound head: the intensity it applies (W/cm²), whether it is coupled, its temperature (°C). */
+export interface UltrasoundReading {
+  value: number;
+  coupled: boolean;
+  tempC: number;
+}
+/** The thermal pad: its target (°C; null: no target, the pad is off) and its measured temperature (°C). */
+export interface PadReading {
+  value: number | null;
+  tempC: number;
+}
+
+/**
+ * The board's outputs, by name, with what the board reports of each. Every
+ * reading has `value`: what the output applies now, in its clinical unit (the
+ * unit of `set`); the rest are the output's own sensors. A new output is one
+ * entry here (and in OUTPUT_NAMES), not a new field of Telemetry.
+ */
+export interface OutputReadings {
+  tens1: TensReading;
+  tens2: TensReading;
+  ultrasound: UltrasoundReading;
+  pad: PadReading;
+}
+export type OutputName = keyof OutputReadings;
+/** Any output's reading, as code that handles every output alike sees it. */
+export type OutputReading = OutputReadings[OutputName];
 export const OUTPUT_NAMES: readonly OutputName[] = ['tens1', 'tens2', 'ultrasound', 'pad'];
 
 export interface BoardInfo {
@@ -64,16 +95,13 @@ export interface UltrasoundConfig {
   eraCm2: number;
 }
 
+/** Each output's reading (absent: the board did not report that output). */
+export type OutputTelemetry = { [O in OutputName]?: OutputReadings[O] };
+
+/** One telemetry sample: each output's reading, keyed by output name, and the board-wide inputs. */
 export interface Telemetry {
   boardMs: number;
-  tensMa: [number, number];
-  usWPerCm2: number;
-  padTargetC: number | null;
-  padC: number;
-  headC: number;
-  /** null: open circuit. */
-  electrodeOhm: [number | null, number | null];
-  coupled: boolean;
+  outputs: OutputTelemetry;
   stopInput: boolean;
   faults: FaultName[];
 }

@@ -94,13 +94,12 @@ export interface BoardTimes {
 export function telemetryFrom(m: MessageOf<'TELEMETRY'>, times: BoardTimes): Telemetry {
   return {
     boardMs: times.engineTime(m.boardMs),
-    tensMa: [fromWire(WQ.tensAmplitudeMa, m.tens1X10), fromWire(WQ.tensAmplitudeMa, m.tens2X10)],
-    usWPerCm2: fromWire(WQ.usIntensityWPerCm2, m.usX100),
-    padTargetC: m.padTargetCX10 === 0 ? null : fromWire(WQ.padTargetC, m.padTargetCX10),
-    padC: m.padCX10 / 10,
-    headC: m.headCX10 / 10,
-    electrodeOhm: [m.tens1Ohm === 0xffff ? null : m.tens1Ohm, m.tens2Ohm === 0xffff ? null : m.tens2Ohm],
-    coupled: m.coupled === 1,
+    outputs: {
+      tens1: { value: fromWire(WQ.tensAmplitudeMa, m.tens1X10), electrodeOhm: m.tens1Ohm === 0xffff ? null : m.tens1Ohm },
+      tens2: { value: fromWire(WQ.tensAmplitudeMa, m.tens2X10), electrodeOhm: m.tens2Ohm === 0xffff ? null : m.tens2Ohm },
+      ultrasound: { value: fromWire(WQ.usIntensityWPerCm2, m.usX100), coupled: m.coupled === 1, tempC: m.headCX10 / 10 },
+      pad: { value: m.padTargetCX10 === 0 ? null : fromWire(WQ.padTargetC, m.padTargetCX10), tempC: m.padCX10 / 10 },
+    },
     stopInput: m.stopInput === 1,
     faults: faultNames(m.faults),
   };

@@ -11,6 +11,7 @@
  * with a cause: stop input, lease, over-temperature) ends the phase there; a
  * snapshot counts the phase still running up to the last board time heard.
  */
+import type { OutputName } from '../drivers/board.js';
 import type { Delivered, RunEvent } from './events.js';
 import { type DeliveredAcc, modalityOf } from '../modalities/index.js';
 import type { Plan, PlannedProgram } from '../protocol/index.js';
@@ -18,7 +19,7 @@ import { type Segment, valueAt } from '../util/ramp.js';
 
 interface Acc extends DeliveredAcc {
   program: PlannedProgram;
-  output: string;
+  output: OutputName;
   segment: Segment | null;
   integratedTo: number;
   integralMs: number;
@@ -35,7 +36,7 @@ interface Acc extends DeliveredAcc {
 
 export class DeliveredTracker {
   private readonly programs = new Map<number, Acc>();
-  private readonly byOutput = new Map<string, Acc>();
+  private readonly byOutput = new Map<OutputName, Acc>();
   private startBoardMs = 0;
   /** Latest board time seen in any event. */
   lastBoardMs = 0;
@@ -114,8 +115,11 @@ export class DeliveredTracker {
         return;
       }
       case 'telemetry':
-        // what a running program's modality gathers from telemetry (the pad's extremes)
-        for (const acc of this.byOutput.values()) if (acc.active) modalityOf(acc.program).telemetry?.(acc, e);
+        // what a running program's modality gathers from its output's reading (the pad's extremes)
+        for (const [output, acc] of this.byOutput) {
+          const reading = e.outputs[output];
+          if (acc.active && reading) modalityOf(acc.program).telemetry?.(acc, reading);
+        }
         return;
       default:
         return;

@@ -3,7 +3,7 @@
  * delivered accounting reads, and the records, the CLI, the cart and the
  * simulator consume. Types only; every layer above the engine may import them.
  */
-import type { BoardInfo, LinkCounters, OutputName } from '../drivers/board.js';
+import type { BoardInfo, LinkCounters, OutputName, OutputTelemetry } from '../drivers/board.js';
 import type { Delivered } from '../modalities/index.js';
 
 export type RunEvent =
@@ -17,14 +17,9 @@ export type RunEvent =
       type: 'telemetry';
       t: number;
       boardMs: number;
-      tensMa: [number, number];
-      usWPerCm2: number;
-      padC: number;
-      padTargetC: number | null;
-      headC: number;
-      coupled: boolean;
+      /** Each output's reading, by output name (drivers/board.ts: OutputReadings). Records before 0.x stored flat fields: records/legacy.ts reads them. */
+      outputs: OutputTelemetry;
       stopInput: boolean;
-      electrodeOhm: [number | null, number | null];
       faults: string[];
     }
   | { type: 'link'; t: number; message: string }

@@ -116,14 +116,8 @@ export class Recorder implements SessionReporter {
           type: 'telemetry',
           t: this.t(tm.boardMs),
           boardMs: tm.boardMs,
-          tensMa: tm.tensMa,
-          usWPerCm2: tm.usWPerCm2,
-          padC: tm.padC,
-          padTargetC: tm.padTargetC,
-          headC: tm.headC,
-          coupled: tm.coupled,
+          outputs: tm.outputs,
           stopInput: tm.stopInput,
-          electrodeOhm: tm.electrodeOhm,
           faults: tm.faults,
         };
         if (tm.boardMs - this.lastTelemetryMs >= this.telemetryEveryMs) {

@@ -52,10 +52,11 @@ function classify(e: BoardEvent, board: Board): LatchedFault | 'patient-stop' | 
     case 'telemetry': {
       const t = e.telemetry;
       const maxMa = board.info.maxTensMa + HOST_MIRROR.tensToleranceMa;
-      if (t.tensMa.some((ma) => ma > maxMa))
-        return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `TENS output ${Math.max(...t.tensMa)} mA above the ${board.info.maxTensMa} mA limit` };
-      if (t.padC > HOST_MIRROR.padSurfaceMaxC && !t.faults.includes('OVER_TEMP'))
-        return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `pad at ${t.padC} °C above ${HOST_MIRROR.padSurfaceMaxC} °C` };
+      const tensMa = Math.max(t.outputs.tens1?.value ?? 0, t.outputs.tens2?.value ?? 0);
+      if (tensMa > maxMa) return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `TENS output ${tensMa} mA above the ${board.info.maxTensMa} mA limit` };
+      const padC = t.outputs.pad?.tempC;
+      if (padC !== undefined && padC > HOST_MIRROR.padSurfaceMaxC && !t.faults.includes('OVER_TEMP'))
+        return { code: 'HOST_LIMIT', boardMs: t.boardMs, message: `pad at ${padC} °C above ${HOST_MIRROR.padSurfaceMaxC} °C` };
       return null;
     }
     default:

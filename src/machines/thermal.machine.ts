@@ -96,7 +96,9 @@ export const thermalMachine = setup({
       strayingSinceMs: ({ context: c, event }) => {
         if (event.type !== 'BOARD' || event.e.type !== 'telemetry') return c.strayingSinceMs;
         const tm = event.e.telemetry;
-        if (Math.abs(tm.padC - phaseOf(c).targetC) <= c.board.info.runawayHysteresisC) return null;
+        const pad = tm.outputs.pad;
+        if (!pad) return c.strayingSinceMs; // no reading of the pad in this sample
+        if (Math.abs(pad.tempC - phaseOf(c).targetC) <= c.board.info.runawayHysteresisC) return null;
         return c.strayingSinceMs ?? tm.boardMs;
       },
     }),

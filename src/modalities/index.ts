@@ -10,7 +10,7 @@ import { thermal, type DeliveredThermal } from './thermal.js';
 import type { ModalityDescriptor } from './types.js';
 import { ultrasound, type DeliveredUltrasound } from './ultrasound.js';
 
-export type { DeliveredAcc, ModalityDescriptor, TelemetrySample } from './types.js';
+export type { DeliveredAcc, ModalityDescriptor } from './types.js';
 export type { DeliveredTens, DeliveredThermal, DeliveredUltrasound };
 
 /** What was delivered by one program, per modality (the summary's and the record's `delivered`). */

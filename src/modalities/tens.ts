@@ -1,9 +1,11 @@
 /** TENS: one channel, ramp up, time at amplitude, ramp down (machine: src/machines/tens.machine.ts). */
+import type { OutputTelemetry } from '../drivers/board.js';
 import type { PlannedTens } from '../protocol/index.js';
 import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
-import { TensProgramSchema } from '../protocol/schema.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
+import { fmt } from '../messages/index.js';
+import { HOUGHTON, JOHNSON } from './sources.js';
 import type { ModalityDescriptor } from './types.js';
 
 export interface DeliveredTens {
@@ -23,7 +25,6 @@ export const tens: ModalityDescriptor<PlannedTens, DeliveredTens> = {
   label: 'TENS',
   standard: STANDARDS.tens,
   limits: ABSOLUTE_LIMITS.tens,
-  schema: TensProgramSchema,
   output: (p) => (p.channel === 2 ? 'tens2' : 'tens1'),
   preCheck(p, i, where) {
     const problems: string[] = [];
@@ -70,4 +71,79 @@ export const tens: ModalityDescriptor<PlannedTens, DeliveredTens> = {
   ],
   summaryLine: (d) =>
     `TENS ch${d.channel}: ${formatMs(d.plateauMs)} at amplitude (planned ${formatMs(d.planned.plateauMs)}), stimulation ${formatMs(d.stimulationMs)}, peak ${d.peakMa} mA`,
+  chart: {
+    key: 'tens',
+    title: 'TENS amplitude',
+    unit: 'mA',
+    colours: { tens1: '#1f77b4', tens2: '#17becf' },
+    // a line per channel the plan uses (channel 1 when none says otherwise)
+    series(programs) {
+      const ch2 = programs.some((p) => p.channel === 2);
+      const ch1 = programs.some((p) => p.channel !== 2) || !ch2;
+      return [
+        ...(ch1 ? [{ colour: 'tens1', at: (o: OutputTelemetry) => o.tens1?.value ?? null }] : []),
+        ...(ch2 ? [{ colour: 'tens2', at: (o: OutputTelemetry) => o.tens2?.value ?? null }] : []),
+      ];
+    },
+    planned: (p) => [p.amplitudeMa],
+    axis: { from: 'zero', atLeast: 1 },
+  },
+  cart: {
+    label: (p, { M }) => `${M.modality['tens']} ${p.channel}`,
+    planLines: (p, { M, duration, num }) => [
+      fmt(M.detail.tens, {
+        channel: p.channel,
+        waveform: p.waveform,
+        rate: p.rateHz,
+        width: p.pulseWidthUs,
+        amplitude: p.amplitudeMa,
+        up: duration(p.rampUpMs),
+        plateau: duration(p.plateauMs),
+        down: duration(p.rampDownMs),
+      }),
+      ...(p.burst ? [fmt(M.detail.tensBurst, { bursts: p.burst.burstsPerS, pulses: p.burst.pulsesPerBurst })] : []),
+      fmt(M.detail.tensDensity, { density: num(p.currentDensityMaPerCm2, 3), rms: num(p.rmsCurrentMa, 2), area: p.electrodeAreaCm2 }),
+    ],
+    tilesFor: 'step',
+    tile(p, o, { M, num }, many) {
+      const ch = o?.[p.channel === 2 ? 'tens2' : 'tens1'];
+      const which = many ? ` ${p.channel}` : '';
+      return {
+        kind: 'tens',
+        rows: [
+          {
+            label: `${M.session.amplitude}${which}`,
+            value: `${num(ch?.value ?? 0)} mA`,
+            adjust: { channel: p.channel, decrease: `${M.session.decrease}${which}`, increase: `${M.session.increase}${which}` },
+          },
+          {
+            label: M.session.contact,
+            value: ch ? (ch.electrodeOhm === null ? M.session.open : M.session.good) : '—',
+            state: ch?.electrodeOhm === null ? 'bad' : 'good',
+          },
+        ],
+      };
+    },
+  },
+  checklist: {
+    items: [
+      {
+        id: 'tens-implant',
+        modality: 'tens',
+        kind: 'contraindication',
+        source: `${HOUGHTON} (electrical stimulation, implanted electronic devices); ${JOHNSON}`,
+      },
+      { id: 'tens-anterior-neck', modality: 'tens', kind: 'contraindication', source: `${HOUGHTON} (electrical stimulation, anterior neck)` },
+      { id: 'tens-pregnancy', modality: 'tens', kind: 'contraindication', source: `${HOUGHTON} (electrical stimulation, pregnant uterus); ${JOHNSON}` },
+      {
+        id: 'tens-epilepsy',
+        modality: 'tens',
+        kind: 'precaution',
+        source: `${HOUGHTON} (electrical stimulation over the head or neck in epilepsy); ${JOHNSON}`,
+      },
+      { id: 'tens-dvt', modality: 'tens', kind: 'contraindication', source: `${HOUGHTON} (electrical stimulation, active DVT)` },
+      { id: 'tens-skin', modality: 'tens', kind: 'precaution', source: `${HOUGHTON} (electrical stimulation, impaired sensation, damaged skin)` },
+    ],
+    groups: () => ['tens'],
+  },
 };

@@ -1,9 +1,10 @@
 /** Therapeutic ultrasound: a dose timer on one head (machine: src/machines/ultrasound.machine.ts). */
 import type { PlannedUltrasound } from '../protocol/index.js';
 import { ABSOLUTE_LIMITS, STANDARDS } from '../protocol/limits.js';
-import { UltrasoundProgramSchema } from '../protocol/schema.js';
 import { roundTo } from '../util/number.js';
 import { formatMs } from '../util/time.js';
+import { fmt } from '../messages/index.js';
+import { HOUGHTON, WATSON } from './sources.js';
 import type { ModalityDescriptor } from './types.js';
 
 export interface DeliveredUltrasound {
@@ -23,7 +24,6 @@ export const ultrasound: ModalityDescriptor<PlannedUltrasound, DeliveredUltrasou
   label: 'Ultrasound',
   standard: STANDARDS.ultrasound,
   limits: ABSOLUTE_LIMITS.ultrasound,
-  schema: UltrasoundProgramSchema,
   output: () => 'ultrasound',
   preCheck(p, i, where) {
     const problems: string[] = [];
@@ -62,4 +62,51 @@ export const ultrasound: ModalityDescriptor<PlannedUltrasound, DeliveredUltrasou
   ],
   summaryLine: (d) =>
     `ultrasound: ${d.doseJPerCm2} J/cm² (planned ${d.planned.doseJPerCm2}), ${d.energyJ} J, coupled ${formatMs(d.coupledMs)}, uncoupled ${formatMs(d.uncoupledMs)}`,
+  chart: {
+    key: 'ultrasound',
+    title: 'Ultrasound intensity (strip: coupling)',
+    unit: 'W/cm²',
+    colours: { ultrasound: '#9467bd', coupled: '#2ca02c', uncoupled: '#ff7f0e' },
+    series: () => [{ colour: 'ultrasound', at: (o) => o.ultrasound?.value ?? null }],
+    planned: (p) => [p.intensityWPerCm2],
+    axis: { from: 'zero', atLeast: 0.5 },
+    // the head's coupling along the panel's foot: green coupled, orange uncoupled
+    strip: (o) => (o.ultrasound === undefined ? null : o.ultrasound.coupled ? 'coupled' : 'uncoupled'),
+  },
+  cart: {
+    label: (_p, { M }) => M.modality['ultrasound'] ?? 'Ultrasound',
+    planLines: (p, { M, duration, num }) => [
+      fmt(M.detail.us, {
+        freq: p.frequencyMHz,
+        duty: p.dutyCyclePct,
+        intensity: p.intensityWPerCm2,
+        era: p.eraCm2,
+        area: p.areaCm2,
+        time: duration(p.durationMs),
+      }),
+      fmt(M.detail.usDose, { dose: num(p.doseJPerCm2, 2), energy: num(p.energyJ, 1), power: num(p.averagePowerW, 2) }),
+    ],
+    tilesFor: 'session',
+    tile(_p, o, { M, num }) {
+      const us = o?.ultrasound;
+      return {
+        kind: 'ultrasound',
+        rows: [
+          { label: M.session.intensity, value: us ? `${num(us.value, 2)} W/cm²` : '—' },
+          { label: M.session.coupling, value: us ? (us.coupled ? M.session.coupled : M.session.uncoupled) : '—', state: us && !us.coupled ? 'bad' : 'good' },
+        ],
+      };
+    },
+  },
+  checklist: {
+    items: [
+      { id: 'us-malignancy', modality: 'ultrasound', kind: 'contraindication', source: `${HOUGHTON} (ultrasound, malignancy); ${WATSON}` },
+      { id: 'us-laminectomy', modality: 'ultrasound', kind: 'contraindication', source: `${HOUGHTON} (ultrasound, spinal cord after laminectomy)` },
+      { id: 'us-dvt', modality: 'ultrasound', kind: 'contraindication', source: `${HOUGHTON} (ultrasound, active DVT); ${WATSON}` },
+      { id: 'us-pregnancy', modality: 'ultrasound', kind: 'contraindication', source: `${HOUGHTON} (ultrasound, pregnant uterus)` },
+      { id: 'us-implant', modality: 'ultrasound', kind: 'contraindication', source: `${HOUGHTON} (ultrasound, implants, eyes, gonads)` },
+      { id: 'us-infection', modality: 'ultrasound', kind: 'precaution', source: `${HOUGHTON} (ultrasound, active infection, haemorrhage)` },
+    ],
+    groups: () => ['ultrasound'],
+  },
 };

@@ -10,8 +10,28 @@
  * phase doubled for a symmetric biphasic pulse; phase in seconds, rate in Hz.
  * Current density = I_rms / electrode area.
  */
-import type { TensProgram, UltrasoundProgram } from './schema.js';
 import { toWire, WIRE_QUANTITIES } from '../drivers/wire/units.js';
+
+/**
+ * The fields of the programs the math reads (structural: the program modules,
+ * src/protocol/programs/, import this file, so it cannot import their types).
+ */
+interface UltrasoundProgram {
+  intensityWPerCm2: number;
+  dutyCyclePct: number;
+  eraCm2: number;
+  areaCm2: number;
+  doseJPerCm2?: number | undefined;
+  durationS?: number | undefined;
+}
+interface TensProgram {
+  amplitudeMa: number;
+  pulseWidthUs: number;
+  rateHz: number;
+  waveform: 'symmetric-biphasic' | 'asymmetric-biphasic';
+  electrodeAreaCm2: number;
+  burst?: { burstsPerS: number; pulsesPerBurst: number } | undefined;
+}
 
 export type UltrasoundDoseInput = Pick<UltrasoundProgram, 'intensityWPerCm2' | 'dutyCyclePct' | 'eraCm2' | 'areaCm2'>;
 
@@ -42,7 +62,7 @@ export type UltrasoundResolved = { durationS: number; durationMs: number; doseJP
  * dose is given it is kept exactly (energy = D·A) and the time is rounded to
  * the nearest ms; when a time is given, dose and energy follow from it.
  */
-export function resolveUltrasound(p: UltrasoundProgram): UltrasoundResolved {
+export function resolveUltrasound<P extends UltrasoundProgram>(p: P): UltrasoundResolved {
   if (p.doseJPerCm2 !== undefined) {
     const durationS = ultrasoundDurationSForDose(p, p.doseJPerCm2);
     return { durationS, durationMs: secondsToMs(durationS), doseJPerCm2: p.doseJPerCm2, energyJ: p.doseJPerCm2 * p.areaCm2 };

@@ -10,51 +10,20 @@
  */
 import { createHash } from 'node:crypto';
 import type { Issue } from './issues.js';
-import type { Protocol, PromptStep, TensProgram, ThermalProgram, UltrasoundProgram } from './schema.js';
-import { estimateTransitionsMs, type ThermalPhase } from './thermal-estimate.js';
-import { resolveUltrasound, secondsToMs, tensCurrentDensityMaPerCm2, tensEffectivePulseRateHz, tensRmsCurrentMa } from './dose.js';
+import { secondsToMs } from './dose.js';
+import { PROGRAMS, programOf } from './programs/index.js';
+import type { ProgramKind, PushPhase } from './programs/kit.js';
+import type { ParallelItem, ProgramModality, Protocol, PromptStep } from './schema.js';
 
-export const THERMAL_PLAN_NOTE =
-  'Thermal times are time at target; the planned length adds an estimate of each transition (pad heating/cooling to the target) from the reference pad model. A real pad can be faster or slower.';
+export { THERMAL_PLAN_NOTE } from './thermal-estimate.js';
 
 export type { ThermalPhase } from './thermal-estimate.js';
+export { thermalPhases } from './programs/index.js';
 
-export type PlannedTens = TensProgram & {
-  modality: 'tens';
-  programIndex: number;
-  rampUpMs: number;
-  plateauMs: number;
-  rampDownMs: number;
-  /** rampUpMs + plateauMs + rampDownMs */
-  durationMs: number;
-  effectivePulseRateHz: number;
-  rmsCurrentMa: number;
-  currentDensityMaPerCm2: number;
-};
+export type { PlannedTens, PlannedUltrasound, PlannedThermal } from './programs/index.js';
 
-export type PlannedUltrasound = Omit<UltrasoundProgram, 'doseJPerCm2'> & {
-  modality: 'ultrasound';
-  programIndex: number;
-  durationMs: number;
-  energyJ: number;
-  /** resolved dose (given, or computed from durationS) */
-  doseJPerCm2: number;
-  averagePowerW: number;
-};
-
-export type PlannedThermal = ThermalProgram & {
-  modality: 'thermal';
-  programIndex: number;
-  phases: ThermalPhase[];
-  /** sum of the phases' time at target */
-  atTargetMs: number;
-  /** sum of the estimated transitions */
-  transitionMs: number;
-  /** atTargetMs + transitionMs: the program's estimated length */
-  durationMs: number;
-};
-
-export type PlannedProgram = PlannedTens | PlannedUltrasound | PlannedThermal;
+/** A planned program of any kind: what its kind's plan() returns (programs/). */
+export type PlannedProgram = { [K in ProgramModality]: ReturnType<(typeof PROGRAMS)[K]['plan']> }[ProgramModality];
 /** The modalities a program can be (the modality registry, src/modalities/, has one descriptor each). */
 export type ModalityName = PlannedProgram['modality'];
 
@@ -91,58 +60,8 @@ export function protocolHash(protocol: Protocol): string {
   return createHash('sha256').update(canonicalJson(protocol)).digest('hex');
 }
 
-export function thermalPhases(t: ThermalProgram): ThermalPhase[] {
-  const hot = (h: { targetC: number; durationS: number }): ThermalPhase => ({ kind: 'hot', targetC: h.targetC, durationMs: secondsToMs(h.durationS) });
-  const cold = (c: { targetC: number; durationS: number }): ThermalPhase => ({ kind: 'cold', targetC: c.targetC, durationMs: secondsToMs(c.durationS) });
-  if (t.mode === 'heat') return [hot(t.hot)];
-  if (t.mode === 'cold') return [cold(t.cold)];
-  const out: ThermalPhase[] = [];
-  for (let c = 0; c < t.cycles; c++) {
-    if (t.startWith === 'cold') out.push(cold(t.cold), hot(t.hot));
-    else out.push(hot(t.hot), cold(t.cold));
-  }
-  return out;
-}
-
-export function planTens(t: TensProgram, programIndex: number): PlannedTens {
-  const rampUpMs = secondsToMs(t.rampUpS);
-  const plateauMs = secondsToMs(t.durationS);
-  const rampDownMs = secondsToMs(t.rampDownS);
-  return {
-    ...t,
-    modality: 'tens',
-    programIndex,
-    rampUpMs,
-    plateauMs,
-    rampDownMs,
-    durationMs: rampUpMs + plateauMs + rampDownMs,
-    effectivePulseRateHz: tensEffectivePulseRateHz(t),
-    rmsCurrentMa: tensRmsCurrentMa(t),
-    currentDensityMaPerCm2: tensCurrentDensityMaPerCm2(t),
-  };
-}
-
-export function planUltrasound(u: UltrasoundProgram, programIndex: number): PlannedUltrasound {
-  const r = resolveUltrasound(u);
-  return {
-    ...u,
-    modality: 'ultrasound',
-    programIndex,
-    durationMs: r.durationMs,
-    energyJ: r.energyJ,
-    doseJPerCm2: r.doseJPerCm2,
-    averagePowerW: u.intensityWPerCm2 * (u.dutyCyclePct / 100) * u.eraCm2,
-  };
-}
-
-export function planThermal(t: ThermalProgram, programIndex: number): PlannedThermal {
-  const bare = thermalPhases(t);
-  const transitions = estimateTransitionsMs(bare);
-  const phases = bare.map((p, i) => ({ ...p, transitionMs: transitions[i] ?? 0 }));
-  const atTargetMs = phases.reduce((s, p) => s + p.durationMs, 0);
-  const transitionMs = phases.reduce((s, p) => s + p.transitionMs, 0);
-  return { ...t, modality: 'thermal', programIndex, phases, atTargetMs, transitionMs, durationMs: atTargetMs + transitionMs };
-}
+/** A program kind, typed loosely for the code that handles every kind alike. */
+type AnyKind = ProgramKind<ProgramModality, unknown, PlannedProgram, unknown>;
 
 export type BuildPlanOptions = {
   /** file path, or 'builtin:<id>' (default 'inline') */
@@ -158,11 +77,9 @@ export type BuildPlanOptions = {
 export function buildPlan(protocol: Protocol, options: BuildPlanOptions = {}): Plan {
   let programIndex = 0;
   let startMs = 0;
-  const plan1 = (item: { tens: TensProgram } | { ultrasound: UltrasoundProgram } | { thermal: ThermalProgram }): PlannedProgram => {
-    const i = programIndex++;
-    if ('tens' in item) return planTens(item.tens, i);
-    if ('ultrasound' in item) return planUltrasound(item.ultrasound, i);
-    return planThermal(item.thermal, i);
+  const plan1 = (item: ParallelItem): PlannedProgram => {
+    const [key, program] = programOf(item);
+    return (PROGRAMS[key] as AnyKind).plan(program, programIndex++);
   };
   const steps: PlanStep[] = protocol.steps.map((step, index) => {
     let s: Omit<PlanStep, 'startMs'>;
@@ -196,8 +113,9 @@ export type TimelineEntry = {
   endMs: number;
   stepIndex: number;
   programIndex?: number;
-  modality: 'tens' | 'ultrasound' | 'thermal' | 'prompt';
-  phase: 'ramp-up' | 'plateau' | 'ramp-down' | 'emission' | 'to-hot' | 'hot' | 'to-cold' | 'cold' | 'prompt';
+  modality: ProgramModality | 'prompt';
+  /** the program kind's phase (programs/<kind>.ts, timeline): 'ramp-up', 'plateau', 'emission', 'to-hot', 'hot' … or 'prompt' */
+  phase: string;
   /** an estimated length (thermal transitions) */
   estimated?: boolean;
   label: string;
@@ -219,7 +137,7 @@ export function planTimeline(plan: Plan): TimelineEntry[] {
     }
     for (const p of step.programs) {
       let t = step.startMs;
-      const push = (phase: TimelineEntry['phase'], ms: number, label: string, estimated = false) => {
+      const push: PushPhase = (phase, ms, label, estimated = false) => {
         if (ms <= 0 && phase !== 'plateau') return;
         out.push({
           startMs: t,
@@ -233,22 +151,7 @@ export function planTimeline(plan: Plan): TimelineEntry[] {
         });
         t += ms;
       };
-      if (p.modality === 'tens') {
-        push('ramp-up', p.rampUpMs, `ch${p.channel} 0 → ${p.amplitudeMa} mA`);
-        push(
-          'plateau',
-          p.plateauMs,
-          `ch${p.channel} ${p.amplitudeMa} mA, ${p.rateHz} Hz, ${p.pulseWidthUs} µs${p.burst ? `, burst ${p.burst.burstsPerS}/s × ${p.burst.pulsesPerBurst}` : ''}${p.modulation ? `, ${p.modulation.kind} modulation ${p.modulation.minPct}–100 % / ${p.modulation.periodS} s` : ''}`,
-        );
-        push('ramp-down', p.rampDownMs, `ch${p.channel} ${p.amplitudeMa} → 0 mA`);
-      } else if (p.modality === 'ultrasound') {
-        push('emission', p.durationMs, `${p.frequencyMHz} MHz, ${p.intensityWPerCm2} W/cm², ${p.dutyCyclePct} % duty`);
-      } else {
-        for (const ph of p.phases) {
-          push(ph.kind === 'hot' ? 'to-hot' : 'to-cold', ph.transitionMs ?? 0, `pad to ${ph.targetC} °C (estimated)`, true);
-          push(ph.kind, ph.durationMs, `${ph.kind} ${ph.targetC} °C`);
-        }
-      }
+      (PROGRAMS[p.modality] as AnyKind).timeline(p, push);
     }
   }
   return out.sort((a, b) => a.startMs - b.startMs || (a.programIndex ?? -1) - (b.programIndex ?? -1));

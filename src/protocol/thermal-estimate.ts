@@ -10,6 +10,10 @@
  * one. Pure: no I/O, no clocks.
  */
 
+/** What `show` says of thermal times (the plan counts estimated transitions; a real pad differs). */
+export const THERMAL_PLAN_NOTE =
+  'Thermal times are time at target; the planned length adds an estimate of each transition (pad heating/cooling to the target) from the reference pad model. A real pad can be faster or slower.';
+
 export interface PadModel {
   ambientC: number;
   /** Pad (skin side) temperature when the session starts. */

@@ -4,6 +4,7 @@
  * in order; the common fields get their own columns, the rest of the event is
  * in the last column as JSON.
  */
+import type { OutputName, OutputReading, OutputTelemetry } from '../drivers/board.js';
 import type { SessionRecord } from './store.js';
 
 export function exportJson(rec: SessionRecord): string {
@@ -49,12 +50,39 @@ const OWN: Record<string, string> = {
   code: 'code',
   source: 'source',
   kind: 'kind',
-  usWPerCm2: 'us_w_per_cm2',
-  coupled: 'coupled',
-  padC: 'pad_c',
-  padTargetC: 'pad_target_c',
-  headC: 'head_c',
 };
+
+/**
+ * A telemetry event's output readings that have a column: [column, output,
+ * field of its reading]. Other readings (the electrodes' impedance) go to
+ * detail, as `{ output: { field: value } }`.
+ */
+const READING_COLUMNS: readonly [string, OutputName, string][] = [
+  ['tens1_ma', 'tens1', 'value'],
+  ['tens2_ma', 'tens2', 'value'],
+  ['us_w_per_cm2', 'ultrasound', 'value'],
+  ['coupled', 'ultrasound', 'coupled'],
+  ['pad_c', 'pad', 'tempC'],
+  ['pad_target_c', 'pad', 'value'],
+  ['head_c', 'ultrasound', 'tempC'],
+];
+
+/** The columns and the rest (for detail) of a telemetry event's readings. */
+function readingCells(outputs: OutputTelemetry, cells: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const rest: Record<string, Record<string, unknown>> = {};
+  for (const [output, reading] of Object.entries(outputs) as [OutputName, OutputReading][]) {
+    for (const [field, v] of Object.entries(reading)) {
+      const col = READING_COLUMNS.find(([, o, f]) => o === output && f === field);
+      if (col) cells[col[0]] = v;
+      else {
+        const r = rest[output] ?? {};
+        r[field] = v;
+        rest[output] = r;
+      }
+    }
+  }
+  return rest;
+}
 
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -76,9 +104,9 @@ export function exportCsv(rec: SessionRecord): string {
     const detail: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(e.event)) {
       if (k === 'type' || k === 't' || k === 'boardMs') continue;
-      if (k === 'tensMa' && Array.isArray(v)) {
-        cells['tens1_ma'] = v[0];
-        cells['tens2_ma'] = v[1];
+      if (k === 'outputs' && e.event.type === 'telemetry') {
+        const rest = readingCells(e.event.outputs, cells);
+        if (Object.keys(rest).length) detail['outputs'] = rest;
         continue;
       }
       const col = OWN[k];

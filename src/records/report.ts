@@ -8,21 +8,19 @@
  * screenshot test can find each series.
  */
 import type { RunEvent } from '../engine/events.js';
+import { MODALITIES, type ModalityDescriptor } from '../modalities/index.js';
 import { formatMs } from '../util/time.js';
 import { clinicalSections, localDateTime, simulationReason, whoWhereWhy } from './clinical.js';
 import { deliveredLine, deliveredTable } from './format.js';
 import type { SessionRecord } from './store.js';
 
-export const SERIES_COLOURS = {
-  tens1: '#1f77b4',
-  tens2: '#17becf',
-  ultrasound: '#9467bd',
-  coupled: '#2ca02c',
-  uncoupled: '#ff7f0e',
-  pad: '#8c564b',
-  padTarget: '#e377c2',
-  fault: '#d62728',
-} as const;
+const FAULT_COLOUR = '#d62728';
+
+/** Every colour the chart draws, by name: each modality's chart colours (src/modalities/), and the fault lines'. */
+export const SERIES_COLOURS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.values(MODALITIES).flatMap((m) => Object.entries(m.chart.colours))),
+  fault: FAULT_COLOUR,
+};
 
 type Telemetry = Extract<RunEvent, { type: 'telemetry' }>;
 type Fault = Extract<RunEvent, { type: 'fault' }>;
@@ -37,6 +35,8 @@ function maxOf(xs: Iterable<number>, start = -Infinity): number {
   for (const x of xs) if (x > m) m = x;
   return m;
 }
+const numbers = (v: number | null): number[] => (v === null ? [] : [v]);
+
 function minOf(xs: Iterable<number>, start = Infinity): number {
   let m = start;
   for (const x of xs) if (x < m) m = x;
@@ -95,9 +95,11 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const header = opts.header ?? true;
   const events = rec.events.map((e) => e.event);
   const allTele = events.filter((e): e is Telemetry => e.type === 'telemetry');
-  // A very long record (hours) has more samples than the chart has pixels: keep every k-th, and every change of coupling.
+  // A very long record (hours) has more samples than the chart has pixels: keep every k-th, and every change of a strip (the coupling).
   const stride = Math.ceil(allTele.length / 4000);
-  const tele = stride <= 1 ? allTele : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || e.coupled !== allTele[i - 1]?.coupled);
+  const strips = Object.values(MODALITIES).flatMap((m) => (m.chart.strip ? [m.chart.strip] : []));
+  const changed = (a: Telemetry, b: Telemetry | undefined) => b !== undefined && strips.some((f) => f(a.outputs) !== f(b.outputs));
+  const tele = stride <= 1 ? allTele : allTele.filter((e, i) => i % stride === 0 || i === allTele.length - 1 || changed(e, allTele[i - 1]));
   const faults = events.filter((e): e is Fault => e.type === 'fault');
   const programs = rec.plan.steps.flatMap((s) => s.programs);
   const lastT = maxOf(
@@ -107,96 +109,54 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
   const endT = Math.max(lastT, rec.outcome === 'completed' ? 0 : Math.min(rec.plannedMs, lastT));
 
   const panels: Panel[] = [];
-  const tens = programs.filter((p) => p.modality === 'tens');
-  const hasCh2 = tens.some((p) => p.modality === 'tens' && p.channel === 2);
-  const hasCh1 = tens.some((p) => p.modality === 'tens' && p.channel !== 2);
-  if (tens.length) {
-    const max = maxOf([...tens.map((p) => (p.modality === 'tens' ? p.amplitudeMa : 0)), ...tele.map((e) => Math.max(e.tensMa[0], e.tensMa[1]))], 1);
+  // a panel per modality the plan uses, in registry order, as its descriptor's chart says
+  for (const m of Object.values(MODALITIES) as ModalityDescriptor[]) {
+    const own = programs.filter((p) => p.modality === m.name);
+    if (!own.length) continue;
+    const c = m.chart;
+    const colour = (key: string) => c.colours[key] ?? '#000';
+    const series = c.series(own);
+    const values = [...own.flatMap((p) => c.planned(p)), ...series.flatMap((se) => tele.flatMap((e) => numbers(se.at(e.outputs))))];
+    let yMin = 0,
+      yMax: number;
+    if (c.axis.from === 'zero') yMax = maxOf(values, c.axis.atLeast) * 1.1;
+    else {
+      yMin = Math.floor((minOf(values) - 2) / 5) * 5;
+      yMax = Math.ceil((maxOf(values) + 2) / 5) * 5;
+    }
+    const strip = c.strip;
     panels.push({
-      key: 'tens',
-      title: 'TENS amplitude',
-      unit: 'mA',
-      yMin: 0,
-      yMax: max * 1.1,
-      draw: (x, y) =>
-        [
-          hasCh1 || !hasCh2
-            ? polylines(
-                tele.map((e) => [e.t, e.tensMa[0]]),
-                x,
-                y,
-                SERIES_COLOURS.tens1,
-              )
-            : '',
-          hasCh2
-            ? polylines(
-                tele.map((e) => [e.t, e.tensMa[1]]),
-                x,
-                y,
-                SERIES_COLOURS.tens2,
-              )
-            : '',
-        ].join('\n'),
-    });
-  }
-  const us = programs.filter((p) => p.modality === 'ultrasound');
-  if (us.length) {
-    const max = maxOf([...us.map((p) => (p.modality === 'ultrasound' ? p.intensityWPerCm2 : 0)), ...tele.map((e) => e.usWPerCm2)], 0.5);
-    panels.push({
-      key: 'ultrasound',
-      title: 'Ultrasound intensity (strip: coupling)',
-      unit: 'W/cm²',
-      yMin: 0,
-      yMax: max * 1.1,
+      key: c.key,
+      title: c.title,
+      unit: c.unit,
+      yMin,
+      yMax,
       draw: (x, y, top, h) => {
-        // Coupling strip along the bottom of the panel: green coupled, orange uncoupled.
-        const strip: string[] = [];
-        for (let i = 0; i < tele.length; i++) {
-          const a = tele[i]!,
-            b = tele[i + 1];
-          const x0 = x(a.t),
-            x1 = b ? x(b.t) : x(Math.min(endT, a.t + 1000));
-          strip.push(
-            `<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${a.coupled ? SERIES_COLOURS.coupled : SERIES_COLOURS.uncoupled}" shape-rendering="crispEdges"/>`,
+        const out: string[] = [];
+        if (strip)
+          for (let i = 0; i < tele.length; i++) {
+            const a = tele[i]!,
+              b = tele[i + 1];
+            const key = strip(a.outputs);
+            if (key === null) continue;
+            const x0 = x(a.t),
+              x1 = b ? x(b.t) : x(Math.min(endT, a.t + 1000));
+            out.push(
+              `<rect x="${x0.toFixed(1)}" y="${(top + h - 8).toFixed(1)}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="8" fill="${colour(key)}" shape-rendering="crispEdges"/>`,
+            );
+          }
+        for (const se of series)
+          out.push(
+            polylines(
+              tele.map((e) => [e.t, se.at(e.outputs)]),
+              x,
+              y,
+              colour(se.colour),
+              se.dashed,
+            ),
           );
-        }
-        return `${strip.join('\n')}\n${polylines(
-          tele.map((e) => [e.t, e.usWPerCm2]),
-          x,
-          y,
-          SERIES_COLOURS.ultrasound,
-        )}`;
+        return out.join('\n');
       },
-    });
-  }
-  const thermal = programs.filter((p) => p.modality === 'thermal');
-  if (thermal.length) {
-    const targets = thermal.flatMap((p) => (p.modality === 'thermal' ? p.phases.map((ph) => ph.targetC) : []));
-    const temps = [...targets, ...tele.map((e) => e.padC), ...tele.flatMap((e) => (e.padTargetC === null ? [] : [e.padTargetC]))];
-    const lo = Math.floor((minOf(temps) - 2) / 5) * 5,
-      hi = Math.ceil((maxOf(temps) + 2) / 5) * 5;
-    panels.push({
-      key: 'thermal',
-      title: 'Pad temperature (dashed: target)',
-      unit: '°C',
-      yMin: lo,
-      yMax: hi,
-      draw: (x, y) =>
-        [
-          polylines(
-            tele.map((e) => [e.t, e.padC]),
-            x,
-            y,
-            SERIES_COLOURS.pad,
-          ),
-          polylines(
-            tele.map((e) => [e.t, e.padTargetC]),
-            x,
-            y,
-            SERIES_COLOURS.padTarget,
-            true,
-          ),
-        ].join('\n'),
     });
   }
 
@@ -238,9 +198,9 @@ export function renderSvg(rec: SessionRecord, opts: { width?: number; header?: b
     out.push(p.draw(x, y, top, h));
     for (const f of faults) {
       out.push(
-        `<line x1="${x(f.t).toFixed(1)}" x2="${x(f.t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="${SERIES_COLOURS.fault}" stroke-width="2" shape-rendering="crispEdges"/>`,
+        `<line x1="${x(f.t).toFixed(1)}" x2="${x(f.t).toFixed(1)}" y1="${top}" y2="${top + h}" stroke="${FAULT_COLOUR}" stroke-width="2" shape-rendering="crispEdges"/>`,
       );
-      if (i === 0) out.push(`<text x="${(x(f.t) + 4).toFixed(1)}" y="${top + 14}" fill="${SERIES_COLOURS.fault}">${esc(f.code)}</text>`);
+      if (i === 0) out.push(`<text x="${(x(f.t) + 4).toFixed(1)}" y="${top + 14}" fill="${FAULT_COLOUR}">${esc(f.code)}</text>`);
     }
     out.push(`</g>`);
   });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BoardInfo } from '../drivers/board.js';
 import type { Delivered, RunEvent, Summary } from '../engine/events.js';
+import { readStoredEvent } from './legacy.js';
 import type { Plan } from '../protocol/index.js';
 import { inMemoryCopy, openReadonlyDatabase } from './readonly.js';
 import type { ListFilter, RunConditions, SessionContext } from './context.js';
@@ -277,7 +278,7 @@ export class RecordStore {
         boardMs: e['board_ms'] === null ? null : Number(e['board_ms']),
         wallMs: Number(e['wall_ms']),
         type: String(e['type']),
-        event: JSON.parse(String(e['data'])) as RunEvent,
+        event: readStoredEvent(JSON.parse(String(e['data']))),
       }),
     );
     const plan = JSON.parse(String(r['plan_json'])) as SessionRecord['plan'];

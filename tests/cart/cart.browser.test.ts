@@ -111,11 +111,11 @@ describe.skipIf(skipBrowser)('the cart in Chromium, on the simulated board at 60
     const s = (
       await call<{
         session: { summary: { outcome: string; stopReason?: string } };
-        board: { telemetry: { tensMa: number[]; usWPerCm2: number; padTargetC: number | null; faults: string[] } };
+        board: { telemetry: { outputs: Record<string, { value: number | null }>; faults: string[] } };
       }>(cart, '/api/session')
     ).data;
     expect(s.session.summary.outcome).toBe('stopped');
-    expect(s.board.telemetry).toMatchObject({ tensMa: [0, 0], usWPerCm2: 0, padTargetC: null });
+    expect(s.board.telemetry.outputs).toMatchObject({ tens1: { value: 0 }, tens2: { value: 0 }, ultrasound: { value: 0 }, pad: { value: null } });
     expect(s.board.telemetry.faults).toContain('ESTOP');
     // The latched emergency stop shows in words; Acknowledge clears it so the cart can be used again.
     await page.getByRole('alert').getByText('Emergency stop.').waitFor(WAIT);

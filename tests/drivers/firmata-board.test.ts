@@ -224,8 +224,8 @@ describe('FirmataBoard against the simulated StandardFirmata, on a virtual clock
     expect(rate).toBeGreaterThan(3.7);
     expect(rate).toBeLessThan(4.3);
     const last = tel.at(-1);
-    expect(last?.type === 'telemetry' && last.telemetry.padC).toBeGreaterThan(31.5);
-    expect(last?.type === 'telemetry' && last.telemetry.padC).toBeLessThan(34.5);
+    expect(last?.type === 'telemetry' && last.telemetry.outputs.pad?.tempC).toBeGreaterThan(31.5);
+    expect(last?.type === 'telemetry' && last.telemetry.outputs.pad?.tempC).toBeLessThan(34.5);
   });
 });
 

@@ -185,9 +185,9 @@ describe('faults injected mid-step', () => {
     // At the start of each at-target phase the board's telemetry is within 1 °C of the target soon after.
     const atTarget = events.filter((e) => e.type === 'phase' && (e as { phase: string }).phase === 'hot') as unknown as { boardMs: number; targetC: number }[];
     for (const a of atTarget) {
-      const tm = events.find((e) => e.type === 'telemetry' && e.boardMs >= a.boardMs) as { padC: number } | undefined;
+      const tm = events.find((e) => e.type === 'telemetry' && e.boardMs >= a.boardMs) as { outputs: { pad: { tempC: number } } } | undefined;
       expect(tm).toBeDefined();
-      expect(Math.abs(tm!.padC - a.targetC)).toBeLessThanOrEqual(1.2);
+      expect(Math.abs(tm!.outputs.pad.tempC - a.targetC)).toBeLessThanOrEqual(1.2);
     }
   });
 });

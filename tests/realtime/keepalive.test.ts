@@ -52,7 +52,7 @@ async function sessionWithStall(stallMs: number, transport: SerialTransportOptio
     clock,
     onEvent: (e) => {
       // On the first telemetry at the plateau's amplitude: the output is on and the board is holding it.
-      if (!stalled && e.type === 'telemetry' && e.tensMa[0] >= 10) {
+      if (!stalled && e.type === 'telemetry' && (e.outputs.tens1?.value ?? 0) >= 10) {
         stalled = true;
         setImmediate(() => block(stallMs));
       }

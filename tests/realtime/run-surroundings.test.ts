@@ -17,7 +17,7 @@ interface Ev {
   kind?: string;
   outcome?: string;
   stopReason?: string;
-  tensMa?: number[];
+  outputs?: Record<string, { value: number | null }>;
   [k: string]: unknown;
 }
 
@@ -86,7 +86,7 @@ describe("signals stop a running session the way the clinician's Stop does", () 
     const summary = run.events.at(-1)!;
     expect(summary).toMatchObject({ type: 'summary', outcome: 'stopped', stopReason: sig });
     const lastTelemetry = run.events.filter((e) => e.type === 'telemetry').at(-1)!;
-    expect(lastTelemetry.tensMa).toEqual([0, 0]); // outputs off on the board's own report
+    expect([lastTelemetry.outputs?.['tens1']?.value, lastTelemetry.outputs?.['tens2']?.value]).toEqual([0, 0]); // outputs off on the board's own report
     const [rec] = historyOf(data);
     expect(rec).toMatchObject({ outcome: 'stopped', stopReason: sig });
     expect(rec!.delivered[0]!.plateauMs).toBeGreaterThan(0);

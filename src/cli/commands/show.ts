@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { formatIssue, planTimeline, resolveProtocol, THERMAL_PLAN_NOTE } from '../../protocol/index.js';
 import { addProfileOption, describeProgram, FORMAT_HELP, profileFrom } from '../common.js';
+import { MODALITIES, type ModalityDescriptor } from '../../modalities/index.js';
 import { formatMs } from '../../util/time.js';
 import { CliExit, EXIT, io } from '../io.js';
 
@@ -45,13 +46,12 @@ ${FORMAT_HELP}`,
     if (p.source) lines.push(`  source:     ${p.source}`);
     lines.push(`  from:       ${plan.source}  (sha256 ${plan.hash.slice(0, 16)}…)`);
     lines.push(`  planned:    ${formatMs(plan.totalMs)} (${plan.totalMs} ms)`);
-    const thermal = plan.steps.flatMap((s) => s.programs).filter((x) => x.modality === 'thermal');
-    if (thermal.length > 0) {
-      const atTarget = thermal.reduce((n, x) => n + x.atTargetMs, 0);
-      const transitions = thermal.reduce((n, x) => n + x.transitionMs, 0);
-      lines.push(`  thermal:    ${formatMs(atTarget)} at target + ~${formatMs(transitions)} estimated transitions (pad heating/cooling)`);
+    // each modality's lines about its programs together (the thermal programs' time at target and transitions)
+    const programs = plan.steps.flatMap((s) => s.programs);
+    for (const m of Object.values(MODALITIES) as ModalityDescriptor[]) {
+      const own = programs.filter((x) => x.modality === m.name);
+      if (own.length && m.showLines) for (const l of m.showLines(own)) lines.push(`  ${l}`);
     }
-    if (plan.steps.some((s) => s.programs.some((x) => x.modality === 'thermal'))) lines.push(`  note:       ${THERMAL_PLAN_NOTE}`);
     lines.push('', 'Steps:');
     for (const s of plan.steps) {
       lines.push(`  ${s.index + 1}. [${formatMs(s.startMs)}] ${s.kind}, ${formatMs(s.plannedMs)}`);

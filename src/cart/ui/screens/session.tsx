@@ -1,12 +1,67 @@
 /** The session: a big countdown, each program's phase and progress, the board's readings, and the clinician's controls. */
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
+import type { OutputTelemetry } from '../../../drivers/board.js';
 import type { RunEvent } from '../../../engine/events.js';
+import { modalityOf } from '../../../modalities/index.js';
+import type { LiveRow } from '../../../modalities/types.js';
 import type { PlannedProgram } from '../../../protocol/index.js';
+import { CART_TEXT } from '../plan-text.js';
 import { api, ApiError, type CartState } from '../state.js';
-import { M, duration, fmt, localTime, num } from '../format.js';
+import { M, duration, fmt, localTime } from '../format.js';
 
 function act(body: object, onError: (m: string) => void): void {
   void api('/api/session/actions', body).catch((e: unknown) => onError(e instanceof ApiError ? e.message : String(e)));
+}
+
+/**
+ * The live tiles: each program's descriptor (`cart.tile`) says what its tile
+ * shows. Programs of the present step have one if their modality's tiles are
+ * per step (TENS); otherwise every program of the session has one, one per
+ * output (the ultrasound head, the pad).
+ */
+function liveTiles(all: readonly PlannedProgram[], inStep: readonly PlannedProgram[], outputs: OutputTelemetry | undefined) {
+  const chosen: PlannedProgram[] = [];
+  const outputsSeen = new Set<string>();
+  for (const p of all) {
+    const m = modalityOf(p);
+    if (m.cart.tilesFor === 'step' ? !inStep.includes(p) : outputsSeen.has(m.output(p))) continue;
+    outputsSeen.add(m.output(p));
+    chosen.push(p);
+  }
+  return chosen.map((p) => {
+    const many = chosen.filter((q) => q.modality === p.modality).length > 1;
+    return { p, tile: modalityOf(p).cart.tile(p, outputs, CART_TEXT, many) };
+  });
+}
+
+/** A reading the clinician adjusts (the TENS amplitude): − and + around it. */
+function Adjust({ adjust, value, running, onErr }: { adjust: NonNullable<LiveRow['adjust']>; value: string; running: boolean; onErr: (m: string) => void }) {
+  return (
+    <>
+      <button
+        type="button"
+        class="round"
+        aria-label={adjust.decrease}
+        disabled={!running}
+        onClick={() => act({ action: 'adjust', deltaMa: -1, channel: adjust.channel }, onErr)}
+      >
+        −
+      </button>
+      <output class="amp" data-channel={adjust.channel}>
+        {value}
+      </output>
+      <button
+        type="button"
+        class="round"
+        aria-label={adjust.increase}
+        disabled={!running}
+        onClick={() => act({ action: 'adjust', deltaMa: 1, channel: adjust.channel }, onErr)}
+      >
+        +
+      </button>
+    </>
+  );
 }
 
 function Bar({ done, planned, label }: { done: number; planned: number; label: string }) {
@@ -45,7 +100,7 @@ export function SessionScreen({ state }: { state: CartState }) {
   const speed = snap.speed ?? 1;
   const endsAt = Date.now() + remaining / speed;
   const ctx = s.context;
-  const activeTens = (step?.programs ?? []).filter((p): p is Extract<PlannedProgram, { modality: 'tens' }> => p.modality === 'tens');
+  const tiles = liveTiles(programs, step?.programs ?? [], tm?.outputs);
   const phaseOf = (i: number) => prog?.programs.find((p) => p.program === i);
   const onErr = (m: string) => setError(m);
   const summary = s.summary;
@@ -121,7 +176,7 @@ export function SessionScreen({ state }: { state: CartState }) {
           <ul class="programs">
             {programs.map((p) => {
               const pp = phaseOf(p.programIndex);
-              const label = `${M.modality[p.modality]}${p.modality === 'tens' ? ` ${p.channel}` : ''}`;
+              const label = modalityOf(p).cart.label(p, CART_TEXT);
               return (
                 <li key={p.programIndex} class={pp && pp.phase !== 'waiting' && pp.phase !== 'done' ? 'active' : ''}>
                   <span class="pname">{label}</span>
@@ -133,55 +188,16 @@ export function SessionScreen({ state }: { state: CartState }) {
             })}
           </ul>
           <dl class="readings">
-            {activeTens.map((p) => (
-              <div class="reading tens" key={p.programIndex}>
-                <dt>
-                  {M.session.amplitude}
-                  {activeTens.length > 1 ? ` ${p.channel}` : ''}
-                </dt>
-                <dd>
-                  <button
-                    type="button"
-                    class="round"
-                    aria-label={`${M.session.decrease}${activeTens.length > 1 ? ` ${p.channel}` : ''}`}
-                    disabled={!running}
-                    onClick={() => act({ action: 'adjust', deltaMa: -1, channel: p.channel }, onErr)}
-                  >
-                    −
-                  </button>
-                  <output class="amp" data-channel={p.channel}>
-                    {num(tm?.tensMa[p.channel - 1] ?? 0)} mA
-                  </output>
-                  <button
-                    type="button"
-                    class="round"
-                    aria-label={`${M.session.increase}${activeTens.length > 1 ? ` ${p.channel}` : ''}`}
-                    disabled={!running}
-                    onClick={() => act({ action: 'adjust', deltaMa: 1, channel: p.channel }, onErr)}
-                  >
-                    +
-                  </button>
-                </dd>
-                <dt>{M.session.contact}</dt>
-                <dd class={tm?.electrodeOhm[p.channel - 1] === null ? 'bad' : 'good'}>
-                  {tm ? (tm.electrodeOhm[p.channel - 1] === null ? M.session.open : M.session.good) : '—'}
-                </dd>
+            {tiles.map(({ p, tile }) => (
+              <div class={`reading ${tile.kind}`} key={p.programIndex}>
+                {tile.rows.map((r) => (
+                  <Fragment key={r.label}>
+                    <dt>{r.label}</dt>
+                    <dd class={r.state}>{r.adjust ? <Adjust adjust={r.adjust} value={r.value} running={running} onErr={onErr} /> : r.value}</dd>
+                  </Fragment>
+                ))}
               </div>
             ))}
-            {programs.some((p) => p.modality === 'ultrasound') ? (
-              <div class="reading">
-                <dt>{M.session.intensity}</dt>
-                <dd>{tm ? `${num(tm.usWPerCm2, 2)} W/cm²` : '—'}</dd>
-                <dt>{M.session.coupling}</dt>
-                <dd class={tm && !tm.coupled ? 'bad' : 'good'}>{tm ? (tm.coupled ? M.session.coupled : M.session.uncoupled) : '—'}</dd>
-              </div>
-            ) : null}
-            {programs.some((p) => p.modality === 'thermal') ? (
-              <div class="reading">
-                <dt>{M.session.pad}</dt>
-                <dd>{tm ? `${num(tm.padC)} °C · ${tm.padTargetC !== null ? fmt(M.session.target, { target: tm.padTargetC }) : M.session.noTarget}` : '—'}</dd>
-              </div>
-            ) : null}
           </dl>
         </div>
       </div>
