@@ -1,18 +1,15 @@
 import { VirtualClock } from '../src/clock.js';
 import type { BoardEvent } from '../src/drivers/board.js';
 import { SerialBoard } from '../src/drivers/serial-board.js';
+import type { Transport } from '../src/drivers/transport.js';
 import { createLinkPair, type LineFaults } from '../sim/link.js';
 import { SimBoard, type SimBoardOptions } from '../sim/board.js';
 
-/** A virtual clock, a simulated board on an in-process line, and the real driver connected to it. */
-export async function connectSim(opts: { faults?: LineFaults; board?: SimBoardOptions } = {}) {
-  const clock = new VirtualClock();
-  const link = createLinkPair(clock, opts.faults);
-  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 5000, ...opts.board });
-  const p = SerialBoard.connect(clock, link.host, { label: 'sim' });
+/** SerialBoard.connect on a virtual clock: the clock is stepped until the handshake ends; the board's events are collected from then on. */
+export async function connectOnVirtualClock(clock: VirtualClock, host: Transport, label: string): Promise<{ board: SerialBoard; events: BoardEvent[] }> {
   let board: SerialBoard | undefined;
   let error: unknown;
-  p.then(
+  SerialBoard.connect(clock, host, { label }).then(
     (b) => (board = b),
     (e) => (error = e),
   );
@@ -21,9 +18,19 @@ export async function connectSim(opts: { faults?: LineFaults; board?: SimBoardOp
     await Promise.resolve();
   }
   if (error) throw error;
+  if (!board) throw new Error(`${label}: the virtual clock ran out of timers before the handshake ended`);
   const events: BoardEvent[] = [];
-  board!.subscribe((e) => events.push(e));
-  return { clock, link, sim, board: board!, events };
+  board.subscribe((e) => events.push(e));
+  return { board, events };
+}
+
+/** A virtual clock, a simulated board on an in-process line, and the real driver connected to it. */
+export async function connectSim(opts: { faults?: LineFaults; board?: SimBoardOptions } = {}) {
+  const clock = new VirtualClock();
+  const link = createLinkPair(clock, opts.faults);
+  const sim = new SimBoard(clock, link.board, { bootOffsetMs: 5000, ...opts.board });
+  const { board, events } = await connectOnVirtualClock(clock, link.host, 'sim');
+  return { clock, link, sim, board, events };
 }
 
 import type { Plan } from '../src/protocol/index.js';

@@ -6,9 +6,8 @@
  * It enforces nothing: the rules live in the real boards.
  */
 import { type Clock, VirtualClock } from '../../src/clock.js';
-import type { BoardEvent } from '../../src/drivers/board.js';
-import { SerialBoard } from '../../src/drivers/serial-board.js';
 import { createLinkPair } from '../../sim/link.js';
+import { connectOnVirtualClock } from '../helpers.js';
 import type { Transport } from '../../src/drivers/transport.js';
 import { low32, U32 } from '../../src/drivers/clock-sync.js';
 import { encodeFrame, FrameDecoder } from '../../src/drivers/wire/frame.js';
@@ -207,18 +206,6 @@ export async function connectDrift(ppm: number, bootMs = 5000) {
   const clock = new VirtualClock();
   const link = createLinkPair(clock);
   const fake = new DriftBoard(clock, link.board, ppm, bootMs);
-  let board: SerialBoard | undefined;
-  let error: unknown;
-  SerialBoard.connect(clock, link.host, { label: 'drift' }).then(
-    (b) => (board = b),
-    (e) => (error = e),
-  );
-  while (!board && !error) {
-    if (!clock.step()) break;
-    await Promise.resolve();
-  }
-  if (error) throw error;
-  const events: BoardEvent[] = [];
-  board!.subscribe((e) => events.push(e));
-  return { clock, fake, board: board!, events };
+  const { board, events } = await connectOnVirtualClock(clock, link.host, 'drift');
+  return { clock, fake, board, events };
 }
