@@ -1,9 +1,32 @@
 import { VirtualClock } from '../src/clock.js';
-import type { BoardEvent } from '../src/drivers/board.js';
+import type { BoardEvent, BoardInfo } from '../src/drivers/board.js';
 import { SerialBoard } from '../src/drivers/serial-board.js';
 import type { Transport } from '../src/drivers/transport.js';
 import { createLinkPair, type LineFaults } from '../sim/link.js';
 import { SimBoard, type SimBoardOptions } from '../sim/board.js';
+
+/** A board's identity and limits as the simulated board reports them; `over` changes what a test needs different. */
+export function boardInfo(over: Partial<BoardInfo> = {}): BoardInfo {
+  return {
+    protocolVersion: 1,
+    firmware: 'test',
+    kind: 'simulated',
+    tensChannels: 2,
+    hasUltrasound: true,
+    hasPad: true,
+    maxTensMa: 80,
+    maxTensSlewMaPerS: 10,
+    maxUsWPerCm2: 3,
+    maxPadC: 40,
+    minPadC: 10,
+    leaseMs: 400,
+    maxTensDensityAckMaPerCm2: 4,
+    runawayHysteresisC: 4,
+    runawayPeriodMs: 40_000,
+    timing: 'board',
+    ...over,
+  };
+}
 
 /** SerialBoard.connect on a virtual clock: the clock is stepped until the handshake ends; the board's events are collected from then on. */
 export async function connectOnVirtualClock(clock: VirtualClock, host: Transport, label: string): Promise<{ board: SerialBoard; events: BoardEvent[] }> {

@@ -9,7 +9,7 @@ import { sessionMachine, type SessionEvent } from '../../src/machines/session.ma
 import { nullReporter } from '../../src/machines/common.js';
 import type { Board } from '../../src/drivers/board.js';
 import { parseProtocolText, validateProtocolData } from '../../src/protocol/index.js';
-import { liveSession } from '../helpers.js';
+import { boardInfo, liveSession } from '../helpers.js';
 
 const PROTOCOL = `
 id: model-test
@@ -30,24 +30,7 @@ function plan() {
 
 /** A board that accepts everything and reports nothing: the model only walks the session's own graph. */
 const stubBoard: Board = {
-  info: {
-    protocolVersion: 1,
-    firmware: 'stub',
-    kind: 'simulated',
-    tensChannels: 2,
-    hasUltrasound: true,
-    hasPad: true,
-    maxTensMa: 80,
-    maxTensSlewMaPerS: 10,
-    maxUsWPerCm2: 3,
-    maxPadC: 40,
-    minPadC: 10,
-    leaseMs: 400,
-    maxTensDensityAckMaPerCm2: 4,
-    runawayHysteresisC: 4,
-    runawayPeriodMs: 40000,
-    timing: 'board',
-  },
+  info: boardInfo({ firmware: 'stub' }),
   scheduleMarginMs: 250,
   boardNow: () => 0,
   configureTens: () => undefined,

@@ -4,6 +4,7 @@
  * (src/machines/programs.ts); each part works on a real planned program.
  */
 import { describe, expect, it } from 'vitest';
+import { boardInfo } from '../helpers.js';
 import { OUTPUT_NAMES, type BoardInfo, type OutputTelemetry } from '../../src/drivers/board.js';
 import { en } from '../../src/messages/en.js';
 import { PROGRAM_MACHINES } from '../../src/machines/programs.js';
@@ -43,24 +44,7 @@ for (const b of listBuiltins()) {
       for (const [k, v] of Object.entries(item)) if (k in PROGRAMS && !sources.has(k)) sources.set(k, v);
 }
 
-const roomyBoard: BoardInfo = {
-  protocolVersion: 1,
-  firmware: 'test',
-  kind: 'simulated',
-  tensChannels: 2,
-  hasUltrasound: true,
-  hasPad: true,
-  maxTensMa: 80,
-  maxTensSlewMaPerS: 10,
-  maxUsWPerCm2: 3,
-  maxPadC: 45,
-  minPadC: 5,
-  leaseMs: 400,
-  maxTensDensityAckMaPerCm2: 4,
-  runawayHysteresisC: 4,
-  runawayPeriodMs: 40_000,
-  timing: 'board',
-};
+const roomyBoard: BoardInfo = boardInfo({ maxPadC: 45, minPadC: 5 });
 const bareBoard: BoardInfo = { ...roomyBoard, tensChannels: 0, hasUltrasound: false, hasPad: false, maxTensMa: 0, maxUsWPerCm2: 0, maxPadC: 0, minPadC: 0 };
 
 const emptyAcc = (): DeliveredAcc => ({ onMs: 0, integralMs: 0, peak: 0, phaseMs: {}, completedPhases: [], maxC: null, minC: null });

@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { boardInfo } from '../helpers.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { resolveProtocol, type Plan } from '../../src/protocol/index.js';
 import { DeliveredTracker } from '../../src/engine/delivered.js';
@@ -176,21 +177,7 @@ describe('RecordStore', () => {
       name: p.protocol.name,
       hash: p.hash,
       plannedMs: p.totalMs,
-      board: {
-        protocolVersion: 1,
-        firmware: 'x',
-        kind: 'simulated',
-        tensChannels: 2,
-        hasUltrasound: true,
-        hasPad: true,
-        maxTensMa: 80,
-        maxTensSlewMaPerS: 10,
-        maxUsWPerCm2: 3,
-        maxPadC: 40,
-        minPadC: 10,
-        leaseMs: 400,
-        timing: 'board',
-      },
+      board: boardInfo({ firmware: 'x' }),
     } as RunEvent);
     store.close();
     const other = RecordStore.open(dir, { isAlive: () => false });
