@@ -4,31 +4,14 @@
  * with no fault (before BYE it needed --clear-faults). Two runs in a row against one
  * `modality sim --pty`, over serialport, in real time.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-
-const BIN = new URL('../../bin/modality.js', import.meta.url).pathname;
+import { runTens10sOn, startSimPty } from '../records/helpers.js';
 
 describe('modality run says BYE when it ends', () => {
   it('two runs in a row on one board both complete, with no PRECHECK fault and no --clear-faults', async () => {
-    const server = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { path, proc: server } = await startSimPty();
     try {
-      const path = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: server.stdout! }).once('line', (l) => resolve(l.trim()));
-        server.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
-      });
-      const run = () =>
-        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-          const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json'], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let out = '',
-            err = '';
-          c.stdout.on('data', (d) => (out += d));
-          c.stderr.on('data', (d) => (err += d));
-          c.on('exit', (code) => resolve({ code, out, err }));
-        });
+      const run = () => runTens10sOn(path);
       for (const which of ['first', 'second']) {
         const r = await run();
         const s = JSON.parse(r.out.trim().split('\n').at(-1)!);

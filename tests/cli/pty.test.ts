@@ -3,30 +3,16 @@
  * a pseudo-terminal, and `modality run --board serial:<pty>` drives it through
  * serialport, the same driver a real board gets, in real time.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-
-const BIN = new URL('../../bin/modality.js', import.meta.url).pathname;
+import { BIN, runTens10sOn, startSimPty } from '../records/helpers.js';
 
 describe('modality sim --pty with the real serialport driver', () => {
   it('runs a 10-second session end to end over the pty', async () => {
-    const server = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { path, proc: server } = await startSimPty();
     try {
-      const path = await new Promise<string>((resolve, reject) => {
-        const rl = createInterface({ input: server.stdout! });
-        rl.once('line', (l) => resolve(l.trim()));
-        server.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
-      });
       expect(path).toMatch(/^\/dev\/pts\/\d+$/);
-      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '',
-          err = '';
-        c.stdout.on('data', (d) => (out += d));
-        c.stderr.on('data', (d) => (err += d));
-        c.on('exit', (code) => resolve({ code, out, err }));
-      });
+      const r = await runTens10sOn(path);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       const lines = r.out
@@ -47,23 +33,9 @@ describe('modality sim --pty with the real serialport driver', () => {
   }, 40_000);
 
   it('a fault latched before the session blocks the next run until --clear-faults acknowledges it', async () => {
-    const server = spawn(process.execPath, [BIN, 'sim', '--pty', '--fault', 'stop-button@0s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { path, proc: server } = await startSimPty('--fault', 'stop-button@0s');
     try {
-      const path = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: server.stdout! }).once('line', (l) => resolve(l.trim()));
-        server.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
-      });
-      const run = (...extra: string[]) =>
-        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-          const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json', ...extra], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let out = '',
-            err = '';
-          c.stdout.on('data', (d) => (out += d));
-          c.stderr.on('data', (d) => (err += d));
-          c.on('exit', (code) => resolve({ code, out, err }));
-        });
+      const run = (...extra: string[]) => runTens10sOn(path, ...extra);
       const first = await run();
       expect(first.code).toBe(4);
       const s1 = JSON.parse(first.out.trim().split('\n').at(-1)!);

@@ -24,14 +24,28 @@ export function steppingClock(startIso = '2025-03-04T09:00:00.000Z', stepMs = 10
 }
 
 /**
- * `modality sim --pty` in its own process (a stall of the caller does not stall the board):
+ * `modality sim --pty [extra…]` in its own process (a stall of the caller does not stall the board):
  * resolves with the pty path it prints and the process, for the caller to kill.
  */
-export async function startSimPty(): Promise<{ path: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [BIN, 'sim', '--pty'], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startSimPty(...extra: string[]): Promise<{ path: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [BIN, 'sim', '--pty', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve);
     proc.once('exit', (code) => reject(new Error(`modality sim exited ${code}`)));
   });
   return { path: line.trim(), proc };
+}
+
+/** `modality run examples/tens-10s.yaml --board serial:<path> --json [extra…]` as its own process, to its end. */
+export function runTens10sOn(path: string, ...extra: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, 'run', 'examples/tens-10s.yaml', '--board', `serial:${path}`, '--json', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('exit', (code) => resolve({ code, out, err }));
+  });
 }

@@ -13,8 +13,8 @@ import { SERIES_COLOURS } from '../../src/records/report.js';
 import { checkXml } from './xml.js';
 import { countColour, decodePng, distinctColours } from './png.js';
 import { modality, tmp } from './helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../cart/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const chromium = existsSync(CHROMIUM);
 const ci = process.env.CI === 'true';
 
@@ -87,20 +87,7 @@ describe('headless Chromium', () => {
       const png = join(out, 'session.png');
       const r = spawnSync(
         CHROMIUM,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--user-data-dir=${tmp('modality-chromium-')}`,
-          `--screenshot=${png}`,
-          '--window-size=1200,900',
-          `file://${html}`,
-        ],
+        [...CHROMIUM_ARGS, `--user-data-dir=${tmp('modality-chromium-')}`, `--screenshot=${png}`, '--window-size=1200,900', `file://${html}`],
         { encoding: 'utf8', timeout: 300_000 },
       ); // a guard against a hung browser, not a measure
       expect(existsSync(png), r.stderr).toBe(true);
